@@ -1,0 +1,28 @@
+/** `ultro`: the command-line entry point. Each capability registers its subcommands. */
+import { Command, CommanderError } from 'commander';
+import { InputError } from '../sim/index.js';
+import { registerSimCommands } from './sim-commands.js';
+import { VERSION } from './version.js';
+
+const program = new Command();
+program
+  .name('ultro')
+  .description('Train small policy networks to imitate MPC under constraints, emit fixed-point C, and run them hardware-in-the-loop.')
+  .version(VERSION)
+  .showHelpAfterError()
+  .exitOverride();
+
+registerSimCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) process.exit(e.exitCode);
+  if (e instanceof InputError) {
+    console.error(`ultro: ${e.message}`);
+    process.exit(2);
+  }
+  console.error(`ultro: ${(e as Error).message}`);
+  if (process.env.ULTRO_DEBUG) console.error((e as Error).stack);
+  process.exit(1);
+}

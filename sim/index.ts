@@ -1,0 +1,30 @@
+/**
+ * sim/: plant models, the QP solver, the MPC teacher and closed-loop simulation.
+ * This is the public surface; other folders import only from here.
+ */
+export * as linalg from './linalg.js';
+export type { Mat } from './linalg.js';
+export { expm, zohDiscretize } from './expm.js';
+export { InputError, formatPath, parseWith, readJsonFile, toJson, writeFileAtomic } from './io.js';
+export { Rng } from './random.js';
+export {
+  boxViolation,
+  checkPlant,
+  diagRows,
+  plantFromContinuous,
+  plantFromDiscrete,
+  plantStep,
+  rk4Step,
+  type Bounds,
+  type NonlinearDynamics,
+  type Plant,
+  type PlantModel,
+  type Vec,
+} from './plants/plant.js';
+export { DEFAULT_PLANT, getPlant, listPlants, plantNames } from './plants/registry.js';
+export { PLANT_FORMAT, loadPlantFile, plantFromJson, plantToJson, resolvePlant, type PlantFile } from './plants/file.js';
+export { QPSolver, solveQP, normalizeQP, qpMetrics } from './qp/index.js';
+export type { ActiveSet, DenseInput, QPOptions, QPProblem, QPResult, QPStatus, QPVectors } from './qp/index.js';
+export { dareResidual, lqr, lqrGain, solveDare } from './riccati.js';
+export { LinearMPC, SLACK_TOL, type MPCReference, type MPCSettings, type MPCSolution } from './mpc.js';
+export { simulateClosedLoop, type ClosedLoopOptions, type Controller, type Trace, type ViolationStats } from './closed-loop.js';

@@ -1,0 +1,445 @@
+/**
+ * The Goldfarb–Idnani dual active-set method for strictly convex QPs:
+ *
+ *   minimise ½ xᵀGx + aᵀx   subject to   n_kᵀx = b_k (k ∈ E),  n_kᵀx ≥ b_k (k ∈ I)
+ *
+ * D. Goldfarb and A. Idnani, "A numerically stable dual method for solving
+ * strictly convex quadratic programs", Math. Programming 27 (1983) 1–33.
+ *
+ * It starts at the unconstrained minimum and adds violated constraints one at
+ * a time, keeping the multipliers of the working set non-negative (dual
+ * feasibility). The factorisation is J = L⁻ᵀQ with G = LLᵀ and JᵀN = [R; 0],
+ * updated by Givens rotations as constraints enter and leave. It terminates in
+ * a finite number of steps with the exact optimum, or proves infeasibility when
+ * a violated constraint admits neither a primal nor a dual step.
+ *
+ * Warm start: the working set of a previous solve is factorised first, the
+ * equality-constrained minimiser on it computed, and constraints with negative
+ * multipliers dropped until the point is dual feasible, which is a valid state
+ * of the method.
+ */
+
+export type GIStatus = 'solved' | 'infeasible' | 'max_iter';
+
+export interface GIConstraints {
+  /** Number of constraints. */
+  count: number;
+  /** Row-major count×n normals; equality rows may be negated in place by the solver. */
+  N: Float64Array;
+  /** Right-hand sides (same sign convention as N). */
+  b: Float64Array;
+  /** 1 for equality constraints. */
+  isEq: Uint8Array;
+}
+
+/** J₀ = L⁻ᵀ for the Cholesky factor L of G (row-major n×n, upper triangular): the method's initial basis. */
+export function initialBasis(L: Float64Array, n: number): Float64Array {
+  const J0 = new Float64Array(n * n);
+  const col = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    // col = column j of L⁻¹ (forward substitution on e_j); (L⁻ᵀ)[j][i] = (L⁻¹)[i][j]
+    col.fill(0);
+    col[j] = 1 / L[j * n + j];
+    for (let i = j + 1; i < n; i++) {
+      let s = 0;
+      for (let k = j; k < i; k++) s -= L[i * n + k] * col[k];
+      col[i] = s / L[i * n + i];
+    }
+    for (let i = j; i < n; i++) J0[j * n + i] = col[i];
+  }
+  return J0;
+}
+
+export class GoldfarbIdnani {
+  readonly n: number;
+  private readonly J: Float64Array;
+  private readonly R: Float64Array;
+  private readonly d: Float64Array;
+  private readonly z: Float64Array;
+  private readonly r: Float64Array;
+  private readonly tmp: Float64Array;
+  private normScale: Float64Array = new Float64Array(0);
+  /** Per constraint, the column range [lo, hi) outside which its normal is zero (box rows: one column). */
+  private nzLo: Int32Array = new Int32Array(0);
+  private nzHi: Int32Array = new Int32Array(0);
+  private isActive: Uint8Array = new Uint8Array(0);
+  private cons: GIConstraints = { count: 0, N: new Float64Array(0), b: new Float64Array(0), isEq: new Uint8Array(0) };
+  private feasTol = 1e-11;
+  readonly x: Float64Array;
+  /** Working set (constraint indices) and multipliers, first `q` entries valid. */
+  readonly act: Int32Array;
+  readonly u: Float64Array;
+  q = 0;
+  iterations = 0;
+  /** Set when an equality constraint was negated to be entered as "≥". */
+  flipped: Uint8Array = new Uint8Array(0);
+
+  /** @param J0 initialBasis(L) for G = LLᵀ; shared, never modified. */
+  constructor(
+    private readonly J0: Float64Array,
+    n: number,
+  ) {
+    this.n = n;
+    this.J = new Float64Array(n * n);
+    this.R = new Float64Array(n * n);
+    this.d = new Float64Array(n);
+    this.z = new Float64Array(n);
+    this.r = new Float64Array(n);
+    this.tmp = new Float64Array(n);
+    this.x = new Float64Array(n);
+    this.act = new Int32Array(n);
+    this.u = new Float64Array(n);
+  }
+
+  private bind(cons: GIConstraints, feasTol: number): void {
+    const n = this.n;
+    this.cons = cons;
+    this.feasTol = feasTol;
+    if (this.isActive.length !== cons.count) {
+      this.isActive = new Uint8Array(cons.count);
+      this.flipped = new Uint8Array(cons.count);
+      this.normScale = new Float64Array(cons.count);
+      this.nzLo = new Int32Array(cons.count);
+      this.nzHi = new Int32Array(cons.count);
+    } else {
+      this.isActive.fill(0);
+      this.flipped.fill(0);
+    }
+    for (let k = 0; k < cons.count; k++) {
+      let s = 0;
+      let lo = n;
+      let hi = 0;
+      for (let j = 0; j < n; j++) {
+        const v = Math.abs(cons.N[k * n + j]);
+        if (v > s) s = v;
+        if (v !== 0) {
+          if (j < lo) lo = j;
+          hi = j + 1;
+        }
+      }
+      this.normScale[k] = s;
+      this.nzLo[k] = lo < hi ? lo : 0;
+      this.nzHi[k] = hi;
+    }
+  }
+
+  /** n_kᵀ v */
+  private ndot(k: number, v: Float64Array): number {
+    const { N } = this.cons;
+    const o = k * this.n;
+    const hi = this.nzHi[k];
+    let s = 0;
+    for (let j = this.nzLo[k]; j < hi; j++) s += N[o + j] * v[j];
+    return s;
+  }
+
+  /** d = Jᵀ n_k */
+  private computeD(k: number): void {
+    const { n, J, d } = this;
+    const N = this.cons.N;
+    const o = k * n;
+    d.fill(0);
+    const hi = this.nzHi[k];
+    for (let i = this.nzLo[k]; i < hi; i++) {
+      const ni = N[o + i];
+      if (ni === 0) continue;
+      const row = i * n;
+      for (let j = 0; j < n; j++) d[j] += J[row + j] * ni;
+    }
+  }
+
+  /** z = J₂ d₂ (columns q..n-1), r = R⁻¹ d₁. */
+  private computeZR(): void {
+    const { n, J, d, z, r, R, q } = this;
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      const row = i * n;
+      for (let j = q; j < n; j++) s += J[row + j] * d[j];
+      z[i] = s;
+    }
+    for (let i = q - 1; i >= 0; i--) {
+      let s = d[i];
+      for (let j = i + 1; j < q; j++) s -= R[i * n + j] * r[j];
+      r[i] = s / R[i * n + i];
+    }
+  }
+
+  /** Append the constraint whose d = Jᵀn is in this.d to the factorisation. */
+  private addToFactor(k: number, mult: number): void {
+    const { n, J, R, d } = this;
+    const q = this.q;
+    for (let j = n - 1; j > q; j--) {
+      const dj = d[j];
+      if (dj === 0) continue;
+      const dj1 = d[j - 1];
+      const h = Math.hypot(dj1, dj);
+      const c = dj1 / h;
+      const s = dj / h;
+      d[j - 1] = h;
+      d[j] = 0;
+      for (let row = 0; row < n * n; row += n) {
+        const a = J[row + j - 1];
+        const b = J[row + j];
+        J[row + j - 1] = c * a + s * b;
+        J[row + j] = -s * a + c * b;
+      }
+    }
+    for (let i = 0; i <= q; i++) R[i * n + q] = d[i];
+    this.act[q] = k;
+    this.u[q] = mult;
+    this.isActive[k] = 1;
+    this.q = q + 1;
+  }
+
+  /** Remove working-set entry at position l and restore R to triangular form. */
+  private dropFromFactor(l: number): void {
+    const { n, J, R, act, u } = this;
+    const q = this.q;
+    this.isActive[act[l]] = 0;
+    for (let j = l; j < q - 1; j++) {
+      act[j] = act[j + 1];
+      u[j] = u[j + 1];
+      for (let i = 0; i <= j + 1; i++) R[i * n + j] = R[i * n + j + 1];
+    }
+    for (let i = 0; i < n; i++) R[i * n + q - 1] = 0;
+    for (let j = l; j < q - 1; j++) {
+      const a0 = R[j * n + j];
+      const b0 = R[(j + 1) * n + j];
+      if (b0 === 0) continue;
+      const h = Math.hypot(a0, b0);
+      const c = a0 / h;
+      const s = b0 / h;
+      for (let k = j; k < q - 1; k++) {
+        const a = R[j * n + k];
+        const b = R[(j + 1) * n + k];
+        R[j * n + k] = c * a + s * b;
+        R[(j + 1) * n + k] = -s * a + c * b;
+      }
+      R[(j + 1) * n + j] = 0;
+      for (let row = 0; row < n * n; row += n) {
+        const a = J[row + j];
+        const b = J[row + j + 1];
+        J[row + j] = c * a + s * b;
+        J[row + j + 1] = -s * a + c * b;
+      }
+    }
+    this.q = q - 1;
+  }
+
+  /** Is d₂ (the part of Jᵀn outside the working set) numerically zero? */
+  private dependent(): boolean {
+    const { n, d, q } = this;
+    let all = 0;
+    let tail = 0;
+    for (let j = 0; j < n; j++) all += d[j] * d[j];
+    for (let j = q; j < n; j++) tail += d[j] * d[j];
+    return tail <= 1e-26 * all || all === 0;
+  }
+
+  /** x = -J Jᵀ a: the unconstrained minimiser. */
+  private unconstrained(a: Float64Array): void {
+    const { n, J, x, tmp } = this;
+    tmp.fill(0);
+    for (let i = 0; i < n; i++) {
+      const ai = a[i];
+      if (ai === 0) continue;
+      const row = i * n;
+      for (let j = 0; j < n; j++) tmp[j] += J[row + j] * ai;
+    }
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      const row = i * n;
+      for (let j = 0; j < n; j++) s += J[row + j] * tmp[j];
+      x[i] = -s;
+    }
+  }
+
+  /** Minimiser on the current working set: λ = R⁻¹R⁻ᵀ(b − Nᵀx₀), x = x₀ + J₁Rλ. */
+  private workingSetPoint(a: Float64Array): void {
+    const { n, J, R, q, act, u, x, tmp } = this;
+    this.unconstrained(a);
+    // w = b_W - N_Wᵀ x0
+    const w = new Float64Array(q);
+    for (let i = 0; i < q; i++) w[i] = this.cons.b[act[i]] - this.ndot(act[i], x);
+    // solve Rᵀ v = w (forward), then R λ = v (backward)
+    const v = new Float64Array(q);
+    for (let i = 0; i < q; i++) {
+      let s = w[i];
+      for (let k = 0; k < i; k++) s -= R[k * n + i] * v[k];
+      v[i] = s / R[i * n + i];
+    }
+    for (let i = q - 1; i >= 0; i--) {
+      let s = v[i];
+      for (let k = i + 1; k < q; k++) s -= R[i * n + k] * u[k];
+      u[i] = s / R[i * n + i];
+    }
+    // x += J₁ (R λ) ; R λ = v
+    tmp.fill(0);
+    for (let i = 0; i < q; i++) tmp[i] = v[i];
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      const row = i * n;
+      for (let j = 0; j < q; j++) s += J[row + j] * tmp[j];
+      x[i] += s;
+    }
+  }
+
+  private warm(a: Float64Array, warm: Int32Array): void {
+    const seen = new Set<number>();
+    for (const k of warm) {
+      if (k < 0 || k >= this.cons.count || seen.has(k) || this.q >= this.n) continue;
+      seen.add(k);
+      this.computeD(k);
+      if (this.dependent()) continue;
+      this.addToFactor(k, 0);
+    }
+    for (;;) {
+      this.workingSetPoint(a);
+      let worst = -1;
+      let worstVal = 0;
+      for (let i = 0; i < this.q; i++) {
+        const k = this.act[i];
+        if (this.cons.isEq[k]) continue;
+        if (this.u[i] < worstVal) {
+          worstVal = this.u[i];
+          worst = i;
+        }
+      }
+      if (worst < 0) return;
+      this.dropFromFactor(worst);
+      this.iterations++;
+    }
+  }
+
+  /** Enter constraint p; returns false when the problem is proven infeasible. */
+  private enter(p: number, a: Float64Array, maxIter: number): 'added' | 'infeasible' | 'skipped' | 'max_iter' {
+    const { cons, u, r, z, n } = this;
+    const isEqP = cons.isEq[p] === 1;
+    let s = this.ndot(p, this.x) - cons.b[p];
+    if (isEqP && s > 0) {
+      // Enter n x = b from above as -n x >= -b.
+      const o = p * n;
+      for (let j = 0; j < n; j++) cons.N[o + j] = -cons.N[o + j];
+      cons.b[p] = -cons.b[p];
+      this.flipped[p] ^= 1;
+      s = -s;
+    }
+    let up = 0;
+    for (;;) {
+      if (this.iterations >= maxIter) return 'max_iter';
+      this.computeD(p);
+      this.computeZR();
+      const q = this.q;
+      // Partial (dual) step: the first working-set inequality whose multiplier reaches zero.
+      let t1 = Infinity;
+      let l = -1;
+      for (let j = 0; j < q; j++) {
+        if (cons.isEq[this.act[j]]) continue;
+        if (r[j] > 0) {
+          const ratio = u[j] / r[j];
+          if (ratio < t1) {
+            t1 = ratio;
+            l = j;
+          }
+        }
+      }
+      // Full (primal) step.
+      const dep = this.dependent();
+      let t2 = Infinity;
+      let zn = 0;
+      if (!dep) {
+        zn = this.ndot(p, z);
+        t2 = -s / zn;
+      }
+      if (dep && isEqP && Math.abs(s) <= this.tol(p)) return 'skipped'; // redundant equality
+      const t = Math.min(t1, t2);
+      if (t === Infinity) return 'infeasible';
+      if (t2 === Infinity) {
+        // Dual step only: the normal is in the span of the working set.
+        for (let j = 0; j < q; j++) u[j] -= t * r[j];
+        up += t;
+        this.dropFromFactor(l);
+        this.iterations++;
+        continue;
+      }
+      for (let i = 0; i < n; i++) this.x[i] += t * z[i];
+      for (let j = 0; j < q; j++) u[j] -= t * r[j];
+      up += t;
+      if (t2 <= t1) {
+        // computeD already holds Jᵀn_p for the current J.
+        this.addToFactor(p, up);
+        this.iterations++;
+        return 'added';
+      }
+      this.dropFromFactor(l);
+      this.iterations++;
+      s = this.ndot(p, this.x) - cons.b[p];
+    }
+  }
+
+  private xScale(): number {
+    let xs = 0;
+    for (let i = 0; i < this.n; i++) xs = Math.max(xs, Math.abs(this.x[i]));
+    return xs;
+  }
+
+  private tol(k: number, xs = this.xScale()): number {
+    return this.feasTol * (1 + Math.abs(this.cons.b[k]) + this.normScale[k] * xs);
+  }
+
+  /**
+   * Solve with linear term a and constraints `cons` (equality rows may be
+   * negated in place), optionally warm-started from a working set of
+   * constraint indices. Returns the status; x, act, u hold the answer.
+   */
+  solve(a: Float64Array, cons: GIConstraints, warmSet: Int32Array | null, maxIter: number, feasTol = 1e-11): GIStatus {
+    this.bind(cons, feasTol);
+    try {
+      return this.run(a, cons, warmSet, maxIter);
+    } finally {
+      // Give the caller its constraints back unchanged; `flipped` still records the signs used.
+      const n = this.n;
+      for (let k = 0; k < cons.count; k++) {
+        if (!this.flipped[k]) continue;
+        for (let j = 0; j < n; j++) cons.N[k * n + j] = -cons.N[k * n + j];
+        cons.b[k] = -cons.b[k];
+      }
+    }
+  }
+
+  private run(a: Float64Array, cons: GIConstraints, warmSet: Int32Array | null, maxIter: number): GIStatus {
+    this.J.set(this.J0);
+    this.R.fill(0);
+    this.q = 0;
+    this.iterations = 0;
+    if (warmSet && warmSet.length > 0) this.warm(a, warmSet);
+    else this.unconstrained(a);
+    for (let k = 0; k < cons.count; k++) {
+      if (!cons.isEq[k] || this.isActive[k]) continue;
+      const st = this.enter(k, a, maxIter);
+      if (st === 'infeasible') return 'infeasible';
+      if (st === 'max_iter') return 'max_iter';
+    }
+    for (;;) {
+      if (this.iterations >= maxIter) return 'max_iter';
+      let p = -1;
+      let worst = 0;
+      const xs = this.xScale();
+      for (let k = 0; k < cons.count; k++) {
+        if (cons.isEq[k] || this.isActive[k]) continue;
+        const s = this.ndot(k, this.x) - cons.b[k];
+        if (s < -this.tol(k, xs)) {
+          const v = s / this.normScale[k];
+          if (v < worst) {
+            worst = v;
+            p = k;
+          }
+        }
+      }
+      if (p < 0) return 'solved';
+      const st = this.enter(p, a, maxIter);
+      if (st === 'infeasible') return 'infeasible';
+      if (st === 'max_iter') return 'max_iter';
+    }
+  }
+}
