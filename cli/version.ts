@@ -1,5 +1,2 @@
 /** The package version, stamped into every generated file and report. */
-import { readFileSync } from 'node:fs';
-import { packageRoot } from './root.js';
-
-export const VERSION: string = (JSON.parse(readFileSync(`${packageRoot()}/package.json`, 'utf8')) as { version: string }).version;
+export { ULTRO_VERSION as VERSION } from '../sim/index.js';

@@ -62,8 +62,13 @@ export interface MPCSolution {
   solveTimeMs: number;
 }
 
-/** Slack below this (in σ units) counts as zero: the QP is solved to ~1e-12, so this is far above noise. */
-export const SLACK_TOL = 1e-7;
+/**
+ * Slack below this (in σ units) counts as zero. The QP is solved to ~1e-12 and
+ * an unneeded slack sits exactly on its bound s = 0, so 1e-9 is far above
+ * noise; it matches the closed-loop violation tolerance (also 1e-9), so a state
+ * called feasible here is never counted as violated there.
+ */
+export const SLACK_TOL = 1e-9;
 
 export class LinearMPC {
   readonly plant: Plant;

@@ -24,7 +24,7 @@ export function doubleIntegrator(dt = 0.1): Plant {
     xBounds: { min: [-5, -2], max: [5, 2] },
     uBounds: { min: [-1], max: [1] },
     Q: diagRows([1, 1]),
-    R: diagRows([0.1]),
+    R: diagRows([1]),
     stateNames: ['position', 'velocity'],
     inputNames: ['force'],
   });

