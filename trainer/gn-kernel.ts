@@ -1,0 +1,307 @@
+/**
+ * The per-sample kernel every trainer method runs: forward pass, residual,
+ * constraint values, the method's weights, the output Jacobian J_k, and the
+ * streamed Gauss–Newton assembly.
+ *
+ * Each constraint i belongs to one sample k and is affine in that sample's
+ * normalised output y_k: g_i = c_iᵀ y_k + d_i + margin ≤ 0. So its gradient is
+ * c_iᵀ J_k and, whatever the method (augmented Lagrangian, interior point,
+ * fixed penalty), its Gauss–Newton contribution only reweights the sample:
+ *
+ *   G = Σ_k J_kᵀ W_k J_k,   ∇ = Σ_k J_kᵀ r_k,
+ *   W_k = diag(w)/K + Σ_{i∈k} h_i c_i c_iᵀ,   r_k = w ⊙ (y_k − ŷ_k)/K + Σ_{i∈k} q_i c_i,
+ *
+ * with (h_i, q_i) given by the method from g_i (and sample weights that are 0
+ * for constraint-only samples, which carry no label). G stays n×n however many
+ * constraints there are. The rows L_kᵀ J_k (W_k = L_k L_kᵀ) are streamed into
+ * a transposed panel and folded into G by syrkLower, so the full Jacobian is
+ * never stored. The kernel works on plain typed arrays so that worker threads
+ * can run it on SharedArrayBuffers.
+ */
+import { MLP, type Activation } from './mlp.js';
+import { syrkLower } from './kernels.js';
+
+/** The training problem in normalised units, as typed arrays (shareable with workers). */
+export interface KernelData {
+  sizes: number[];
+  activation: Activation;
+  K: number;
+  nx: number;
+  nu: number;
+  /** Normalised inputs, K × nx. */
+  X: Float64Array;
+  /** Normalised labels, K × nu. */
+  Y: Float64Array;
+  /** Objective weight per output (the loss is ½ Σ_k sw_k Σ_j w_j (y_kj − ŷ_kj)² / nLabelled). */
+  w: Float64Array;
+  /** Objective weight per sample: 1 for labelled samples, 0 for constraint-only ones. */
+  sw: Float64Array;
+  /** Σ sw: the number of labelled samples (normalises the objective instead of K). */
+  nLabelled: number;
+  /** CSR: constraints of sample k are conPtr[k] … conPtr[k+1]−1. */
+  conPtr: Int32Array;
+  /** ncon × nu */
+  conC: Float64Array;
+  conD: Float64Array;
+}
+
+export type MethodMode = 'al' | 'ip' | 'penalty' | 'objective';
+
+export interface MethodParams {
+  mode: MethodMode;
+  /** AL: penalty ρ; penalty: weight β. */
+  rho: number;
+  /** IP: barrier parameter μ. */
+  mu: number;
+  /** Added to every g_i (tightening: g_i + margin ≤ 0). */
+  margin: number;
+  /** AL: λ; IP: z (dual). */
+  mult: Float64Array;
+  /** IP: slacks s > 0. */
+  slack: Float64Array;
+}
+
+export interface KernelStats {
+  /** ½ Σ sw w (y − ŷ)² / nLabelled over the range. */
+  f: number;
+  /** AL: (1/2ρ) Σ [max(0, λ+ρg)² − λ²]; penalty: β Σ max(0,g)². */
+  pen: number;
+  /** max g_i (with margin). */
+  maxG: number;
+  /** Number of g_i > 0. */
+  nViol: number;
+  /** Σ (y − ŷ)² over the range (unweighted, for MSE). */
+  sse: number;
+}
+
+export function emptyStats(): KernelStats {
+  return { f: 0, pen: 0, maxG: -Infinity, nViol: 0, sse: 0 };
+}
+
+export function mergeStats(a: KernelStats, b: KernelStats): KernelStats {
+  return { f: a.f + b.f, pen: a.pen + b.pen, maxG: Math.max(a.maxG, b.maxG), nViol: a.nViol + b.nViol, sse: a.sse + b.sse };
+}
+
+/** Rows per Jacobian panel: 128 rows × a few hundred parameters stay in L2. */
+const PANEL = 128;
+
+export class GNKernel {
+  readonly mlp: MLP;
+  readonly nParams: number;
+  private readonly y: Float64Array;
+  private readonly W: Float64Array;
+  private readonly Lw: Float64Array;
+  private readonly r: Float64Array;
+  private readonly J: Float64Array;
+  private readonly panel: Float64Array;
+  private readonly jv: Float64Array;
+
+  constructor(readonly data: KernelData) {
+    this.mlp = new MLP({ sizes: data.sizes, activation: data.activation });
+    if (this.mlp.nIn !== data.nx || this.mlp.nOut !== data.nu) throw new Error('kernel: network and data dimensions disagree');
+    this.nParams = this.mlp.nParams;
+    const nu = data.nu;
+    this.y = new Float64Array(nu);
+    this.W = new Float64Array(nu * nu);
+    this.Lw = new Float64Array(nu * nu);
+    this.r = new Float64Array(nu);
+    this.J = new Float64Array(nu * this.nParams);
+    this.panel = new Float64Array(this.nParams * PANEL);
+    this.jv = new Float64Array(nu);
+  }
+
+  /**
+   * Forward pass and the method's per-sample weights for sample k: fills
+   * this.y, this.W (nu×nu), this.r and accumulates stats. Returns nothing; the
+   * caller reads the scratch arrays.
+   */
+  private sample(theta: Float64Array, p: MethodParams, k: number, st: KernelStats): void {
+    const { X, Y, w, sw, nLabelled, nx, nu, conPtr, conC, conD } = this.data;
+    const { y, W, r } = this;
+    this.mlp.forward(theta, X, y, k * nx, 0);
+    W.fill(0);
+    const swk = sw[k] / nLabelled;
+    for (let j = 0; j < nu; j++) {
+      const e = y[j] - Y[k * nu + j];
+      if (sw[k] !== 0) st.sse += e * e;
+      st.f += 0.5 * swk * w[j] * e * e;
+      r[j] = swk * w[j] * e;
+      // Constraint-only samples get a tiny objective weight so that W_k ≻ 0 (the
+      // panel rows use its Cholesky factor); it adds ~1e-12 relative curvature.
+      W[j * nu + j] = Math.max(swk * w[j], 1e-12 / nLabelled);
+    }
+    for (let i = conPtr[k]; i < conPtr[k + 1]; i++) {
+      const co = i * nu;
+      let g = conD[i] + p.margin;
+      for (let j = 0; j < nu; j++) g += conC[co + j] * y[j];
+      if (g > st.maxG) st.maxG = g;
+      if (g > 0) st.nViol++;
+      let h = 0;
+      let q = 0;
+      if (p.mode === 'objective') continue; // constraints only reported
+      if (p.mode === 'al') {
+        const lam = p.mult[i];
+        const t = lam + p.rho * g;
+        if (t > 0) {
+          h = p.rho;
+          q = t;
+          st.pen += (t * t - lam * lam) / (2 * p.rho);
+        } else st.pen -= (lam * lam) / (2 * p.rho);
+      } else if (p.mode === 'penalty') {
+        if (g > 0) {
+          h = 2 * p.rho;
+          q = 2 * p.rho * g;
+          st.pen += p.rho * g * g;
+        }
+      } else {
+        // interior point: h = z/s, q = z + (z g + μ)/s (see ip.ts)
+        const z = p.mult[i], s = p.slack[i];
+        h = z / s;
+        q = z + (z * g + p.mu) / s;
+      }
+      if (h !== 0) for (let a = 0; a < nu; a++) for (let b = 0; b < nu; b++) W[a * nu + b] += h * conC[co + a] * conC[co + b];
+      if (q !== 0) for (let j = 0; j < nu; j++) r[j] += q * conC[co + j];
+    }
+  }
+
+  /**
+   * Accumulate G (lower triangle, if given) and ∇ over samples [k0, k1).
+   * G and grad are added to, not overwritten. If Wcache is given, each
+   * sample's W_k is stored there (K × nu²) for matrix-free products.
+   */
+  assemble(theta: Float64Array, p: MethodParams, k0: number, k1: number, grad: Float64Array, G: Float64Array | null, Wcache: Float64Array | null = null): KernelStats {
+    const st = emptyStats();
+    const { nu } = this.data;
+    const n = this.nParams;
+    const { panel, J, W, Lw, r } = this;
+    let rows = 0;
+    for (let k = k0; k < k1; k++) {
+      this.sample(theta, p, k, st);
+      if (Wcache) Wcache.set(W, k * nu * nu);
+      if (!G) {
+        this.mlp.vjpAfterForward(theta, r, grad);
+        continue;
+      }
+      this.mlp.jacobianAfterForward(theta, J);
+      // ∇ += J_kᵀ r_k
+      for (let j = 0; j < nu; j++) {
+        const rj = r[j];
+        if (rj === 0) continue;
+        const o = j * n;
+        for (let t = 0; t < n; t++) grad[t] += rj * J[o + t];
+      }
+      // W_k = L Lᵀ (W_k ≻ 0: it contains diag(w)/K); rows of Lᵀ J_k go into the panel.
+      if (nu === 1) {
+        const s = Math.sqrt(W[0]);
+        for (let t = 0; t < n; t++) panel[t * PANEL + rows] = s * J[t];
+        rows++;
+      } else {
+        cholSmall(W, Lw, nu);
+        for (let a = 0; a < nu; a++) {
+          for (let t = 0; t < n; t++) {
+            let s = 0;
+            for (let b = a; b < nu; b++) s += Lw[b * nu + a] * J[b * n + t];
+            panel[t * PANEL + rows] = s;
+          }
+          rows++;
+          if (rows === PANEL) {
+            syrkLower(G, n, 0, n, panel, 0, PANEL, rows, 1);
+            rows = 0;
+          }
+        }
+        continue;
+      }
+      if (rows === PANEL) {
+        syrkLower(G, n, 0, n, panel, 0, PANEL, rows, 1);
+        rows = 0;
+      }
+    }
+    if (G && rows > 0) syrkLower(G, n, 0, n, panel, 0, PANEL, rows, 1);
+    return st;
+  }
+
+  /** Objective, penalty and constraint statistics only (no derivatives). */
+  evaluate(theta: Float64Array, p: MethodParams, k0: number, k1: number): KernelStats {
+    const st = emptyStats();
+    for (let k = k0; k < k1; k++) this.sample(theta, p, k, st);
+    return st;
+  }
+
+  /** Constraint values g_i (with margin) for samples [k0, k1), written at their constraint indices. */
+  constraintValues(theta: Float64Array, margin: number, k0: number, k1: number, g: Float64Array): void {
+    const { X, nx, nu, conPtr, conC, conD } = this.data;
+    const y = this.y;
+    for (let k = k0; k < k1; k++) {
+      this.mlp.forward(theta, X, y, k * nx, 0);
+      for (let i = conPtr[k]; i < conPtr[k + 1]; i++) {
+        let v = conD[i] + margin;
+        for (let j = 0; j < nu; j++) v += conC[i * nu + j] * y[j];
+        g[i] = v;
+      }
+    }
+  }
+
+  /** ∇g_iᵀ v = c_iᵀ (J_k v) for every constraint of samples [k0, k1): the linearised constraint change. */
+  constraintDirectional(theta: Float64Array, v: Float64Array, k0: number, k1: number, out: Float64Array): void {
+    const { X, nx, nu, conPtr, conC } = this.data;
+    for (let k = k0; k < k1; k++) {
+      this.mlp.jvp(theta, v, X, this.y, this.jv, k * nx);
+      for (let i = conPtr[k]; i < conPtr[k + 1]; i++) {
+        let s = 0;
+        for (let j = 0; j < nu; j++) s += conC[i * nu + j] * this.jv[j];
+        out[i] = s;
+      }
+    }
+  }
+
+  /** Matrix-free Gauss–Newton product: out += Σ_k J_kᵀ W_k (J_k v) with cached W_k. */
+  matvec(theta: Float64Array, v: Float64Array, k0: number, k1: number, Wcache: Float64Array, out: Float64Array): void {
+    const { X, nx, nu } = this.data;
+    const t = new Float64Array(nu);
+    for (let k = k0; k < k1; k++) {
+      this.mlp.jvp(theta, v, X, this.y, this.jv, k * nx);
+      const wo = k * nu * nu;
+      for (let a = 0; a < nu; a++) {
+        let s = 0;
+        for (let b = 0; b < nu; b++) s += Wcache[wo + a * nu + b] * this.jv[b];
+        t[a] = s;
+      }
+      // jvp left the activations of sample k in place, so the VJP can follow.
+      this.mlp.vjpAfterForward(theta, t, out);
+    }
+  }
+
+  /** diag(G) for a Jacobi preconditioner: Σ_k Σ_a (Lᵀ J_k)²_a,t. */
+  diagonal(theta: Float64Array, k0: number, k1: number, Wcache: Float64Array, out: Float64Array): void {
+    const { X, nx, nu } = this.data;
+    const n = this.nParams;
+    const { J, Lw } = this;
+    for (let k = k0; k < k1; k++) {
+      this.mlp.forward(theta, X, this.y, k * nx, 0);
+      this.mlp.jacobianAfterForward(theta, J);
+      cholSmall(Wcache.subarray(k * nu * nu, (k + 1) * nu * nu), Lw, nu);
+      for (let a = 0; a < nu; a++)
+        for (let t = 0; t < n; t++) {
+          let s = 0;
+          for (let b = a; b < nu; b++) s += Lw[b * nu + a] * J[b * n + t];
+          out[t] += s * s;
+        }
+    }
+  }
+}
+
+/** Cholesky of a small SPD matrix (nu × nu). */
+function cholSmall(A: Float64Array, L: Float64Array, n: number): void {
+  L.fill(0);
+  for (let j = 0; j < n; j++) {
+    let s = A[j * n + j];
+    for (let k = 0; k < j; k++) s -= L[j * n + k] * L[j * n + k];
+    const d = Math.sqrt(Math.max(s, 1e-300));
+    L[j * n + j] = d;
+    for (let i = j + 1; i < n; i++) {
+      let t = A[i * n + j];
+      for (let k = 0; k < j; k++) t -= L[i * n + k] * L[j * n + k];
+      L[i * n + j] = t / d;
+    }
+  }
+}
