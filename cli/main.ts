@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../sim/index.js';
 import { registerSimCommands } from './sim-commands.js';
+import { registerTrainerCommands } from './trainer-commands.js';
 import { VERSION } from './version.js';
 
 const program = new Command();
@@ -13,6 +14,7 @@ program
   .exitOverride();
 
 registerSimCommands(program);
+registerTrainerCommands(program);
 
 try {
   await program.parseAsync(process.argv);

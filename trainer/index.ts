@@ -1,5 +1,30 @@
 /**
- * trainer/: public surface (see README's folder map). Filled in by its issue;
- * nothing is exported until it works.
+ * trainer/: the policy network, datasets from the MPC teacher, the
+ * constrained trainers (augmented Lagrangian + LM, interior point) and the
+ * Adam baseline, model files and metrics. Public surface.
  */
-export {};
+export { ACTIVATIONS, MLP, paramCount, type Activation, type MLPSpec } from './mlp.js';
+export {
+  MODEL_FORMAT,
+  layersFromTheta,
+  loadModel,
+  modelFromJson,
+  modelHash,
+  modelHash32,
+  modelPlant,
+  modelTheta,
+  policyFunction,
+  saveModel,
+  type MPCRecord,
+  type PolicyModel,
+} from './model-file.js';
+export { concatDatasets, daggerRound, datasetSize, labelStates, mpcTrajectories, sampleFeasible, splitDataset, type Dataset } from './dataset.js';
+export { boxScaling, buildKernelData, constraintRows, type ConstraintOptions, type Scaling } from './problem.js';
+export { Assembler, DENSE_PARAM_LIMIT } from './assembler.js';
+export { trainAugmentedLagrangian, type ALSettings, type TrainResult } from './ultro.js';
+export { trainInteriorPoint, type IPSettings } from './ip.js';
+export { trainAdam, type AdamSettings } from './adam.js';
+export { WeightNormConstraints } from './weight-norm.js';
+export { evaluatePolicy, formatMetrics, heldOutStates, type PolicyMetrics } from './metrics.js';
+export { formatProgress, type ProgressEntry, type ProgressFn } from './progress.js';
+export { METHODS, mpcSettingsFor, trainPolicy, type Method, type TrainOptions, type TrainOutcome } from './train.js';

@@ -1,0 +1,187 @@
+/**
+ * How good is a trained policy? Measured on data it was not trained on:
+ *  - train / validation MSE against the MPC (outputs normalised to [−1, 1]);
+ *  - constraint violations on a dense held-out set: a regular grid over the
+ *    declared domain when nx ≤ 3 (≥ 10,000 points), else seeded random states.
+ *    Actuator bounds are checked for the raw network output at every point;
+ *    one-step safety (A x + B π(x) in the state box) at the points where the
+ *    MPC itself meets the state constraints;
+ *  - closed loop against the MPC from the same random feasible starts: cost
+ *    ratio and violations, with the network's output clamped to the actuator
+ *    box as it is on the board.
+ */
+import { LinearMPC, Rng, boxViolation, plantStep, simulateClosedLoop, type MPCSettings, type Plant } from '../sim/index.js';
+import { ORIGIN, labelStates, type Dataset } from './dataset.js';
+import { policyFunction, type PolicyModel } from './model-file.js';
+
+export interface ViolationSummary {
+  /** States checked. */
+  checked: number;
+  count: number;
+  rate: number;
+  /** Largest excursion, in physical units of the constrained quantity. */
+  max: number;
+}
+
+export interface PolicyMetrics {
+  trainMse: number;
+  valMse: number;
+  heldOut: {
+    kind: 'grid' | 'random';
+    states: number;
+    actuator: ViolationSummary;
+    /** One-step state constraints at MPC-feasible held-out states. */
+    safety: ViolationSummary;
+  };
+  closedLoop: {
+    runs: number;
+    steps: number;
+    /** Σ J_net / Σ J_mpc over all runs, and per-run statistics of J_net / J_mpc. */
+    costRatio: number;
+    costRatioMean: number;
+    costRatioMax: number;
+    network: { stateViolations: number; inputViolations: number; maxStateViolation: number };
+    mpc: { stateViolations: number; inputViolations: number; maxStateViolation: number };
+  };
+}
+
+export function datasetMse(model: PolicyModel, data: Dataset): number {
+  const pi = policyFunction(model, { clampOutput: false, clampInput: false });
+  const { nx, nu } = data;
+  const K = data.X.length / nx;
+  let s = 0;
+  let n = 0;
+  for (let k = 0; k < K; k++) {
+    if (data.origin[k] === ORIGIN.constraintOnly) continue;
+    n++;
+    const u = pi(data.X.subarray(k * nx, (k + 1) * nx));
+    for (let j = 0; j < nu; j++) {
+      const e = (u[j] - data.U[k * nu + j]) / model.output.scale[j];
+      s += e * e;
+    }
+  }
+  return n ? s / (n * nu) : NaN;
+}
+
+/** Held-out states: a regular grid (nx ≤ 3) or seeded random states, at least `count` of them. */
+export function heldOutStates(model: PolicyModel, count: number, seed: number): { kind: 'grid' | 'random'; X: Float64Array } {
+  const { min, max } = model.input.domain;
+  const nx = min.length;
+  if (nx <= 3) {
+    const per = Math.ceil(Math.pow(count, 1 / nx));
+    const total = Math.pow(per, nx);
+    const X = new Float64Array(total * nx);
+    for (let k = 0; k < total; k++) {
+      let r = k;
+      for (let i = 0; i < nx; i++) {
+        const idx = r % per;
+        r = Math.floor(r / per);
+        X[k * nx + i] = min[i] + ((max[i] - min[i]) * idx) / (per - 1);
+      }
+    }
+    return { kind: 'grid', X };
+  }
+  const rng = new Rng(seed);
+  const X = new Float64Array(count * nx);
+  for (let k = 0; k < count; k++) for (let i = 0; i < nx; i++) X[k * nx + i] = rng.uniform(min[i], max[i]);
+  return { kind: 'random', X };
+}
+
+export interface EvaluateOptions {
+  train?: Dataset;
+  val?: Dataset;
+  /** Held-out states (default 10,000). */
+  heldOut?: number;
+  /** Closed-loop runs and their length (default 50 × 100 steps). */
+  runs?: number;
+  steps?: number;
+  seed?: number;
+  progress?: boolean;
+}
+
+export async function evaluatePolicy(model: PolicyModel, plant: Plant, settings: MPCSettings, opts: EvaluateOptions = {}): Promise<PolicyMetrics> {
+  const { nx, nu } = plant;
+  const seed = opts.seed ?? 12345;
+  const raw = policyFunction(model, { clampOutput: false });
+  const deployed = policyFunction(model, { clampOutput: true });
+
+  // Held-out constraint checks.
+  const ho = heldOutStates(model, opts.heldOut ?? 10_000, seed);
+  const N = ho.X.length / nx;
+  const act: ViolationSummary = { checked: N, count: 0, rate: 0, max: 0 };
+  const lab = await labelStates(plant, settings, ho.X, { progress: opts.progress, label: 'held-out labelling' });
+  const safe: ViolationSummary = { checked: 0, count: 0, rate: 0, max: 0 };
+  for (let k = 0; k < N; k++) {
+    const x = ho.X.subarray(k * nx, (k + 1) * nx);
+    const u = raw(x);
+    const va = boxViolation(u, plant.uBounds);
+    if (va > 0) act.count++;
+    act.max = Math.max(act.max, va);
+    if (!lab.ok[k]) continue;
+    safe.checked++;
+    // the deployed (clamped) output is what moves the plant
+    const vs = boxViolation(plantStep(plant, x, deployed(x)), plant.xBounds);
+    if (vs > 0) safe.count++;
+    safe.max = Math.max(safe.max, vs);
+  }
+  act.rate = act.count / Math.max(1, act.checked);
+  safe.rate = safe.count / Math.max(1, safe.checked);
+
+  // Closed loop from random feasible starts inside the domain.
+  const runs = opts.runs ?? 50;
+  const steps = opts.steps ?? 100;
+  const mpc = new LinearMPC(plant, settings);
+  const rng = new Rng(seed + 1);
+  const ratios: number[] = [];
+  let jNet = 0, jMpc = 0;
+  const cl = {
+    network: { stateViolations: 0, inputViolations: 0, maxStateViolation: 0 },
+    mpc: { stateViolations: 0, inputViolations: 0, maxStateViolation: 0 },
+  };
+  let attempts = 0;
+  while (ratios.length < runs) {
+    if (++attempts > 200 * runs) throw new Error('closed-loop evaluation: could not find feasible initial states');
+    const x0 = model.input.domain.min.map((lo, i) => rng.uniform(lo, model.input.domain.max[i]));
+    if (mpc.solve(x0).needsSlack) continue;
+    const tm = simulateClosedLoop(plant, mpc.controller(), x0, steps);
+    const tn = simulateClosedLoop(plant, (x) => deployed(x), x0, steps);
+    jNet += tn.cost;
+    jMpc += tm.cost;
+    ratios.push(tm.cost > 0 ? tn.cost / tm.cost : 1);
+    cl.network.stateViolations += tn.stateViolations.count;
+    cl.network.inputViolations += tn.inputViolations.count;
+    cl.network.maxStateViolation = Math.max(cl.network.maxStateViolation, tn.stateViolations.max);
+    cl.mpc.stateViolations += tm.stateViolations.count;
+    cl.mpc.inputViolations += tm.inputViolations.count;
+    cl.mpc.maxStateViolation = Math.max(cl.mpc.maxStateViolation, tm.stateViolations.max);
+  }
+  return {
+    trainMse: opts.train ? datasetMse(model, opts.train) : NaN,
+    valMse: opts.val ? datasetMse(model, opts.val) : NaN,
+    heldOut: { kind: ho.kind, states: N, actuator: act, safety: safe },
+    closedLoop: {
+      runs,
+      steps,
+      costRatio: jNet / jMpc,
+      costRatioMean: ratios.reduce((a, b) => a + b, 0) / ratios.length,
+      costRatioMax: Math.max(...ratios),
+      ...cl,
+    },
+  };
+}
+
+export function formatMetrics(m: PolicyMetrics): string {
+  const e = (v: number) => (Number.isFinite(v) ? v.toExponential(2) : 'n/a');
+  const p = (v: number) => `${(100 * v).toFixed(2)}%`;
+  return [
+    `  train MSE (u normalised)      ${e(m.trainMse)}`,
+    `  validation MSE                ${e(m.valMse)}`,
+    `  held-out ${m.heldOut.kind} (${m.heldOut.states} states)`,
+    `    actuator violations         ${m.heldOut.actuator.count} (${p(m.heldOut.actuator.rate)}), max ${e(m.heldOut.actuator.max)}`,
+    `    one-step state violations   ${m.heldOut.safety.count} of ${m.heldOut.safety.checked} feasible (${p(m.heldOut.safety.rate)}), max ${e(m.heldOut.safety.max)}`,
+    `  closed loop vs MPC (${m.closedLoop.runs} runs × ${m.closedLoop.steps} steps)`,
+    `    cost ratio                  ${m.closedLoop.costRatio.toFixed(4)} (per run: mean ${m.closedLoop.costRatioMean.toFixed(4)}, max ${m.closedLoop.costRatioMax.toFixed(4)})`,
+    `    state violations            network ${m.closedLoop.network.stateViolations}, MPC ${m.closedLoop.mpc.stateViolations}`,
+    `    input violations            network ${m.closedLoop.network.inputViolations}, MPC ${m.closedLoop.mpc.inputViolations}`,
+  ].join('\n');
+}

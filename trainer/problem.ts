@@ -1,0 +1,141 @@
+/**
+ * Turns a labelled dataset into the trainer's problem in normalised units.
+ *
+ * Scaling: the network sees x_n = (x − c_x) / h_x and produces y with
+ * u = c_u + h_u ⊙ y, where c, h are the centres and half-widths of the input
+ * domain and of the actuator box. So the actuator bounds are |y_j| ≤ 1 and the
+ * MSE is in units of the actuator half-range.
+ *
+ * Constraints, all affine in the output y_k of one sample (g = cᵀy + d ≤ 0):
+ *  - actuator: y_j − 1 ≤ 0 and −y_j − 1 ≤ 0;
+ *  - one-step safety: x⁺ = A x + B u stays in the state box (or a polytope
+ *    H x⁺ ≤ h). Each row is divided by ‖c‖₁, so that g is measured in
+ *    normalised output units ("how far the output must move to satisfy it"),
+ *    like the actuator rows; margins and tolerances then mean the same thing
+ *    for every row. Rows that no output in [−1.5, 1.5] can violate are dropped
+ *    (they cannot become active near a feasible network).
+ */
+import type { Bounds, Plant } from '../sim/index.js';
+import { ORIGIN, type Dataset } from './dataset.js';
+import type { KernelData } from './gn-kernel.js';
+import type { Activation } from './mlp.js';
+import { toSharedF64, toSharedI32 } from './shared.js';
+
+export interface Scaling {
+  /** x_n = (x − inOffset) / inScale */
+  inOffset: number[];
+  inScale: number[];
+  /** u = outOffset + outScale ⊙ y */
+  outOffset: number[];
+  outScale: number[];
+}
+
+export function boxScaling(domain: Bounds, uBounds: Bounds): Scaling {
+  const c = (b: Bounds) => b.min.map((lo, i) => (lo + b.max[i]) / 2);
+  const h = (b: Bounds) => b.min.map((lo, i) => (b.max[i] - lo) / 2);
+  for (const v of [...h(domain), ...h(uBounds)]) if (!(v > 0) || !Number.isFinite(v)) throw new Error('scaling: every domain and actuator range must be finite and non-empty');
+  return { inOffset: c(domain), inScale: h(domain), outOffset: c(uBounds), outScale: h(uBounds) };
+}
+
+export interface ConstraintOptions {
+  /** Actuator bounds |y| ≤ 1 on every sample (default true). */
+  actuator?: boolean;
+  /** One-step state constraints: 'box' (default) keeps A x + B π(x) in the state box; 'none' drops them. */
+  safety?: 'box' | 'none';
+  /** Optional polytope H x⁺ ≤ h on the successor state. */
+  polytope?: { H: number[][]; h: number[] };
+}
+
+export function normaliseInputs(X: Float64Array, nx: number, s: Scaling): Float64Array {
+  const out = new Float64Array(X.length);
+  for (let k = 0; k < X.length; k++) out[k] = (X[k] - s.inOffset[k % nx]) / s.inScale[k % nx];
+  return out;
+}
+
+export function normaliseOutputs(U: Float64Array, nu: number, s: Scaling): Float64Array {
+  const out = new Float64Array(U.length);
+  for (let k = 0; k < U.length; k++) out[k] = (U[k] - s.outOffset[k % nu]) / s.outScale[k % nu];
+  return out;
+}
+
+/** Constraint rows (c, d) for one raw state x (in normalised output units). */
+export function constraintRows(plant: Plant, s: Scaling, x: ArrayLike<number>, opts: ConstraintOptions = {}): { c: number[]; d: number }[] {
+  const { nx, nu } = plant;
+  const rows: { c: number[]; d: number }[] = [];
+  if (opts.actuator ?? true) {
+    for (let j = 0; j < nu; j++) {
+      const c = new Array(nu).fill(0);
+      c[j] = 1;
+      rows.push({ c, d: -1 });
+      rows.push({ c: c.map((v) => -v), d: -1 });
+    }
+  }
+  const affine: { a: number[]; rhs: number }[] = [];
+  if ((opts.safety ?? 'box') === 'box') {
+    for (let i = 0; i < nx; i++) {
+      const e = new Array(nx).fill(0);
+      e[i] = 1;
+      if (Number.isFinite(plant.xBounds.max[i])) affine.push({ a: e, rhs: plant.xBounds.max[i] });
+      if (Number.isFinite(plant.xBounds.min[i])) affine.push({ a: e.map((v) => -v), rhs: -plant.xBounds.min[i] });
+    }
+  }
+  if (opts.polytope) opts.polytope.H.forEach((a, r) => affine.push({ a, rhs: opts.polytope!.h[r] }));
+  // a·x⁺ ≤ rhs with x⁺ = A x + B (c_u + h_u ⊙ y)
+  for (const { a, rhs } of affine) {
+    let free = -rhs;
+    const c = new Array(nu).fill(0);
+    for (let i = 0; i < nx; i++) {
+      if (a[i] === 0) continue;
+      for (let j = 0; j < nx; j++) free += a[i] * plant.A[i][j] * x[j];
+      for (let j = 0; j < nu; j++) {
+        free += a[i] * plant.B[i][j] * s.outOffset[j];
+        c[j] += a[i] * plant.B[i][j] * s.outScale[j];
+      }
+    }
+    const scale = c.reduce((t, v) => t + Math.abs(v), 0);
+    // No control authority over this row in one step: nothing the network can do; skip it.
+    if (!(scale > 1e-12)) continue;
+    const cn = c.map((v) => v / scale);
+    const dn = free / scale;
+    // Drop rows no output in [−1.5, 1.5] can violate.
+    if (dn + 1.5 * cn.reduce((t, v) => t + Math.abs(v), 0) < 0) continue;
+    rows.push({ c: cn, d: dn });
+  }
+  return rows;
+}
+
+/** Build the kernel's data (SharedArrayBuffer-backed) from a labelled dataset. */
+export function buildKernelData(plant: Plant, data: Dataset, s: Scaling, net: { sizes: number[]; activation: Activation }, opts: ConstraintOptions = {}, weights?: number[]): KernelData {
+  const { nx, nu } = plant;
+  const K = data.X.length / nx;
+  const conPtr = new Int32Array(K + 1);
+  const C: number[] = [];
+  const D: number[] = [];
+  const sw = new Float64Array(K);
+  for (let k = 0; k < K; k++) {
+    // Constraint-only samples (MPC-infeasible states) carry no label: actuator rows only.
+    const only = data.origin[k] === ORIGIN.constraintOnly;
+    sw[k] = only ? 0 : 1;
+    const rowOpts = only ? { ...opts, safety: 'none' as const, polytope: undefined } : opts;
+    for (const r of constraintRows(plant, s, data.X.subarray(k * nx, (k + 1) * nx), rowOpts)) {
+      C.push(...r.c);
+      D.push(r.d);
+    }
+    conPtr[k + 1] = D.length;
+  }
+  return {
+    sizes: net.sizes,
+    activation: net.activation,
+    K,
+    nx,
+    nu,
+    X: toSharedF64(normaliseInputs(data.X, nx, s)),
+    Y: toSharedF64(normaliseOutputs(data.U, nu, s)),
+    w: toSharedF64(weights ?? new Array(nu).fill(1)),
+    sw: toSharedF64(sw),
+    nLabelled: Math.max(1, sw.reduce((a, b) => a + b, 0)),
+    conPtr: toSharedI32(conPtr),
+    conC: toSharedF64(C),
+    conD: toSharedF64(D),
+  };
+}

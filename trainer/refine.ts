@@ -1,0 +1,81 @@
+/**
+ * Constraint generation for the sampled constraints: after training, check
+ * the actuator and one-step safety constraints of the network on a dense
+ * candidate set (seeded, distinct from the evaluation grid), and return the
+ * states where they are violated or nearly so (actuator within margin/2 of
+ * its bound). Added to the training set and re-polished, these close the gaps
+ * between samples where a smooth network bulges over a saturated plateau.
+ * This is the cutting-plane view of semi-infinite constraints: enforce them
+ * on a finite set, find where they fail, add those points.
+ */
+import { Rng, boxViolation, plantStep, type Bounds, type MPCSettings, type Plant } from '../sim/index.js';
+import { ORIGIN, labelStates, type Dataset } from './dataset.js';
+import { policyFunction, type PolicyModel } from './model-file.js';
+
+export interface RefineOptions {
+  /** Candidate states checked (default 20,000). */
+  candidates?: number;
+  /** At most this many states added per round, worst first (default 400). */
+  maxAdd?: number;
+  seed: number;
+  margin: number;
+  domain: Bounds;
+}
+
+export async function findConstraintCuts(model: PolicyModel, plant: Plant, settings: MPCSettings, o: RefineOptions): Promise<Dataset> {
+  const { nx, nu } = plant;
+  const n = o.candidates ?? 20_000;
+  const rng = new Rng(o.seed);
+  const raw = policyFunction(model, { clampOutput: false });
+  const deployed = policyFunction(model, { clampOutput: true });
+  const bad: { k: number; score: number; kind: 'act' | 'safe' }[] = [];
+  const X = new Float64Array(n * nx);
+  for (let k = 0; k < n; k++) {
+    const face = rng.next() < 0.2;
+    for (let i = 0; i < nx; i++) X[k * nx + i] = rng.uniform(o.domain.min[i], o.domain.max[i]);
+    if (face) {
+      const i = rng.int(nx);
+      X[k * nx + i] = rng.next() < 0.5 ? o.domain.min[i] : o.domain.max[i];
+    }
+    const x = X.subarray(k * nx, (k + 1) * nx);
+    const u = raw(x);
+    let worst = -Infinity;
+    for (let j = 0; j < nu; j++) worst = Math.max(worst, Math.abs((u[j] - model.output.offset[j]) / model.output.scale[j]) - 1);
+    if (worst > -o.margin / 2) {
+      bad.push({ k, score: worst, kind: 'act' });
+      continue;
+    }
+    const vs = boxViolation(plantStep(plant, x, deployed(x)), plant.xBounds);
+    if (vs > 0) bad.push({ k, score: vs, kind: 'safe' });
+  }
+  // Rank each kind in its own units; safety candidates count only where the MPC itself is feasible.
+  const maxAdd = o.maxAdd ?? 400;
+  const act = bad.filter((b) => b.kind === 'act').sort((a, b) => b.score - a.score).slice(0, maxAdd);
+  const safeAll = bad.filter((b) => b.kind === 'safe').sort((a, b) => b.score - a.score).slice(0, 4 * maxAdd);
+  const label = async (list: typeof bad) => {
+    const states = new Float64Array(list.length * nx);
+    list.forEach((b, r) => states.set(X.subarray(b.k * nx, (b.k + 1) * nx), r * nx));
+    return { states, lab: await labelStates(plant, settings, states, { progress: false }) };
+  };
+  const outX: number[] = [];
+  const outU: number[] = [];
+  const origin: number[] = [];
+  const add = (states: Float64Array, U: Float64Array, r: number, feasible: boolean) => {
+    outX.push(...states.subarray(r * nx, (r + 1) * nx));
+    if (feasible) outU.push(...U.subarray(r * nu, (r + 1) * nu));
+    else outU.push(...new Array(nu).fill(0));
+    origin.push(feasible ? ORIGIN.uniform : ORIGIN.constraintOnly);
+  };
+  const a = await label(act);
+  act.forEach((_, r) => add(a.states, a.lab.U, r, a.lab.ok[r] === 1));
+  const sf = await label(safeAll);
+  let kept = 0;
+  // A safety violation where the MPC itself needs slack is not one the network can avoid.
+  safeAll.forEach((_, r) => {
+    if (sf.lab.ok[r] === 1 && kept < maxAdd) {
+      add(sf.states, sf.lab.U, r, true);
+      kept++;
+    }
+  });
+  return { nx, nu, X: Float64Array.from(outX), U: Float64Array.from(outU), origin: Uint8Array.from(origin) };
+}
