@@ -7,9 +7,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fmt, table, type BenchSection } from './harness.js';
 import { benchQP } from './qp.js';
+import { benchTrain } from './train.js';
 
 const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   qp: benchQP,
+  train: benchTrain,
 };
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -33,6 +33,8 @@ export const DENSE_PARAM_LIMIT = 3000;
 export interface AssemblerOptions {
   /** 1: everything on the main thread; 2: the second half on a worker; 'auto' (default): 2 when it pays. */
   threads?: 1 | 2 | 'auto';
+  /** Force the matrix-free path (default: dense up to DENSE_PARAM_LIMIT parameters). */
+  matrixFree?: boolean;
 }
 
 export class Assembler {
@@ -61,7 +63,7 @@ export class Assembler {
   /** Whether dense G can be formed (nParams ≤ DENSE_PARAM_LIMIT). */
   readonly dense: boolean;
 
-  private constructor(data: KernelData, threads: 1 | 2) {
+  private constructor(data: KernelData, threads: 1 | 2, matrixFree: boolean) {
     this.data = data;
     this.main = new GNKernel(data);
     const n = this.main.nParams;
@@ -72,7 +74,7 @@ export class Assembler {
     this.theta = sharedF64(n);
     this.mult = sharedF64(this.ncon);
     this.slack = sharedF64(this.ncon);
-    this.dense = n <= DENSE_PARAM_LIMIT;
+    this.dense = !matrixFree && n <= DENSE_PARAM_LIMIT;
     const nG = this.dense ? n * n : 0;
     this.gradA = new Float64Array(n);
     this.GA = new Float64Array(nG);
@@ -89,7 +91,7 @@ export class Assembler {
     const work = data.K * data.nu * n * n * 0.5;
     const want = opts.threads ?? 'auto';
     const threads: 1 | 2 = want === 'auto' ? (work >= THREAD_THRESHOLD ? 2 : 1) : want;
-    const a = new Assembler(data, threads);
+    const a = new Assembler(data, threads, opts.matrixFree ?? false);
     if (threads === 2) await a.startWorker();
     else a.second = new GNKernel(data);
     return a;

@@ -25,6 +25,6 @@ export { trainAugmentedLagrangian, type ALSettings, type TrainResult } from './u
 export { trainInteriorPoint, type IPSettings } from './ip.js';
 export { trainAdam, type AdamSettings } from './adam.js';
 export { WeightNormConstraints } from './weight-norm.js';
-export { evaluatePolicy, formatMetrics, heldOutStates, type PolicyMetrics } from './metrics.js';
+export { datasetMse, evaluatePolicy, formatMetrics, heldOutStates, type PolicyMetrics } from './metrics.js';
 export { formatProgress, type ProgressEntry, type ProgressFn } from './progress.js';
 export { METHODS, mpcSettingsFor, trainPolicy, type Method, type TrainOptions, type TrainOutcome } from './train.js';

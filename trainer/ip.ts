@@ -65,19 +65,27 @@ export async function trainInteriorPoint(asm: Assembler, theta0: Float64Array, s
 
   // Warm start: the unconstrained fit, as for the augmented Lagrangian.
   const fit = await lmMinimize(asm, state, { mode: 'objective', rho: 0, mu: 0, margin: 0 }, s.skipFit ? 0 : (s.firstInner ?? 250), { outOfTime });
-  // Centred start. Multipliers of active constraints are about the size of the
-  // objective's per-sample gradient, rms(residual)/K; μ₀ puts the slack of such
-  // a constraint at 1e-2 (output units), and every pair starts on the central
-  // path, s_i z_i = μ₀, with s_i ≥ 1e-2.
+  // Start. A constraint violated by g > 0 at the unconstrained fit needs a
+  // multiplier of about g/K to pull its sample back (the objective's
+  // per-sample curvature is 1/K): z_i = max(g_i, 1e-2)/K, s_i = max(g_i, 1e-2),
+  // so the barrier pushes θ from the first step. A satisfied one starts on the
+  // central path of a small μ_ref = 1e-4/K: s_i = max(−g_i, 1e-2), z_i = μ_ref/s_i,
+  // so that constraints far from active exert almost no force. μ₀ = mean(s z).
   let theta = state.theta;
   let g = await asm.constraintValues(theta, margin);
   const S = asm.slack;
   const Z = asm.mult;
-  const rms = Math.sqrt((2 * Math.max(fit.stats.f, 1e-16)) / asm.data.nu);
-  let mu = (1e-2 * Math.max(rms, 1e-6)) / K;
+  const muRef = 1e-4 / K;
+  let mu = 0;
   for (let i = 0; i < ncon; i++) {
-    S[i] = Math.max(-g[i], 1e-2);
-    Z[i] = mu / S[i];
+    if (g[i] > 0) {
+      S[i] = Math.max(g[i], 1e-2);
+      Z[i] = Math.max(g[i], 1e-2) / K;
+    } else {
+      S[i] = Math.max(-g[i], 1e-2);
+      Z[i] = muRef / S[i];
+    }
+    mu += (S[i] * Z[i]) / ncon;
   }
   const muFinal = mu * (s.muFinalRel ?? 1e-6);
   let levelIters = 0;

@@ -42,6 +42,8 @@ export async function lmMinimize(
 ): Promise<LMResult> {
   const { extra } = opts;
   let nu = 2;
+  // Damping carried over from a previous call (a different Φ) can be arbitrarily large; start at most at 1.
+  state.mu = Math.min(state.mu, 1);
   let a = await asm.assemble(state.theta, p, asm.dense, !asm.dense);
   let phi = a.stats.f + a.stats.pen + (extra ? extra.add(state.theta, a.G, a.grad) : 0);
   let op = await operator(asm, state.theta, a.G, extra);
@@ -54,6 +56,8 @@ export async function lmMinimize(
       continue;
     }
     const pred = -(dot(a.grad, delta) + 0.5 * (await quadForm(op, delta)));
+    // Nothing left to gain above rounding: converged (rejecting such steps would only inflate μ).
+    if (pred <= 1e-13 * Math.max(Math.abs(phi), 1e-300)) return { converged: true, stats: a.stats };
     const trial = state.theta.map((v, i) => v + delta[i]);
     const st = await asm.evaluate(trial, p);
     const phiNew = st.f + st.pen + (extra ? extra.add(trial, null, null) : 0);

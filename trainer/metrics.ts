@@ -181,7 +181,7 @@ export function formatMetrics(m: PolicyMetrics): string {
     `    one-step state violations   ${m.heldOut.safety.count} of ${m.heldOut.safety.checked} feasible (${p(m.heldOut.safety.rate)}), max ${e(m.heldOut.safety.max)}`,
     `  closed loop vs MPC (${m.closedLoop.runs} runs × ${m.closedLoop.steps} steps)`,
     `    cost ratio                  ${m.closedLoop.costRatio.toFixed(4)} (per run: mean ${m.closedLoop.costRatioMean.toFixed(4)}, max ${m.closedLoop.costRatioMax.toFixed(4)})`,
-    `    state violations            network ${m.closedLoop.network.stateViolations}, MPC ${m.closedLoop.mpc.stateViolations}`,
+    `    state violations            network ${m.closedLoop.network.stateViolations} (max ${e(m.closedLoop.network.maxStateViolation)}), MPC ${m.closedLoop.mpc.stateViolations} (max ${e(m.closedLoop.mpc.maxStateViolation)})`,
     `    input violations            network ${m.closedLoop.network.inputViolations}, MPC ${m.closedLoop.mpc.inputViolations}`,
   ].join('\n');
 }

@@ -1,0 +1,178 @@
+import { describe, expect, it } from 'vitest';
+import { Rng, solveQP } from '../../sim/index.js';
+import { Assembler, MLP, WeightNormConstraints, trainAdam, trainAugmentedLagrangian, trainInteriorPoint } from '../../trainer/index.js';
+import type { KernelData } from '../../trainer/gn-kernel.js';
+import { toSharedF64, toSharedI32 } from '../../trainer/shared.js';
+
+/** Samples x ∈ [−1, 1], labels ŷ = slope·x + offset, actuator rows |y| ≤ 1 at every sample. */
+function linearProblem(K: number, slope: number, offset: number, sizes = [1, 1]): KernelData {
+  const rng = new Rng(21);
+  const X = Float64Array.from({ length: K }, () => rng.uniform(-1, 1));
+  const Y = X.map((x) => slope * x + offset);
+  const conPtr = Int32Array.from({ length: K + 1 }, (_, k) => 2 * k);
+  const conC = Float64Array.from({ length: 2 * K }, (_, i) => (i % 2 ? -1 : 1));
+  const conD = new Float64Array(2 * K).fill(-1);
+  return {
+    sizes,
+    activation: 'tanh',
+    K,
+    nx: 1,
+    nu: 1,
+    X: toSharedF64(X),
+    Y: toSharedF64(Y),
+    w: toSharedF64([1]),
+    sw: toSharedF64(new Array(K).fill(1)),
+    nLabelled: K,
+    conPtr: toSharedI32(conPtr),
+    conC: toSharedF64(conC),
+    conD: toSharedF64(conD),
+  };
+}
+
+/**
+ * The same problem as a QP in θ = (w, b), solved by Goldfarb–Idnani:
+ * min ½ Σ (w x + b − ŷ)² / K  s.t.  −bound ≤ w x_k + b ≤ bound.
+ */
+function qpOptimum(d: KernelData, bound: number): { w: number; b: number; f: number } {
+  const K = d.K;
+  let sxx = 0, sx = 0, sxy = 0, sy = 0;
+  for (let k = 0; k < K; k++) {
+    sxx += d.X[k] * d.X[k];
+    sx += d.X[k];
+    sxy += d.X[k] * d.Y[k];
+    sy += d.Y[k];
+  }
+  const r = solveQP({
+    P: [[sxx / K, sx / K], [sx / K, 1]],
+    q: [-sxy / K, -sy / K],
+    A: Array.from({ length: K }, (_, k) => [d.X[k], 1]),
+    l: new Array(K).fill(-bound),
+    u: new Array(K).fill(bound),
+  });
+  expect(r.status).toBe('solved');
+  let f = 0;
+  for (let k = 0; k < K; k++) f += 0.5 * (r.x[0] * d.X[k] + r.x[1] - d.Y[k]) ** 2;
+  return { w: r.x[0], b: r.x[1], f: f / K };
+}
+
+describe('Gauss–Newton assembly', () => {
+  it('G and ∇ equal Σ Jᵀ W J and Σ Jᵀ r computed sample by sample', async () => {
+    const d = linearProblem(50, 3, 0.2, [1, 4, 1]);
+    const mlp = new MLP({ sizes: d.sizes, activation: 'tanh' });
+    const theta = mlp.init(2);
+    const asm = await Assembler.create(d, { threads: 1 });
+    asm.mult.fill(0.01);
+    const rho = 0.5;
+    const { G, grad } = await asm.assemble(theta, { mode: 'al', rho, mu: 0, margin: 0 }, true);
+    const n = mlp.nParams;
+    const Gn = new Float64Array(n * n), gn = new Float64Array(n);
+    const y = new Float64Array(1), J = new Float64Array(n);
+    for (let k = 0; k < d.K; k++) {
+      mlp.jacobian(theta, [d.X[k]], y, J);
+      let W = 1 / d.K;
+      let r = (y[0] - d.Y[k]) / d.K;
+      for (const [c, i] of [[1, 2 * k], [-1, 2 * k + 1]]) {
+        const g = c * y[0] - 1;
+        const t = asm.mult[i] + rho * g;
+        if (t > 0) {
+          W += rho;
+          r += t * c;
+        }
+      }
+      for (let a = 0; a < n; a++) {
+        gn[a] += J[a] * r;
+        for (let b = 0; b < n; b++) Gn[a * n + b] += J[a] * W * J[b];
+      }
+    }
+    for (let i = 0; i < n * n; i++) expect(G![i]).toBeCloseTo(Gn[i], 12);
+    for (let i = 0; i < n; i++) expect(grad[i]).toBeCloseTo(gn[i], 13);
+    await asm.close();
+  });
+  it('one thread and two threads give bitwise-identical G and ∇', async () => {
+    const d = linearProblem(2000, 3, 0.2, [1, 16, 16, 1]);
+    const theta = new MLP({ sizes: d.sizes, activation: 'tanh' }).init(1);
+    const a1 = await Assembler.create(d, { threads: 1 });
+    const a2 = await Assembler.create(d, { threads: 2 });
+    expect(a2.threads).toBe(2);
+    const p = { mode: 'al' as const, rho: 1, mu: 0, margin: 0 };
+    const r1 = await a1.assemble(theta, p, true);
+    const r2 = await a2.assemble(theta, p, true);
+    expect(Buffer.from(r1.G!.buffer).equals(Buffer.from(r2.G!.buffer))).toBe(true);
+    expect(Buffer.from(r1.grad.buffer).equals(Buffer.from(r2.grad.buffer))).toBe(true);
+    await a1.close();
+    await a2.close();
+  });
+});
+
+describe('constrained training reaches a known constrained optimum', () => {
+  // ŷ = 1.6 x + 0.3 leaves [−1, 1] for x near ±1, so the bounds are active at the optimum.
+  const margin = 0.01;
+  it('augmented Lagrangian + LM (dense)', async () => {
+    const d = linearProblem(400, 1.6, 0.3);
+    const want = qpOptimum(d, 1 - margin);
+    const asm = await Assembler.create(d, { threads: 1 });
+    const res = await trainAugmentedLagrangian(asm, Float64Array.of(0.1, 0), { polishMargin: margin, polishOuter: 20 });
+    // AL stops at |g| ≤ 1e-5 (feasTol); the optimum moves by about that much.
+    expect(res.theta[0]).toBeCloseTo(want.w, 4);
+    expect(res.theta[1]).toBeCloseTo(want.b, 4);
+    const g = await asm.constraintValues(res.theta, margin);
+    expect(Math.max(...g)).toBeLessThan(1e-5);
+    // the multipliers are those of the QP's active rows: some positive, none negative
+    expect(Math.min(...res.multipliers)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...res.multipliers)).toBeGreaterThan(0);
+    await asm.close();
+  });
+  it('augmented Lagrangian + matrix-free CG gives the same answer', async () => {
+    const d = linearProblem(400, 1.6, 0.3);
+    const want = qpOptimum(d, 1 - margin);
+    const asm = await Assembler.create(d, { threads: 1, matrixFree: true });
+    expect(asm.dense).toBe(false);
+    const res = await trainAugmentedLagrangian(asm, Float64Array.of(0.1, 0), { polishMargin: margin, polishOuter: 20 });
+    expect(res.theta[0]).toBeCloseTo(want.w, 4);
+    expect(res.theta[1]).toBeCloseTo(want.b, 4);
+    await asm.close();
+  });
+  it('interior point', async () => {
+    const d = linearProblem(400, 1.6, 0.3);
+    const want = qpOptimum(d, 1 - margin);
+    const asm = await Assembler.create(d, { threads: 1 });
+    const res = await trainInteriorPoint(asm, Float64Array.of(0.1, 0), { margin });
+    expect(res.stopped).toBe('converged');
+    // the barrier stops at μ_final: strictly inside, within ~1e-4 of the optimum
+    expect(res.theta[0]).toBeCloseTo(want.w, 3);
+    expect(res.theta[1]).toBeCloseTo(want.b, 3);
+    const g = await asm.constraintValues(res.theta, margin);
+    expect(Math.max(...g)).toBeLessThan(1e-6);
+    await asm.close();
+  });
+  it('a weight-norm bound |w| ≤ c is met with the closed-form answer w = c', async () => {
+    // ŷ = 2x, no actuator rows active (|ŷ| small enough after scaling the data to |x| ≤ 0.4)
+    const d = linearProblem(200, 2, 0);
+    for (let k = 0; k < d.K; k++) {
+      d.X[k] *= 0.4;
+      d.Y[k] *= 0.4;
+    }
+    const wn = new WeightNormConstraints([1, 1], 1.5);
+    const asm = await Assembler.create(d, { threads: 1 });
+    const res = await trainAugmentedLagrangian(asm, Float64Array.of(0.1, 0), { weightNorm: wn, polishMargin: 0 });
+    // with w held at its bound, b is the least-squares intercept: mean(ŷ) − 1.5·mean(x)
+    let mx = 0, my = 0;
+    for (let k = 0; k < d.K; k++) {
+      mx += d.X[k] / d.K;
+      my += d.Y[k] / d.K;
+    }
+    expect(res.theta[0]).toBeCloseTo(1.5, 4);
+    expect(res.theta[1]).toBeCloseTo(my - 1.5 * mx, 4);
+    await asm.close();
+  });
+  it('the fixed-penalty Adam baseline runs and leaves some violation (that is what it is for)', async () => {
+    const d = linearProblem(400, 1.6, 0.3);
+    const asm = await Assembler.create(d, { threads: 1 });
+    const res = await trainAdam(asm, Float64Array.of(0.1, 0), { epochs: 300, margin: 0 });
+    const g = await asm.constraintValues(res.theta, 0);
+    // a finite quadratic penalty trades feasibility against fit: bounds are exceeded
+    expect(Math.max(...g)).toBeGreaterThan(1e-4);
+    expect(res.history.length).toBeGreaterThan(1);
+    await asm.close();
+  });
+});
