@@ -115,13 +115,25 @@ async function labelParallel(plant: Plant, settings: MPCSettings, states: Float6
   let done = 0;
   const runWorker = async () => {
     const w = new Worker(workerPath('label'));
+    // One listener of each kind per worker; each request parks its resolver here.
+    let pending: { resolve: (m: { U?: Float64Array; ok?: Uint8Array }) => void; reject: (e: Error) => void } | null = null;
+    w.on('message', (m: { U?: Float64Array; ok?: Uint8Array; error?: string }) => {
+      const p = pending;
+      pending = null;
+      if (m.error) p?.reject(new Error(`label worker: ${m.error}`));
+      else p?.resolve(m);
+    });
+    w.on('error', (e) => {
+      const p = pending;
+      pending = null;
+      p?.reject(e);
+    });
+    const send = (msg: unknown) =>
+      new Promise<{ U?: Float64Array; ok?: Uint8Array }>((resolve, reject) => {
+        pending = { resolve, reject };
+        w.postMessage(msg);
+      });
     try {
-      const send = (msg: unknown) =>
-        new Promise<{ U?: Float64Array; ok?: Uint8Array; error?: string }>((resolve, reject) => {
-          w.once('message', (m) => (m.error ? reject(new Error(`label worker: ${m.error}`)) : resolve(m)));
-          w.once('error', reject);
-          w.postMessage(msg);
-        });
       await send({ init: { plant: plantJson, settings } });
       for (;;) {
         const job = jobs.shift();
