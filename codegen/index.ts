@@ -1,5 +1,12 @@
 /**
- * codegen/: public surface (see README's folder map). Filled in by its issue;
- * nothing is exported until it works.
+ * codegen/: range analysis, quantisation, the bit-exact integer reference,
+ * and the C emitters (policy, on-board MPC). Public surface.
  */
-export {};
+export { analyseRanges, ibp, normalisedDomain, type Interval, type LayerRanges, type RangeReport } from './range.js';
+export { QuantizationError, quantizeInput, quantizeModel, rshiftRound, runLayer, saturate, type ActKind, type QLayer, type QuantOptions, type QuantizedModel, type Variant } from './quantize.js';
+export { makeTanhTable, tanhQ, tanhTableError, type TanhTable } from './tanh.js';
+export { dequantize, fixedPointError, policyFloat32, policyQ, type ErrorStats } from './reference.js';
+export { cFloat32, cIdent, cInt, cIntArray, cString, fillTemplate, hexFloat32 } from './c-literals.js';
+export { RUNTIME_FILES, emitPolicy, macCount, stampLines, type EmittedFiles } from './emit-c.js';
+export { AdmmMPC, admmData, type AdmmData, type AdmmResult, type AdmmSettings } from './mpc-admm.js';
+export { MPC_RUNTIME_FILES, emitMpc, mpcWorkspaceBytes } from './emit-mpc.js';

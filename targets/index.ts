@@ -1,5 +1,6 @@
 /**
- * targets/: public surface (see README's folder map). Filled in by its issue;
- * nothing is exported until it works.
+ * targets/: one description per board, and the drivers that build and flash
+ * firmware for it. Public surface.
  */
-export {};
+export { BOARDS, boardNames, getBoard, type Board, type CycleCounterKind, type FlashToolKind, type ToolchainKind } from './boards.js';
+export { ToolchainError, checkFits, compileAndLink, formatSize, hasCommand, sizeOf, toHex, type SizeReport } from './toolchain.js';

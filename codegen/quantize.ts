@@ -1,0 +1,281 @@
+/**
+ * Fixed-point formats for the policy, chosen by range analysis so that no
+ * integer operation can overflow.
+ *
+ * Every number is an integer q standing for q·2^−f (power-of-two scales).
+ *  - inputs: activation type (int8 or int16), Q(inFrac), the largest format
+ *    that holds the normalised domain;
+ *  - weights: int8 or int16, Q(fw) per layer, or per output row ("neuron")
+ *    when that gains at least a bit for some row;
+ *  - accumulator of row i: bias + Σ W·a in Q(fw_i + fa_in). Its width is the
+ *    smallest that provably holds every partial sum: |b| + Σ_j |W_ij|·max|a_j|
+ *    (+ the rounding term of the following shift) over the integer ranges of
+ *    the inputs. int16 only when that bound is ≤ 32767 (it is faster on AVR);
+ *  - hidden activations: tanh and hard-tanh in Q(A−1) / Q(A−2) (A = 8 or 16
+ *    bits), ReLU in the largest format that holds its range;
+ *  - output: int16 in the largest Q format that holds its range.
+ *
+ * Rounding and saturation rules (the same in the C, the TS reference and here):
+ *  - right shift by s > 0 rounds half up: (v + 2^(s−1)) >> s (arithmetic shift);
+ *    a negative s multiplies by 2^−s (exact: the range analysis bounds it);
+ *  - results are then saturated to the destination type's range;
+ *  - inputs are clamped to the declared domain (NaN to its lower bound), then
+ *    q = floor((x − offset)·k + 0.5) in float32, saturated;
+ *  - the output is dequantised in float32 and clamped to the actuator box.
+ *
+ * The integer interval propagation here is the overflow proof: it runs on the
+ * quantised network itself, not on the float one.
+ */
+import { createHash } from 'node:crypto';
+import { modelHash, type PolicyModel } from '../trainer/index.js';
+import { analyseRanges, type Interval, type RangeReport } from './range.js';
+import { makeTanhTable, tanhQ, type TanhTable } from './tanh.js';
+
+export type Variant = 'int8' | 'int16';
+export type ActKind = 'tanh' | 'relu' | 'hardtanh' | 'linear';
+
+export interface QuantOptions {
+  variant: Variant;
+  /** Per-row weight scales: 'auto' (default) uses them when some row gains ≥ 1 bit. */
+  perNeuron?: 'auto' | boolean;
+  /** Range-analysis domain splits per input dimension (default 8). */
+  splits?: number;
+}
+
+export interface QLayer {
+  nin: number;
+  nout: number;
+  act: ActKind;
+  /** nout × nin quantised weights, row-major. */
+  W: number[];
+  /** Fractional bits of each row's weights. */
+  wFrac: number[];
+  /** Fractional bits of this layer's input activations. */
+  inFrac: number;
+  /** Bias of each row in accumulator scale Q(wFrac_i + inFrac). */
+  B: number[];
+  accBits: 16 | 32 | 64;
+  /** Proven bound on |partial sum + rounding term| of any row. */
+  accBound: number;
+  /** Exact integer range of each row's accumulator over the input ranges. */
+  accRange: Interval[];
+  /** Right shift from accumulator to z (tanh) or to the output format (others), per row. */
+  shift: number[];
+  /** Fractional bits of the layer output (activation format, or the network output). */
+  outFrac: number;
+  /** Saturation range of the layer output. */
+  outMin: number;
+  outMax: number;
+  /** Integer range of the layer output (post activation). */
+  outRange: Interval[];
+}
+
+export interface QuantizedModel {
+  variant: Variant;
+  /** Bits of activations/inputs and of weights. */
+  actBits: 8 | 16;
+  wBits: 8 | 16;
+  perNeuron: boolean;
+  nx: number;
+  nu: number;
+  inFrac: number;
+  /** Integer range of the quantised inputs (the domain corners). */
+  inRange: Interval[];
+  layers: QLayer[];
+  tanh: TanhTable | null;
+  outFrac: number;
+  /** Float wrapper constants (float32-exact values). */
+  wrapper: { inOffset: number[]; inK: number[]; dMin: number[]; dMax: number[]; outOffset: number[]; outK: number[]; uMin: number[]; uMax: number[] };
+  modelHash: string;
+  /** SHA-256 of the quantised data: what the generated C computes. */
+  quantHash: string;
+  ranges: RangeReport;
+}
+
+const f32 = Math.fround;
+const maxOf = (bits: number) => Math.pow(2, bits - 1) - 1;
+const minOf = (bits: number) => -Math.pow(2, bits - 1);
+
+/** Round half up then arithmetic shift; negative s multiplies. The integer rule everything shares. */
+export function rshiftRound(v: number, s: number): number {
+  if (s > 0) return Math.floor((v + Math.pow(2, s - 1)) / Math.pow(2, s));
+  if (s < 0) return v * Math.pow(2, -s);
+  return v;
+}
+
+export function saturate(v: number, lo: number, hi: number): number {
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+/** Largest f such that maxAbs·2^f ≤ limit (bounded to a sane range). */
+function fracFor(maxAbs: number, limit: number, cap = 30): number {
+  if (!(maxAbs > 0)) return Math.min(cap, 15);
+  return Math.max(-16, Math.min(cap, Math.floor(Math.log2(limit / maxAbs))));
+}
+
+/** Input quantisation as the C float wrapper does it (float32 arithmetic). */
+export function quantizeInput(q: Pick<QuantizedModel, 'wrapper' | 'actBits'>, x: ArrayLike<number>): number[] {
+  const { inOffset, inK, dMin, dMax } = q.wrapper;
+  return inOffset.map((off, i) => {
+    let v = f32(x[i]);
+    if (!(v >= dMin[i])) v = dMin[i];
+    if (v > dMax[i]) v = dMax[i];
+    const t = f32(f32(f32(v - off) * inK[i]) + 0.5);
+    return saturate(Math.floor(t), minOf(q.actBits), maxOf(q.actBits));
+  });
+}
+
+/** Run one quantised layer on integer inputs; returns outputs (and pre-activation z for tanh). */
+export function runLayer(L: QLayer, a: ArrayLike<number>, tanh: TanhTable | null): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < L.nout; i++) {
+    let acc = L.B[i];
+    for (let j = 0; j < L.nin; j++) acc += L.W[i * L.nin + j] * a[j];
+    const z = rshiftRound(acc, L.shift[i]);
+    let y: number;
+    if (L.act === 'tanh') y = tanhQ(tanh!, saturate(z, -tanh!.zMax, tanh!.zMax));
+    else if (L.act === 'relu') y = saturate(z, 0, L.outMax);
+    else y = saturate(z, L.outMin, L.outMax);
+    out.push(y);
+  }
+  return out;
+}
+
+/** Interval of a monotone layer map over integer input intervals (exact for the accumulator). */
+function layerIntervals(L: QLayer, ins: Interval[], tanh: TanhTable | null): { acc: Interval[]; bound: number; out: Interval[] } {
+  const acc: Interval[] = [];
+  const out: Interval[] = [];
+  let bound = 0;
+  for (let i = 0; i < L.nout; i++) {
+    let lo = L.B[i], hi = L.B[i], partial = Math.abs(L.B[i]);
+    for (let j = 0; j < L.nin; j++) {
+      const w = L.W[i * L.nin + j];
+      const p1 = w * ins[j][0], p2 = w * ins[j][1];
+      lo += Math.min(p1, p2);
+      hi += Math.max(p1, p2);
+      partial += Math.max(Math.abs(p1), Math.abs(p2));
+    }
+    const s = L.shift[i];
+    const round = s > 0 ? Math.pow(2, s - 1) : 0;
+    bound = Math.max(bound, partial + round);
+    acc.push([lo, hi]);
+    const zlo = rshiftRound(lo, s), zhi = rshiftRound(hi, s);
+    if (L.act === 'tanh') out.push([tanhQ(tanh!, saturate(zlo, -tanh!.zMax, tanh!.zMax)), tanhQ(tanh!, saturate(zhi, -tanh!.zMax, tanh!.zMax))]);
+    else if (L.act === 'relu') out.push([saturate(zlo, 0, L.outMax), saturate(zhi, 0, L.outMax)]);
+    else out.push([saturate(zlo, L.outMin, L.outMax), saturate(zhi, L.outMin, L.outMax)]);
+  }
+  return { acc, bound, out };
+}
+
+export class QuantizationError extends Error {}
+
+export function quantizeModel(model: PolicyModel, opts: QuantOptions): QuantizedModel {
+  const variant = opts.variant;
+  const A: 8 | 16 = variant === 'int8' ? 8 : 16;
+  const WB: 8 | 16 = A;
+  const maxA = maxOf(A), minA = minOf(A);
+  const maxW = maxOf(WB);
+  const ranges = analyseRanges(model, { splits: opts.splits ?? 8 });
+  const tanh = model.network.activation === 'tanh' ? makeTanhTable(variant) : null;
+  const nx = model.network.sizes[0];
+  const nu = model.network.sizes[model.network.sizes.length - 1];
+
+  // Inputs: the normalised domain in the largest format that holds it.
+  const inMax = Math.max(...ranges.input.map(([lo, hi]) => Math.max(Math.abs(lo), Math.abs(hi))));
+  const inFrac = fracFor(inMax, maxA, A - 1);
+  const wrapper = {
+    inOffset: model.input.offset.map((v) => f32(v)),
+    inK: model.input.scale.map((sc) => f32(Math.pow(2, inFrac) / sc)),
+    dMin: model.input.domain.min.map((v) => f32(v)),
+    dMax: model.input.domain.max.map((v) => f32(v)),
+    outOffset: model.output.offset.map((v) => f32(v)),
+    outK: [] as number[],
+    uMin: model.output.bounds.min.map((v) => f32(v)),
+    uMax: model.output.bounds.max.map((v) => f32(v)),
+  };
+  const qin = { wrapper, actBits: A };
+  const lo = quantizeInput(qin, model.input.domain.min);
+  const hi = quantizeInput(qin, model.input.domain.max);
+  const inRange: Interval[] = lo.map((l, i) => [Math.min(l, hi[i]), Math.max(l, hi[i])]);
+
+  // Per-neuron weight scales when they gain at least a bit somewhere.
+  const layersW = model.network.layers.map((L) => L.W.map((row) => Math.max(...row.map(Math.abs))));
+  const gains = layersW.some((rows) => {
+    const layerF = fracFor(Math.max(...rows), maxW);
+    return rows.some((r) => fracFor(r, maxW) > layerF);
+  });
+  const perNeuron = opts.perNeuron === 'auto' || opts.perNeuron === undefined ? gains : opts.perNeuron;
+
+  const layers: QLayer[] = [];
+  let fa = inFrac;
+  let ins: Interval[] = inRange;
+  const nLayers = model.network.layers.length;
+  let outFracNet = 0;
+  model.network.layers.forEach((Lf, l) => {
+    const last = l === nLayers - 1;
+    const act: ActKind = last ? 'linear' : model.network.activation;
+    const nout = Lf.W.length, nin = Lf.W[0].length;
+    const layerF = fracFor(Math.max(...layersW[l]), maxW);
+    let wFrac = layersW[l].map((r) => (perNeuron ? fracFor(r, maxW) : layerF));
+    // Output format of the layer.
+    let outFrac: number, outMin: number, outMax: number;
+    const post = ranges.layers[l].post;
+    if (last) {
+      const m = Math.max(...post.map(([a, b]) => Math.max(Math.abs(a), Math.abs(b))));
+      outFrac = fracFor(m * 1.05, 32767, 30); // 5 % headroom over the float bound for quantisation error
+      outMin = -32768;
+      outMax = 32767;
+      outFracNet = outFrac;
+    } else if (act === 'tanh') {
+      outFrac = tanh!.outFrac;
+      outMin = minA;
+      outMax = maxA;
+    } else if (act === 'hardtanh') {
+      outFrac = A - 2;
+      outMin = -Math.pow(2, A - 2);
+      outMax = Math.pow(2, A - 2);
+    } else {
+      const m = Math.max(...post.map(([, b]) => b));
+      outFrac = fracFor(m, maxA, A - 1);
+      outMin = 0;
+      outMax = maxA;
+    }
+    const target = act === 'tanh' ? tanh!.fz : outFrac;
+    // int16 weights times int16 activations would need int64 accumulators at full
+    // weight precision; give up weight bits until the proven bound fits int32.
+    const accLimit = 2147483647;
+    let L: QLayer, iv: ReturnType<typeof layerIntervals>, need: number;
+    for (let attempt = 0; ; attempt++) {
+      const W: number[] = [];
+      Lf.W.forEach((row, i) => row.forEach((w) => W.push(saturate(Math.round(w * Math.pow(2, wFrac[i])), -maxW, maxW))));
+      const B = Lf.b.map((b, i) => Math.round(b * Math.pow(2, wFrac[i] + fa)));
+      const shift = wFrac.map((f) => f + fa - target);
+      L = { nin, nout, act, W, wFrac, inFrac: fa, B, accBits: 32, accBound: 0, accRange: [], shift, outFrac, outMin, outMax, outRange: [] };
+      iv = layerIntervals(L, ins, tanh);
+      // Also bound the shifted value before saturation (a negative shift multiplies).
+      let zBound = 0;
+      iv.acc.forEach(([a, b], i) => (zBound = Math.max(zBound, Math.abs(rshiftRound(a, shift[i])), Math.abs(rshiftRound(b, shift[i])))));
+      need = Math.max(iv.bound, zBound);
+      if (need <= accLimit || attempt > 40) break;
+      const bits = Math.ceil(Math.log2(need / accLimit));
+      wFrac = wFrac.map((f) => f - bits);
+    }
+    L.accRange = iv.acc;
+    L.accBound = iv.bound;
+    // int16 needs the partial sums (with the rounding term) to fit; the shifted
+    // value is computed in int32 by the C, so it only has to fit that.
+    if (variant === 'int8' && iv.bound <= 32767 && need <= 2147483647) L.accBits = 16;
+    else if (need <= 2147483647) L.accBits = 32;
+    else if (need <= Number.MAX_SAFE_INTEGER) L.accBits = 64;
+    else throw new QuantizationError(`layer ${l}: accumulator bound ${need} exceeds 2^53; the weights or ranges are too large for fixed point`);
+    L.outRange = iv.out;
+    layers.push(L);
+    ins = iv.out;
+    fa = outFrac;
+  });
+  wrapper.outK = model.output.scale.map((sc) => f32(sc * Math.pow(2, -outFracNet)));
+  const quantHash = createHash('sha256')
+    .update(JSON.stringify({ variant, inFrac, layers: layers.map((L) => [L.W, L.B, L.shift, L.act, L.accBits, L.outMin, L.outMax]), tanh: tanh?.values, wrapper }))
+    .digest('hex');
+  return { variant, actBits: A, wBits: WB, perNeuron, nx, nu, inFrac, inRange, layers, tanh, outFrac: outFracNet, wrapper, modelHash: modelHash(model), quantHash, ranges };
+}

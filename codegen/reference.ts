@@ -1,0 +1,69 @@
+/**
+ * The bit-exact reference: the integer arithmetic the generated C performs,
+ * in TypeScript. Integers stay below 2^53, so JS numbers are exact; float32
+ * steps of the wrapper use Math.fround, exactly as the C's float operations.
+ */
+import { policyFunction, type PolicyModel } from '../trainer/index.js';
+import { quantizeInput, runLayer, saturate, type QuantizedModel } from './quantize.js';
+
+const f32 = Math.fround;
+
+/** ultro_policy_q: quantised inputs → quantised outputs (int16, Q(outFrac)). */
+export function policyQ(q: QuantizedModel, xq: ArrayLike<number>): number[] {
+  // The overflow proof covers the quantised domain: clamp to it first (as the C does).
+  let a: ArrayLike<number> = Array.from(xq, (v, i) => saturate(v, q.inRange[i][0], q.inRange[i][1]));
+  for (const L of q.layers) a = runLayer(L, a, q.tanh);
+  return Array.from(a);
+}
+
+/** ultro_policy_dequantize: float32 u = offset + y·k, clamped to the actuator box. */
+export function dequantize(q: QuantizedModel, yq: ArrayLike<number>): number[] {
+  const { outOffset, outK, uMin, uMax } = q.wrapper;
+  return outOffset.map((off, j) => {
+    let u = f32(off + f32(yq[j] * outK[j]));
+    if (u < uMin[j]) u = uMin[j];
+    if (u > uMax[j]) u = uMax[j];
+    return u;
+  });
+}
+
+/** ultro_policy: the whole float32 path, with the intermediate integers. */
+export function policyFloat32(q: QuantizedModel, x: ArrayLike<number>): { xq: number[]; uq: number[]; u: number[] } {
+  const xq = quantizeInput(q, x);
+  const uq = policyQ(q, xq);
+  return { xq, uq, u: dequantize(q, uq) };
+}
+
+export interface ErrorStats {
+  states: number;
+  /** In output LSBs (2^−outFrac of the normalised output). */
+  maxLsb: number;
+  rmsLsb: number;
+  /** In actuator units (after dequantisation, before the actuator clamp). */
+  maxActuator: number;
+  rmsActuator: number;
+}
+
+/** Fixed-point vs float error over a set of states (raw network output, no actuator clamp on either side). */
+export function fixedPointError(q: QuantizedModel, model: PolicyModel, X: ArrayLike<number>, nx: number): ErrorStats {
+  const float = policyFunction(model, { clampOutput: false, clampInput: true });
+  const n = X.length / nx;
+  let maxL = 0, sumL = 0, maxU = 0, sumU = 0;
+  const lsb = Math.pow(2, -q.outFrac);
+  for (let k = 0; k < n; k++) {
+    const x = Array.from({ length: nx }, (_, i) => X[k * nx + i]);
+    const uf = float(x);
+    const uq = policyQ(q, quantizeInput(q, x));
+    for (let j = 0; j < q.nu; j++) {
+      const yf = (uf[j] - model.output.offset[j]) / model.output.scale[j];
+      const el = Math.abs(uq[j] * lsb - yf) / lsb;
+      const eu = Math.abs(uq[j] * lsb - yf) * model.output.scale[j];
+      maxL = Math.max(maxL, el);
+      maxU = Math.max(maxU, eu);
+      sumL += el * el;
+      sumU += eu * eu;
+    }
+  }
+  const m = n * q.nu;
+  return { states: n, maxLsb: maxL, rmsLsb: Math.sqrt(sumL / m), maxActuator: maxU, rmsActuator: Math.sqrt(sumU / m) };
+}

@@ -1,0 +1,28 @@
+/*
+ * ultro_mpc.h: on-board linear MPC by ADMM with Riccati primal steps
+ * (see codegen/mpc-admm.ts for the algorithm and why it suits an AVR).
+ * Float32; gains in ROM; one static workspace.
+ */
+#ifndef ULTRO_MPC_H
+#define ULTRO_MPC_H
+
+#include <stdint.h>
+#include "ultro_mpc_data.h"
+
+enum { ULTRO_MPC_SOLVED = 0, ULTRO_MPC_MAX_ITER = 1 };
+
+typedef struct {
+  uint16_t iterations;
+  uint8_t status;   /* ULTRO_MPC_SOLVED or ULTRO_MPC_MAX_ITER */
+  float primal;     /* final primal residual (normalised units) */
+  float dual;       /* final dual residual */
+} ultro_mpc_info_t;
+
+/* Forget the warm start (z, v, y, g back to zero). */
+void ultro_mpc_reset(void);
+
+/* Solve at state x0 (physical units); writes the first input u0 (inside its
+ * bounds). Warm-starts from the previous solve, shifted one stage. */
+uint8_t ultro_mpc_solve(const float *x0, float *u0, ultro_mpc_info_t *info);
+
+#endif /* ULTRO_MPC_H */

@@ -1,0 +1,135 @@
+/*
+ * ultro_nn.c: fixed-point layers (see ultro_nn.h for the arithmetic).
+ * Portable C99; on AVR the int8 x int8 -> int16 multiply-accumulate is
+ * written so that avr-gcc emits MULS (not a library call).
+ */
+#include "ultro_nn.h"
+
+/* The rounding shifts rely on arithmetic right shift of negative values
+ * (implementation-defined in C99; gcc, clang and avr-gcc all do it). */
+typedef char ultro_requires_arithmetic_shift[((-1) >> 1) == -1 ? 1 : -1];
+
+static int32_t shift32(int32_t v, int8_t s) {
+  if (s > 0) return (v + ((int32_t)1 << (s - 1))) >> s;
+  if (s < 0) return v * ((int32_t)1 << -s);
+  return v;
+}
+
+static int64_t shift64(int64_t v, int8_t s) {
+  if (s > 0) return (v + ((int64_t)1 << (s - 1))) >> s;
+  if (s < 0) return v * ((int64_t)1 << -s);
+  return v;
+}
+
+static int32_t clamp32(int32_t v, int32_t lo, int32_t hi) {
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+ultro_act_t ultro_tanh_q(const ultro_tanh_t *t, int32_t z) {
+  int32_t a;
+  uint16_t i;
+  int32_t y;
+  z = clamp32(z, -t->zmax, t->zmax);
+  a = z < 0 ? -z : z;
+  i = (uint16_t)(a >> t->shift);
+  if (i >= t->segs) {
+    y = ULTRO_ACT_BITS == 8 ? ULTRO_RD_I8(&t->T[t->segs]) : ULTRO_RD_I16(&t->T[t->segs]);
+  } else {
+    int32_t f = a & (((int32_t)1 << t->shift) - 1);
+    int32_t t0 = ULTRO_ACT_BITS == 8 ? ULTRO_RD_I8(&t->T[i]) : ULTRO_RD_I16(&t->T[i]);
+    int32_t t1 = ULTRO_ACT_BITS == 8 ? ULTRO_RD_I8(&t->T[i + 1]) : ULTRO_RD_I16(&t->T[i + 1]);
+    y = t0 + (((t1 - t0) * f + ((int32_t)1 << (t->shift - 1))) >> t->shift);
+  }
+  return (ultro_act_t)(z < 0 ? -y : y);
+}
+
+/* acc16: every partial sum is proven to fit int16 (including the rounding term). */
+static int16_t dot16(const ultro_w_t *w, const ultro_act_t *a, uint8_t n, int16_t acc) {
+  uint8_t j;
+  for (j = 0; j < n; j++) {
+#if ULTRO_ACT_BITS == 8
+    acc = (int16_t)(acc + (int16_t)((int16_t)ULTRO_RD_I8(&w[j]) * (int16_t)a[j]));
+#else
+    acc = (int16_t)(acc + (int16_t)((int32_t)ULTRO_RD_I16(&w[j]) * a[j]));
+#endif
+  }
+  return acc;
+}
+
+static int32_t dot32(const ultro_w_t *w, const ultro_act_t *a, uint8_t n, int32_t acc) {
+  uint8_t j;
+  for (j = 0; j < n; j++) {
+#if ULTRO_ACT_BITS == 8
+    acc += (int16_t)((int16_t)ULTRO_RD_I8(&w[j]) * (int16_t)a[j]);
+#else
+    acc += (int32_t)ULTRO_RD_I16(&w[j]) * a[j];
+#endif
+  }
+  return acc;
+}
+
+static int64_t dot64(const ultro_w_t *w, const ultro_act_t *a, uint8_t n, int64_t acc) {
+  uint8_t j;
+  for (j = 0; j < n; j++) {
+#if ULTRO_ACT_BITS == 8
+    acc += (int16_t)((int16_t)ULTRO_RD_I8(&w[j]) * (int16_t)a[j]);
+#else
+    acc += (int32_t)ULTRO_RD_I16(&w[j]) * a[j];
+#endif
+  }
+  return acc;
+}
+
+static int32_t activate(const ultro_layer_t *L, const ultro_tanh_t *tanh, int32_t z) {
+  switch (L->act) {
+    case ULTRO_ACT_TANH:
+      return ultro_tanh_q(tanh, z);
+    case ULTRO_ACT_RELU:
+      return clamp32(z, 0, L->out_max);
+    default: /* linear, hard tanh */
+      return clamp32(z, L->out_min, L->out_max);
+  }
+}
+
+static void layer_forward(const ultro_layer_t *L, const ultro_tanh_t *tanh, const ultro_act_t *in, ultro_act_t *out_act, int16_t *out_y) {
+  uint8_t i;
+  const ultro_w_t *w = L->W;
+  for (i = 0; i < L->nout; i++, w += L->nin) {
+    int8_t s = ULTRO_RD_I8(&L->shift[i]);
+    int32_t z;
+    if (L->acc == ULTRO_ACC16) {
+      int16_t acc = dot16(w, in, L->nin, ULTRO_RD_I16(&((const int16_t *)L->B)[i]));
+      if (s > 0 && s < 15) {
+        /* 16-bit rounding shift: acc + 2^(s-1) is within the proven bound */
+        z = (int16_t)((acc + (int16_t)(1 << (s - 1))) >> s);
+      } else {
+        z = shift32(acc, s);
+      }
+    } else if (L->acc == ULTRO_ACC32) {
+      z = shift32(dot32(w, in, L->nin, ULTRO_RD_I32(&((const int32_t *)L->B)[i])), s);
+    } else {
+      int64_t v = shift64(dot64(w, in, L->nin, ULTRO_RD_I64(&((const int64_t *)L->B)[i])), s);
+      z = (int32_t)(v < INT32_MIN ? INT32_MIN : v > INT32_MAX ? INT32_MAX : v);
+    }
+    if (out_y) {
+      out_y[i] = (int16_t)clamp32(z, L->out_min, L->out_max);
+    } else {
+      out_act[i] = (ultro_act_t)activate(L, tanh, z);
+    }
+  }
+}
+
+void ultro_nn_forward(const ultro_layer_t *layers, uint8_t nlayers, const ultro_tanh_t *tanh, const ultro_act_t *x, int16_t *y,
+                      ultro_act_t *buf_a, ultro_act_t *buf_b) {
+  uint8_t l;
+  const ultro_act_t *in = x;
+  for (l = 0; l < nlayers; l++) {
+    ultro_act_t *out = (l & 1) ? buf_b : buf_a;
+    if (l + 1 == nlayers) {
+      layer_forward(&layers[l], tanh, in, 0, y);
+    } else {
+      layer_forward(&layers[l], tanh, in, out, 0);
+      in = out;
+    }
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * tanh in fixed point: an odd-symmetric table over z ∈ [0, 4] with linear
+ * interpolation, evaluated exactly as the C runtime does (ultro_nn.c).
+ *
+ *   a = |z|;  i = a >> SH;  f = a & (2^SH − 1)
+ *   y = T[SEGS]                                   if i ≥ SEGS   (|z| ≥ 4: saturated)
+ *   y = T[i] + ((T[i+1] − T[i])·f + 2^(SH−1)) >> SH   otherwise
+ *   result = z < 0 ? −y : y
+ *
+ * with z in Q(fz), SH = fz + 2 − m (the table has 2^m segments of width 2^(2−m))
+ * and T[k] = min(maxA, round(tanh(k·2^(2−m))·2^outFrac)). Interpolation error is
+ * below Δ²/8·max|tanh''| ≈ 0.048·Δ²; tanhTableError() measures the whole error
+ * (table rounding, interpolation, output rounding) on a dense grid.
+ */
+import type { Variant } from './quantize.js';
+
+export interface TanhTable {
+  /** log2 of the number of segments. */
+  m: number;
+  /** Fractional bits of the table's input z. */
+  fz: number;
+  /** Fractional bits of the output (activation format). */
+  outFrac: number;
+  /** Right shift from |z| to the segment index (fz + 2 − m). */
+  shift: number;
+  /** Table values, 2^m + 1 entries. */
+  values: number[];
+  /** Largest |z| the table distinguishes: 4·2^fz (inputs beyond saturate). */
+  zMax: number;
+}
+
+export function makeTanhTable(variant: Variant): TanhTable {
+  const m = variant === 'int8' ? 6 : 8;
+  const fz = variant === 'int8' ? 12 : 24;
+  const outFrac = variant === 'int8' ? 7 : 15;
+  const maxA = variant === 'int8' ? 127 : 32767;
+  const segs = 1 << m;
+  const values: number[] = [];
+  for (let k = 0; k <= segs; k++) values.push(Math.min(maxA, Math.round(Math.tanh(k * Math.pow(2, 2 - m)) * Math.pow(2, outFrac))));
+  return { m, fz, outFrac, shift: fz + 2 - m, values, zMax: 4 * Math.pow(2, fz) };
+}
+
+/** The integer tanh, bit-exact with the C. */
+export function tanhQ(t: TanhTable, z: number): number {
+  const a = Math.abs(z);
+  const i = Math.floor(a / Math.pow(2, t.shift));
+  const segs = 1 << t.m;
+  let y: number;
+  if (i >= segs) y = t.values[segs];
+  else {
+    const f = a - i * Math.pow(2, t.shift);
+    y = t.values[i] + Math.floor(((t.values[i + 1] - t.values[i]) * f + Math.pow(2, t.shift - 1)) / Math.pow(2, t.shift));
+  }
+  return z < 0 ? -y : y;
+}
+
+/** Largest |tanhQ(z)/2^outFrac − tanh(z/2^fz)| over every representable z in [−6, 6] (sampled densely). */
+export function tanhTableError(t: TanhTable): { maxAbs: number; atZ: number } {
+  let maxAbs = 0, atZ = 0;
+  const step = Math.max(1, Math.floor((6 * Math.pow(2, t.fz)) / 200_000));
+  for (let z = -6 * Math.pow(2, t.fz); z <= 6 * Math.pow(2, t.fz); z += step) {
+    const e = Math.abs(tanhQ(t, z) / Math.pow(2, t.outFrac) - Math.tanh(z / Math.pow(2, t.fz)));
+    if (e > maxAbs) {
+      maxAbs = e;
+      atZ = z / Math.pow(2, t.fz);
+    }
+  }
+  return { maxAbs, atZ };
+}

@@ -1,0 +1,27 @@
+/*
+ * Minimal AVR program that keeps one generated controller alive through
+ * --gc-sections, for size measurements: volatile state in, control out.
+ */
+#include <stdint.h>
+#if defined(ULTRO_SIZE_POLICY)
+#include "ultro_policy.h"
+#else
+#include "ultro_mpc.h"
+#endif
+
+volatile float state_in[8];
+volatile float control_out[8];
+
+int main(void) {
+  float x[8], u[8];
+  uint8_t i;
+  for (;;) {
+    for (i = 0; i < 8; i++) x[i] = state_in[i];
+#if defined(ULTRO_SIZE_POLICY)
+    ultro_policy(x, u);
+#else
+    ultro_mpc_solve(x, u, 0);
+#endif
+    for (i = 0; i < 8; i++) control_out[i] = u[i];
+  }
+}

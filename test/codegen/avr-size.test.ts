@@ -1,0 +1,37 @@
+/** avr-gcc builds both generated programs for the ATmega328P; sizes are printed and checked. */
+import { describe, expect, it } from 'vitest';
+import { getPlant } from '../../sim/index.js';
+import { emitMpc, emitPolicy, quantizeModel } from '../../codegen/index.js';
+import { checkFits, compileAndLink, formatSize, getBoard, hasCommand, sizeOf } from '../../targets/index.js';
+import { writeFiles } from '../helpers/c.js';
+import { fixtureModel } from '../helpers/models.js';
+
+const uno = getBoard('uno');
+const avr = hasCommand('avr-gcc');
+
+describe.skipIf(!avr)('avr-gcc for atmega328p', () => {
+  for (const variant of ['int8', 'int16'] as const) {
+    it(`policy (${variant}) fits in a few KB of flash with little RAM`, () => {
+      const dir = writeFiles(emitPolicy(quantizeModel(fixtureModel(), { variant })));
+      compileAndLink(uno, [`${dir}/ultro_policy.c`, `${dir}/ultro_nn.c`, `${process.cwd()}/test/c/avr_main.c`], [dir], `${dir}/p.elf`, ['-DULTRO_SIZE_POLICY', '-Os']);
+      const s = sizeOf(uno, `${dir}/p.elf`);
+      console.log(`uno policy ${variant}: ${formatSize(uno, s)}`);
+      checkFits(uno, s, `policy ${variant}`);
+      expect(s.flash).toBeLessThan(8 * 1024);
+      expect(s.ram).toBeLessThan(200);
+    });
+  }
+  it('on-board MPC for the double integrator fits the 2 KB RAM with room for serial buffers', () => {
+    const { files, data } = emitMpc(getPlant('double-integrator'), { horizon: 20 }, 'test');
+    const dir = writeFiles(files);
+    compileAndLink(uno, [`${dir}/ultro_mpc.c`, `${dir}/ultro_mpc_data.c`, `${process.cwd()}/test/c/avr_main.c`], [dir], `${dir}/m.elf`, ['-Os']);
+    const s = sizeOf(uno, `${dir}/m.elf`);
+    console.log(`uno mpc N=${data.N}: ${formatSize(uno, s)}`);
+    checkFits(uno, s, 'on-board MPC');
+    expect(s.ram).toBeLessThan(1024 + 64);
+  });
+  it('a program that does not fit gets a clear error', () => {
+    expect(() => checkFits(uno, { flash: 40_000, ram: 100, text: 40_000, data: 0, bss: 100 }, 'big')).toThrow(/does not fit uno: flash 40000 B > 32256 B/);
+    expect(() => checkFits(uno, { flash: 1000, ram: 1900, text: 1000, data: 0, bss: 1900 }, 'fat')).toThrow(/static RAM 1900 B \+ 256 B reserved/);
+  });
+});

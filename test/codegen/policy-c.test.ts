@@ -1,0 +1,86 @@
+/**
+ * The generated policy C, compiled with host gcc (-Wall -Wextra -Werror,
+ * UBSan trapping signed overflow and bad shifts), must equal the TypeScript
+ * integer reference bit for bit: ±0 LSB, because both implement the same
+ * integer arithmetic and the same float32 steps.
+ */
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../sim/index.js';
+import { emitPolicy, hexFloat32, policyFloat32, policyQ, quantizeModel, type QuantizedModel } from '../../codegen/index.js';
+import type { PolicyModel } from '../../trainer/index.js';
+import { compileHost, runLines, writeFiles } from '../helpers/c.js';
+import { fixtureModel, randomModel } from '../helpers/models.js';
+
+const bits = (v: number) => {
+  const dv = new DataView(new ArrayBuffer(4));
+  dv.setFloat32(0, v);
+  return dv.getUint32(0).toString(16).padStart(8, '0');
+};
+const cFloatText = (v: number) => (Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : hexFloat32(Math.fround(v)));
+
+/** ≥ 10,000 float states: domain corners, uniform in and beyond the domain, near-boundary, NaN/±Inf. */
+function floatInputs(model: PolicyModel, n: number, seed: number): number[][] {
+  const rng = new Rng(seed);
+  const lo = model.input.domain.min, hi = model.input.domain.max;
+  const nx = lo.length;
+  const out: number[][] = [];
+  for (let c = 0; c < 1 << nx; c++) out.push(lo.map((l, i) => ((c >> i) & 1 ? hi[i] : l)));
+  const special = [NaN, Infinity, -Infinity, 1e30, -1e30, 0, -0];
+  for (const s of special) out.push(lo.map((l, i) => (i === 0 ? s : (l + hi[i]) / 2)));
+  while (out.length < n) {
+    const mode = rng.int(4);
+    out.push(
+      lo.map((l, i) => {
+        const w = hi[i] - l;
+        if (mode === 0) return rng.uniform(l - 0.5 * w, hi[i] + 0.5 * w); // in and out of the domain
+        if (mode === 1) return (rng.next() < 0.5 ? l : hi[i]) + w * 1e-6 * rng.normal(); // at the boundary
+        return rng.uniform(l, hi[i]);
+      }),
+    );
+  }
+  return out;
+}
+
+function check(name: string, model: PolicyModel, q: QuantizedModel) {
+  const dir = writeFiles(emitPolicy(q));
+  const exe = compileHost(dir, ['ultro_policy.c', 'ultro_nn.c'], [`${process.cwd()}/test/c/policy_harness.c`]);
+  const xs = floatInputs(model, 10_000, 7);
+  const out = runLines(exe, xs.map((x) => 'F ' + x.map(cFloatText).join(' ')));
+  expect(out).toHaveLength(xs.length);
+  let mismatches = 0;
+  xs.forEach((x, k) => {
+    const r = policyFloat32(q, x);
+    const want = `${r.xq.map((v) => `${v} `).join('')}|${r.uq.map((v) => ` ${v}`).join('')} |${r.u.map((v) => ` ${bits(v)}`).join('')}`;
+    if (out[k] !== want && mismatches++ < 5) expect(`${name} x=${x}: ${out[k]}`).toBe(`${name} x=${x}: ${want}`);
+  });
+  expect(mismatches).toBe(0);
+  // the integer entry point over the whole input type range (it clamps to the proven range)
+  const rng = new Rng(11);
+  const lim = Math.pow(2, q.actBits - 1);
+  const qs = Array.from({ length: 3000 }, () => Array.from({ length: q.nx }, () => rng.int(2 * lim) - lim));
+  const outQ = runLines(exe, qs.map((x) => 'Q ' + x.join(' ')));
+  qs.forEach((x, k) => expect(outQ[k].trim()).toBe(policyQ(q, x).join(' ')));
+}
+
+describe('generated policy C vs the TypeScript integer reference', () => {
+  for (const variant of ['int8', 'int16'] as const) {
+    it(`double-integrator fixture, ${variant}: bit-exact on 10,000 float and 3,000 integer inputs, UBSan clean`, () => {
+      const m = fixtureModel();
+      check('fixture', m, quantizeModel(m, { variant }));
+    });
+    it(`ReLU network (dc-motor, 3-12-10-1), ${variant}`, () => {
+      const m = randomModel('dc-motor', [12, 10], 'relu', 3);
+      check('relu', m, quantizeModel(m, { variant }));
+    });
+    it(`hard-tanh network, per-layer scales (cart-pole 4-8-8-1), ${variant}`, () => {
+      const m = randomModel('cartpole', [8, 8], 'hardtanh', 4);
+      const q = quantizeModel(m, { variant, perNeuron: false });
+      expect(q.perNeuron).toBe(false);
+      check('hardtanh', m, q);
+    });
+  }
+  it('quadrotor-size tanh network with 4 outputs, int16 (wide inputs and outputs)', () => {
+    const m = randomModel('quadrotor-hover', [16], 'tanh', 5, 0.7);
+    check('quad', m, quantizeModel(m, { variant: 'int16' }));
+  });
+});
