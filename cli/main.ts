@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { InputError } from '../sim/index.js';
 import { registerSimCommands } from './sim-commands.js';
 import { registerTrainerCommands } from './trainer-commands.js';
+import { registerCodegenCommands } from './codegen-commands.js';
 import { VERSION } from './version.js';
 
 const program = new Command();
@@ -15,6 +16,7 @@ program
 
 registerSimCommands(program);
 registerTrainerCommands(program);
+registerCodegenCommands(program);
 
 try {
   await program.parseAsync(process.argv);

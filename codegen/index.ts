@@ -10,3 +10,4 @@ export { cFloat32, cIdent, cInt, cIntArray, cString, fillTemplate, hexFloat32 } 
 export { RUNTIME_FILES, emitPolicy, macCount, stampLines, type EmittedFiles } from './emit-c.js';
 export { AdmmMPC, admmData, type AdmmData, type AdmmResult, type AdmmSettings } from './mpc-admm.js';
 export { MPC_RUNTIME_FILES, emitMpc, mpcWorkspaceBytes } from './emit-mpc.js';
+export { buildReport, reportMarkdown, type CodegenReport } from './report.js';

@@ -3,4 +3,4 @@
  * firmware for it. Public surface.
  */
 export { BOARDS, boardNames, getBoard, type Board, type CycleCounterKind, type FlashToolKind, type ToolchainKind } from './boards.js';
-export { ToolchainError, checkFits, compileAndLink, formatSize, hasCommand, sizeOf, toHex, type SizeReport } from './toolchain.js';
+export { ToolchainError, checkFits, compileAndLink, formatSize, hasCommand, measureSize, sizeOf, toHex, type SizeReport } from './toolchain.js';

@@ -69,3 +69,15 @@ export function formatSize(board: Board, s: SizeReport): string {
   return `flash ${s.flash} B${pct(s.flash, board.flashBytes)}, RAM ${s.ram} B${pct(s.ram, board.ramBytes)}`;
 }
 
+
+/**
+ * Size of a program built from `sources` for the board (into a temp ELF), or
+ * the reason it could not be measured (toolchain missing, not driven by Ultro).
+ */
+export function measureSize(board: Board, sources: string[], includeDirs: string[], extraFlags: string[], tmpDir: string): SizeReport | { skipped: string } {
+  if (board.toolchain.kind === 'arduino-esp32') return { skipped: 'built by PlatformIO (ultro build --target esp32)' };
+  if (!hasCommand(board.toolchain.cc)) return { skipped: `${board.toolchain.cc} not installed` };
+  const elf = `${tmpDir}/size-probe-${Math.random().toString(36).slice(2)}.elf`;
+  compileAndLink(board, sources, includeDirs, elf, extraFlags);
+  return sizeOf(board, elf);
+}

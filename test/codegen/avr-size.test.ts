@@ -13,7 +13,7 @@ describe.skipIf(!avr)('avr-gcc for atmega328p', () => {
   for (const variant of ['int8', 'int16'] as const) {
     it(`policy (${variant}) fits in a few KB of flash with little RAM`, () => {
       const dir = writeFiles(emitPolicy(quantizeModel(fixtureModel(), { variant })));
-      compileAndLink(uno, [`${dir}/ultro_policy.c`, `${dir}/ultro_nn.c`, `${process.cwd()}/test/c/avr_main.c`], [dir], `${dir}/p.elf`, ['-DULTRO_SIZE_POLICY', '-Os']);
+      compileAndLink(uno, [`${dir}/ultro_policy.c`, `${dir}/ultro_nn.c`, `${process.cwd()}/codegen/runtime/ultro_size_probe.c`], [dir], `${dir}/p.elf`, ['-DULTRO_SIZE_POLICY', '-Os']);
       const s = sizeOf(uno, `${dir}/p.elf`);
       console.log(`uno policy ${variant}: ${formatSize(uno, s)}`);
       checkFits(uno, s, `policy ${variant}`);
@@ -24,7 +24,7 @@ describe.skipIf(!avr)('avr-gcc for atmega328p', () => {
   it('on-board MPC for the double integrator fits the 2 KB RAM with room for serial buffers', () => {
     const { files, data } = emitMpc(getPlant('double-integrator'), { horizon: 20 }, 'test');
     const dir = writeFiles(files);
-    compileAndLink(uno, [`${dir}/ultro_mpc.c`, `${dir}/ultro_mpc_data.c`, `${process.cwd()}/test/c/avr_main.c`], [dir], `${dir}/m.elf`, ['-Os']);
+    compileAndLink(uno, [`${dir}/ultro_mpc.c`, `${dir}/ultro_mpc_data.c`, `${process.cwd()}/codegen/runtime/ultro_size_probe.c`], [dir], `${dir}/m.elf`, ['-Os']);
     const s = sizeOf(uno, `${dir}/m.elf`);
     console.log(`uno mpc N=${data.N}: ${formatSize(uno, s)}`);
     checkFits(uno, s, 'on-board MPC');

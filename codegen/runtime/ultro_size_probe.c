@@ -1,6 +1,9 @@
 /*
- * Minimal AVR program that keeps one generated controller alive through
- * --gc-sections, for size measurements: volatile state in, control out.
+ * ultro_size_probe.c: the smallest program that keeps one generated
+ * controller alive through --gc-sections (volatile state in, control out),
+ * so that `ultro codegen` and the tests can measure its flash and RAM,
+ * soft-float library included. Define ULTRO_SIZE_POLICY for the policy,
+ * nothing for the on-board MPC.
  */
 #include <stdint.h>
 #if defined(ULTRO_SIZE_POLICY)

@@ -1,0 +1,85 @@
+/** `ultro codegen`: fixed-point C for a model's policy, and optionally an on-board MPC. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { ULTRO_VERSION, packageRoot, toJson, writeFileAtomic } from '../sim/index.js';
+import { loadModel, modelPlant } from '../trainer/index.js';
+import { buildReport, emitMpc, emitPolicy, quantizeModel, reportMarkdown, type Variant } from '../codegen/index.js';
+import { boardNames, formatSize, getBoard, measureSize } from '../targets/index.js';
+import { parseFloatArg, parseIntArg } from './args.js';
+
+const choice = <T extends string>(name: string, values: readonly T[]) => (v: string): T => {
+  if (!values.includes(v as T)) throw new InvalidArgumentError(`${name} must be one of ${values.join(', ')}, got "${v}"`);
+  return v as T;
+};
+
+export interface CodegenOptions {
+  target: string;
+  out: string;
+  variant: Variant;
+  perNeuron: 'auto' | 'on' | 'off';
+  mpc?: boolean;
+  mpcHorizon?: number;
+  mpcIters: number;
+  mpcTol: number;
+}
+
+/** Generate into `out`; returns what was written and the report (used by `ultro demo` too). */
+export function runCodegen(modelPath: string, o: CodegenOptions, log: (s: string) => void = console.log) {
+  const board = getBoard(o.target);
+  const model = loadModel(modelPath);
+  const plant = modelPlant(model);
+  const q = quantizeModel(model, { variant: o.variant, perNeuron: o.perNeuron === 'auto' ? 'auto' : o.perNeuron === 'on' });
+  const files = { ...emitPolicy(q) };
+  const mpcHorizon = o.mpcHorizon ?? Math.min(model.mpc?.horizon ?? 20, 20);
+  const mpc = o.mpc ? emitMpc(plant, { horizon: mpcHorizon, maxIter: o.mpcIters, tol: o.mpcTol }, q.modelHash) : null;
+  if (mpc) Object.assign(files, mpc.files);
+  for (const [name, text] of Object.entries(files)) writeFileAtomic(join(o.out, name), text);
+  const report = buildReport(model, q, board.name, `ultro ${ULTRO_VERSION}`, mpc?.data);
+  // Sizes with the board's toolchain, soft-float library included (ultro_size_probe.c).
+  const tmp = mkdtempSync(join(tmpdir(), 'ultro-size-'));
+  try {
+    const probe = join(packageRoot(), 'codegen', 'runtime', 'ultro_size_probe.c');
+    const out = resolve(o.out);
+    report.sizes = {
+      policy: withBoard(measureSize(board, [join(out, 'ultro_policy.c'), join(out, 'ultro_nn.c'), probe], [out], ['-DULTRO_SIZE_POLICY', '-Os'], tmp), board.name),
+    };
+    if (mpc) report.sizes.mpc = withBoard(measureSize(board, [join(out, 'ultro_mpc.c'), join(out, 'ultro_mpc_data.c'), probe], [out], ['-Os'], tmp), board.name);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  writeFileAtomic(join(o.out, 'report.json'), toJson(report));
+  writeFileAtomic(join(o.out, 'report.md'), reportMarkdown(report, plant));
+  log(`codegen: ${Object.keys(files).length} C files in ${o.out}/ (${q.variant}, ${report.network.macs} MACs, model ${q.modelHash.slice(0, 12)}…)`);
+  for (const L of report.quantisation.layers) log(`  layer ${L.index}: ${L.act}, int${L.weightBits} weights Q${L.weightFrac[0]}..Q${L.weightFrac[1]}, int${L.accumulatorBits} accumulator (bound ${L.provenPartialSumBound}, ${L.headroomBits} bits headroom)`);
+  log(`  fixed point vs float: max ${report.error.grid.maxActuator.toExponential(2)}, RMS ${report.error.grid.rmsActuator.toExponential(2)} actuator units on a 10,000-state grid`);
+  if (report.tanh) log(`  tanh table error ≤ ${report.tanh.maxAbsError.toExponential(2)}`);
+  if (mpc) log(`  on-board MPC: N=${mpc.data.N}, ≤ ${mpc.data.maxIter} ADMM iterations, ${report.mpc!.workspaceBytes} B workspace`);
+  for (const [k, v] of Object.entries(report.sizes ?? {})) log(`  size (${k}): ${'flash' in v ? formatSize(board, v as never) : v.skipped}`);
+  log(`  report: ${join(o.out, 'report.md')}`);
+  return { files, report, quant: q, mpc };
+}
+
+function withBoard(s: ReturnType<typeof measureSize>, board: string) {
+  return 'skipped' in s ? s : { flash: s.flash, ram: s.ram, board };
+}
+
+export function registerCodegenCommands(program: Command): void {
+  program
+    .command('codegen')
+    .description('Generate fixed-point C for a model’s policy (and an on-board MPC with --mpc), with a report of formats, ranges, errors and sizes.')
+    .argument('<model>', 'model.json written by ultro train')
+    .option('--target <board>', `board: ${boardNames().join(', ')}`, choice('--target', boardNames()), 'uno')
+    .option('--out <dir>', 'output directory', 'generated')
+    .option('--variant <v>', 'int8 or int16 weights and activations', choice('--variant', ['int8', 'int16'] as const), 'int8')
+    .option('--per-neuron <mode>', 'per-neuron weight scales: auto, on, off', choice('--per-neuron', ['auto', 'on', 'off'] as const), 'auto')
+    .option('--mpc', 'also emit the on-board MPC for the model’s plant')
+    .option('--mpc-horizon <N>', 'on-board MPC horizon (default: the teacher’s, at most 20)', parseIntArg('--mpc-horizon'))
+    .option('--mpc-iters <k>', 'ADMM iteration cap per solve', parseIntArg('--mpc-iters'), 50)
+    .option('--mpc-tol <t>', 'ADMM residual tolerance (normalised units)', parseFloatArg('--mpc-tol', { positive: true }), 1e-3)
+    .addHelpText('after', '\nExamples:\n  $ ultro codegen model.json --target uno --out gen/\n  $ ultro codegen model.json --variant int16 --mpc --mpc-horizon 10 --out gen16/')
+    .action((modelPath: string, opts: CodegenOptions) => {
+      runCodegen(modelPath, opts);
+    });
+}
