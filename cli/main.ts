@@ -4,6 +4,7 @@ import { InputError } from '../sim/index.js';
 import { registerSimCommands } from './sim-commands.js';
 import { registerTrainerCommands } from './trainer-commands.js';
 import { registerCodegenCommands } from './codegen-commands.js';
+import { registerBuildCommands } from './build-commands.js';
 import { VERSION } from './version.js';
 
 const program = new Command();
@@ -17,6 +18,7 @@ program
 registerSimCommands(program);
 registerTrainerCommands(program);
 registerCodegenCommands(program);
+registerBuildCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -55,6 +55,14 @@ export function emitPolicy(q: QuantizedModel): EmittedFiles {
     `#define ULTRO_ACT_BITS ${q.actBits}`,
     `#define ULTRO_ACT_MIN (${-Math.pow(2, q.actBits - 1)})`,
     `#define ULTRO_ACT_MAX ${Math.pow(2, q.actBits - 1) - 1}`,
+    ...(q.tanh
+      ? [
+          `/* tanh table parameters, as compile-time constants for the fast path */`,
+          `#define ULTRO_TANH_SEGS ${1 << q.tanh.m}`,
+          `#define ULTRO_TANH_SHIFT ${q.tanh.shift}`,
+          `#define ULTRO_TANH_ZMAX ${cInt(q.tanh.zMax, 'int32_t')}`,
+        ]
+      : []),
   ].join('\n');
   const defines = [
     `#define ULTRO_POLICY_NX ${q.nx}`,
@@ -79,8 +87,8 @@ export function emitPolicy(q: QuantizedModel): EmittedFiles {
   if (q.tanh) {
     const t = q.tanh;
     tables.push(`/* tanh on [0, 4]: ${1 << t.m} segments, input Q${t.fz}, output Q${t.outFrac}, linear interpolation */`);
-    tables.push(cIntArray('ULTRO_TANH_T', actType, t.values));
-    tables.push(`static const ultro_tanh_t ULTRO_TANH = { ULTRO_TANH_T, ${1 << t.m}, ${t.shift}, ${cInt(t.zMax, 'int32_t')} };`);
+    tables.push(cIntArray('ULTRO_TANH_TABLE', actType, t.values).replace(/^static /, ''));
+    tables.push(`static const ultro_tanh_t ULTRO_TANH = { ULTRO_TANH_TABLE, ${1 << t.m}, ${t.shift}, ${cInt(t.zMax, 'int32_t')} };`);
     tables.push('#define ULTRO_TANH_PTR (&ULTRO_TANH)');
   } else tables.push('#define ULTRO_TANH_PTR ((const ultro_tanh_t *)0)');
   tables.push('/* proven input range of ultro_policy_q (the quantised domain) */');

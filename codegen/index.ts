@@ -11,3 +11,4 @@ export { RUNTIME_FILES, emitPolicy, macCount, stampLines, type EmittedFiles } fr
 export { AdmmMPC, admmData, type AdmmData, type AdmmResult, type AdmmSettings } from './mpc-admm.js';
 export { MPC_RUNTIME_FILES, emitMpc, mpcWorkspaceBytes } from './emit-mpc.js';
 export { buildReport, reportMarkdown, type CodegenReport } from './report.js';
+export { FIRMWARE_FILES, emitFirmware, firmwareVersion, type FirmwareOptions } from './emit-firmware.js';

@@ -1,5 +1,13 @@
 /**
- * firmware-host/: public surface (see README's folder map). Filled in by its issue;
- * nothing is exported until it works.
+ * firmware-host/: the wire protocol (host side), links to boards (serial,
+ * emulated Uno, mock), the Device layer, the HIL runner and its reports, and
+ * the johnny-five rig mode. Public surface.
  */
-export {};
+export * from './protocol.js';
+export { type Link, LinkError, Listeners, chunks } from './links/link.js';
+export { MockLink, type Responder } from './links/mock.js';
+export { SerialLink, listSerialPorts, type SerialLinkOptions } from './links/serial.js';
+export { EmulatedUnoLink, type EmulatedUnoOptions } from './links/emulated-uno.js';
+export { VirtualBoard, virtualBoardResponder, type VirtualBoardOptions } from './links/virtual-board.js';
+export { UNO_CPU_HZ, UnoEmulator, programFromHex } from './emulator/uno.js';
+export { BoardResetError, Device, DeviceError, DeviceTimeoutError, type DeviceOptions, type StepResult } from './device.js';

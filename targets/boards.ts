@@ -30,6 +30,8 @@ export interface Board {
   cycleCounter: { kind: CycleCounterKind; note: string };
   serial: { baud: number };
   flashTool: { kind: FlashToolKind; command?: string; args?: string[]; note: string };
+  /** Firmware: which HAL file (codegen/runtime) and whether the board runs the Arduino framework. */
+  firmware: { hal: string; framework: 'bare' | 'arduino' };
 }
 
 const WARN = ['-std=c99', '-Wall', '-Wextra', '-Werror', '-ffp-contract=off'];
@@ -54,6 +56,7 @@ export const BOARDS: Record<string, Board> = {
     cycleCounter: { kind: 'avr-timer1', note: 'Timer1 at prescaler 1, overflow interrupt extends it to 32 bits' },
     serial: { baud: 115_200 },
     flashTool: { kind: 'avrdude', command: 'avrdude', args: ['-p', 'atmega328p', '-c', 'arduino', '-b', '115200', '-D'], note: 'Optiboot over the USB serial port' },
+    firmware: { hal: 'ultro_hal_avr.c', framework: 'bare' },
   },
   esp32: {
     name: 'esp32',
@@ -67,6 +70,7 @@ export const BOARDS: Record<string, Board> = {
     cycleCounter: { kind: 'esp32-ccount', note: 'the CCOUNT special register, one count per CPU cycle' },
     serial: { baud: 115_200 },
     flashTool: { kind: 'esptool', command: 'esptool.py', args: ['--chip', 'esp32', 'write_flash', '0x10000'], note: 'or `pio run -t upload`' },
+    firmware: { hal: 'ultro_hal_arduino.cpp', framework: 'arduino' },
   },
   generic: {
     name: 'generic',
@@ -80,6 +84,7 @@ export const BOARDS: Record<string, Board> = {
     cycleCounter: { kind: 'host-clock', note: 'clock_gettime(CLOCK_MONOTONIC) in nanoseconds' },
     serial: { baud: 115_200 },
     flashTool: { kind: 'none', note: 'nothing to flash' },
+    firmware: { hal: 'ultro_hal_host.c', framework: 'bare' },
   },
 };
 

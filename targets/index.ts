@@ -4,3 +4,6 @@
  */
 export { BOARDS, boardNames, getBoard, type Board, type CycleCounterKind, type FlashToolKind, type ToolchainKind } from './boards.js';
 export { ToolchainError, checkFits, compileAndLink, formatSize, hasCommand, measureSize, sizeOf, toHex, type SizeReport } from './toolchain.js';
+export { buildFirmware, type BuildResult } from './build.js';
+export { flashFirmware } from './flash.js';
+export { buildModelFirmware, type FirmwareBuildOptions, type ModelFirmware } from './firmware.js';

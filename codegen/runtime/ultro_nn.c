@@ -9,7 +9,7 @@
  * (implementation-defined in C99; gcc, clang and avr-gcc all do it). */
 typedef char ultro_requires_arithmetic_shift[((-1) >> 1) == -1 ? 1 : -1];
 
-static int32_t shift32(int32_t v, int8_t s) {
+static inline int32_t shift32(int32_t v, int8_t s) {
   if (s > 0) return (v + ((int32_t)1 << (s - 1))) >> s;
   if (s < 0) return v * ((int32_t)1 << -s);
   return v;
@@ -21,11 +21,30 @@ static int64_t shift64(int64_t v, int8_t s) {
   return v;
 }
 
-static int32_t clamp32(int32_t v, int32_t lo, int32_t hi) {
+static inline int32_t clamp32(int32_t v, int32_t lo, int32_t hi) {
   return v < lo ? lo : v > hi ? hi : v;
 }
 
 ultro_act_t ultro_tanh_q(const ultro_tanh_t *t, int32_t z) {
+#if ULTRO_ACT_BITS == 8 && defined(ULTRO_TANH_SHIFT)
+  /* int8 tables: z in Q12 clamped to |z| <= 4 fits 16 bits, and the table
+   * parameters are compile-time constants (ultro_config.h), so the index and
+   * fraction are byte moves rather than shift loops. */
+  int16_t zc = z > ULTRO_TANH_ZMAX ? ULTRO_TANH_ZMAX : z < -ULTRO_TANH_ZMAX ? -ULTRO_TANH_ZMAX : (int16_t)z;
+  uint16_t a = (uint16_t)(zc < 0 ? -zc : zc);
+  uint16_t i = (uint16_t)(a >> ULTRO_TANH_SHIFT);
+  int16_t y;
+  (void)t;
+  if (i >= ULTRO_TANH_SEGS) {
+    y = ULTRO_RD_I8(&ULTRO_TANH_TABLE[ULTRO_TANH_SEGS]);
+  } else {
+    int16_t f = (int16_t)(a & ((1u << ULTRO_TANH_SHIFT) - 1u));
+    int16_t t0 = ULTRO_RD_I8(&ULTRO_TANH_TABLE[i]);
+    int16_t t1 = ULTRO_RD_I8(&ULTRO_TANH_TABLE[i + 1]);
+    y = (int16_t)(t0 + (int16_t)(((t1 - t0) * f + (1 << (ULTRO_TANH_SHIFT - 1))) >> ULTRO_TANH_SHIFT));
+  }
+  return (ultro_act_t)(zc < 0 ? -y : y);
+#else
   int32_t a;
   uint16_t i;
   int32_t y;
@@ -33,16 +52,76 @@ ultro_act_t ultro_tanh_q(const ultro_tanh_t *t, int32_t z) {
   a = z < 0 ? -z : z;
   i = (uint16_t)(a >> t->shift);
   if (i >= t->segs) {
-    y = ULTRO_ACT_BITS == 8 ? ULTRO_RD_I8(&t->T[t->segs]) : ULTRO_RD_I16(&t->T[t->segs]);
+    y = ULTRO_RD_I16(&t->T[t->segs]);
   } else {
     int32_t f = a & (((int32_t)1 << t->shift) - 1);
-    int32_t t0 = ULTRO_ACT_BITS == 8 ? ULTRO_RD_I8(&t->T[i]) : ULTRO_RD_I16(&t->T[i]);
-    int32_t t1 = ULTRO_ACT_BITS == 8 ? ULTRO_RD_I8(&t->T[i + 1]) : ULTRO_RD_I16(&t->T[i + 1]);
+    int32_t t0 = ULTRO_RD_I16(&t->T[i]);
+    int32_t t1 = ULTRO_RD_I16(&t->T[i + 1]);
     y = t0 + (((t1 - t0) * f + ((int32_t)1 << (t->shift - 1))) >> t->shift);
   }
   return (ultro_act_t)(z < 0 ? -y : y);
+#endif
 }
 
+#if defined(__AVR__) && ULTRO_ACT_BITS == 8
+/*
+ * AVR kernels for int8 weights (flash, via Z with LPM) times int8
+ * activations (RAM, via X), unrolled by four. MULS leaves the signed 16-bit
+ * product in r1:r0; r1 is avr-gcc's zero register and is cleared afterwards.
+ *   acc16: lpm 3 + ld 2 + muls 2 + add/adc 2 = 9 cycles per MAC, plus 3 per four.
+ *   acc32: the same plus 5 cycles to sign-extend the product into the top bytes.
+ * They compute exactly what the portable C below computes (two's-complement
+ * sums whose partial values the generator proved fit the accumulator).
+ */
+#define ULTRO_MAC16 "lpm r24, Z+\n\tld r25, X+\n\tmuls r24, r25\n\tadd %A[acc], r0\n\tadc %B[acc], r1\n\t"
+#define ULTRO_MAC32                                                                                                   \
+  "lpm r24, Z+\n\tld r25, X+\n\tmuls r24, r25\n\tmov r23, r1\n\tlsl r23\n\tsbc r23, r23\n\tadd %A[acc], r0\n\tadc %B[acc], r1\n\t" \
+  "adc %C[acc], r23\n\tadc %D[acc], r23\n\t"
+
+static int16_t dot16(const ultro_w_t *w, const ultro_act_t *a, uint8_t n, int16_t acc) {
+  uint8_t quads = n >> 2, rest = n & 3;
+  __asm__ volatile(
+      "tst %[q]\n\t"
+      "breq 2f\n"
+      "1:\n\t" ULTRO_MAC16 ULTRO_MAC16 ULTRO_MAC16 ULTRO_MAC16
+      "dec %[q]\n\t"
+      "brne 1b\n"
+      "2:\n\t"
+      "tst %[r]\n\t"
+      "breq 4f\n"
+      "3:\n\t" ULTRO_MAC16
+      "dec %[r]\n\t"
+      "brne 3b\n"
+      "4:\n\t"
+      "clr r1\n\t"
+      : [acc] "+r"(acc), [q] "+r"(quads), [r] "+r"(rest), "+z"(w), "+x"(a)
+      :
+      : "r24", "r25", "memory");
+  return acc;
+}
+
+static int32_t dot32(const ultro_w_t *w, const ultro_act_t *a, uint8_t n, int32_t acc) {
+  uint8_t quads = n >> 2, rest = n & 3;
+  __asm__ volatile(
+      "tst %[q]\n\t"
+      "breq 2f\n"
+      "1:\n\t" ULTRO_MAC32 ULTRO_MAC32 ULTRO_MAC32 ULTRO_MAC32
+      "dec %[q]\n\t"
+      "brne 1b\n"
+      "2:\n\t"
+      "tst %[r]\n\t"
+      "breq 4f\n"
+      "3:\n\t" ULTRO_MAC32
+      "dec %[r]\n\t"
+      "brne 3b\n"
+      "4:\n\t"
+      "clr r1\n\t"
+      : [acc] "+r"(acc), [q] "+r"(quads), [r] "+r"(rest), "+z"(w), "+x"(a)
+      :
+      : "r23", "r24", "r25", "memory");
+  return acc;
+}
+#else
 /* acc16: every partial sum is proven to fit int16 (including the rounding term). */
 static int16_t dot16(const ultro_w_t *w, const ultro_act_t *a, uint8_t n, int16_t acc) {
   uint8_t j;
@@ -67,6 +146,8 @@ static int32_t dot32(const ultro_w_t *w, const ultro_act_t *a, uint8_t n, int32_
   }
   return acc;
 }
+
+#endif
 
 static int64_t dot64(const ultro_w_t *w, const ultro_act_t *a, uint8_t n, int64_t acc) {
   uint8_t j;
@@ -94,21 +175,23 @@ static int32_t activate(const ultro_layer_t *L, const ultro_tanh_t *tanh, int32_
 static void layer_forward(const ultro_layer_t *L, const ultro_tanh_t *tanh, const ultro_act_t *in, ultro_act_t *out_act, int16_t *out_y) {
   uint8_t i;
   const ultro_w_t *w = L->W;
-  for (i = 0; i < L->nout; i++, w += L->nin) {
-    int8_t s = ULTRO_RD_I8(&L->shift[i]);
+  const uint8_t nin = L->nin, nout = L->nout, accw = L->acc;
+  const int8_t *shifts = L->shift;
+  for (i = 0; i < nout; i++, w += nin) {
+    int8_t s = ULTRO_RD_I8(&shifts[i]);
     int32_t z;
-    if (L->acc == ULTRO_ACC16) {
-      int16_t acc = dot16(w, in, L->nin, ULTRO_RD_I16(&((const int16_t *)L->B)[i]));
+    if (accw == ULTRO_ACC16) {
+      int16_t acc = dot16(w, in, nin, ULTRO_RD_I16(&((const int16_t *)L->B)[i]));
       if (s > 0 && s < 15) {
         /* 16-bit rounding shift: acc + 2^(s-1) is within the proven bound */
         z = (int16_t)((acc + (int16_t)(1 << (s - 1))) >> s);
       } else {
         z = shift32(acc, s);
       }
-    } else if (L->acc == ULTRO_ACC32) {
-      z = shift32(dot32(w, in, L->nin, ULTRO_RD_I32(&((const int32_t *)L->B)[i])), s);
+    } else if (accw == ULTRO_ACC32) {
+      z = shift32(dot32(w, in, nin, ULTRO_RD_I32(&((const int32_t *)L->B)[i])), s);
     } else {
-      int64_t v = shift64(dot64(w, in, L->nin, ULTRO_RD_I64(&((const int64_t *)L->B)[i])), s);
+      int64_t v = shift64(dot64(w, in, nin, ULTRO_RD_I64(&((const int64_t *)L->B)[i])), s);
       z = (int32_t)(v < INT32_MIN ? INT32_MIN : v > INT32_MAX ? INT32_MAX : v);
     }
     if (out_y) {

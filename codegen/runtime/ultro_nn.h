@@ -60,6 +60,11 @@ typedef struct {
 
 ultro_act_t ultro_tanh_q(const ultro_tanh_t *t, int32_t z);
 
+#if defined(ULTRO_TANH_SHIFT)
+/* The policy's tanh table (defined in ultro_policy.c), for the constant-parameter path. */
+extern const ultro_act_t ULTRO_TANH_TABLE[ULTRO_TANH_SEGS + 1] ULTRO_ROM;
+#endif
+
 /*
  * Run nlayers layers on x. The last layer writes int16 outputs to y; hidden
  * layers ping-pong between buf_a and buf_b (each at least as wide as the

@@ -1,8 +1,9 @@
 /** Run the built CLI (dist/, built by the global setup) and capture its output. */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { packageRoot } from '../../sim/index.js';
 
-export const ROOT = join(import.meta.dirname, '../..');
+export const ROOT = packageRoot();
 
 export function ultro(args: string[], opts: { cwd?: string; env?: Record<string, string>; timeout?: number } = {}): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [join(ROOT, 'bin/ultro.js'), ...args], {

@@ -1,0 +1,55 @@
+/** `ultro build` and `ultro flash`. */
+import { InvalidArgumentError, type Command } from 'commander';
+import { InputError } from '../sim/index.js';
+import { boardNames, buildModelFirmware, flashFirmware, formatSize, getBoard } from '../targets/index.js';
+import { parseFloatArg, parseIntArg } from './args.js';
+
+const choice = <T extends string>(name: string, values: readonly T[]) => (v: string): T => {
+  if (!values.includes(v as T)) throw new InvalidArgumentError(`${name} must be one of ${values.join(', ')}, got "${v}"`);
+  return v as T;
+};
+
+function controllersArg(v: string): ('policy' | 'mpc')[] {
+  const parts = v.split(',').map((s) => s.trim());
+  for (const p of parts) if (p !== 'policy' && p !== 'mpc') throw new InvalidArgumentError(`--controllers: "${p}" is not policy or mpc`);
+  return parts as ('policy' | 'mpc')[];
+}
+
+export function registerBuildCommands(program: Command): void {
+  program
+    .command('build')
+    .description('Build the firmware (policy and/or on-board MPC, wire protocol, main loop) for a board, with a size report.')
+    .requiredOption('--model <file>', 'model.json written by ultro train')
+    .option('--target <board>', `board: ${boardNames().join(', ')}`, choice('--target', boardNames()), 'uno')
+    .option('--out <dir>', 'build directory', 'build')
+    .option('--controllers <list>', 'policy, mpc or policy,mpc', controllersArg, ['policy', 'mpc'])
+    .option('--variant <v>', 'int8 or int16 policy', choice('--variant', ['int8', 'int16'] as const), 'int8')
+    .option('--mpc-horizon <N>', 'on-board MPC horizon', parseIntArg('--mpc-horizon'))
+    .option('--mpc-iters <k>', 'ADMM iteration cap', parseIntArg('--mpc-iters'), 50)
+    .option('--mpc-tol <t>', 'ADMM tolerance', parseFloatArg('--mpc-tol', { positive: true }), 1e-3)
+    .addHelpText('after', '\nExamples:\n  $ ultro build --model model.json --target uno --out build/\n  $ ultro build --model model.json --target esp32 --out build-esp32/   # writes a PlatformIO project')
+    .action((o: { model: string; target: string; out: string; controllers: ('policy' | 'mpc')[]; variant: 'int8' | 'int16'; mpcHorizon?: number; mpcIters: number; mpcTol: number }) => {
+      const board = getBoard(o.target);
+      const fw = buildModelFirmware(board, o.model, o.out, { controllers: o.controllers, variant: o.variant, mpcHorizon: o.mpcHorizon, mpcIters: o.mpcIters, mpcTol: o.mpcTol });
+      const b = fw.build;
+      console.log(`firmware for ${board.description}`);
+      console.log(`  controllers: ${fw.controllers.join(' + ')}${fw.mpc ? ` (MPC horizon ${fw.mpc.N}, ≤ ${fw.mpc.maxIter} iterations)` : ''}; model ${fw.quant.modelHash.slice(0, 12)}…`);
+      if (b.size) console.log(`  ${formatSize(board, b.size)} (limits: flash ${board.flashBytes} B, RAM ${board.ramBytes} B with ${board.ramReserveBytes} B kept for stack and buffers)`);
+      if (b.elf) console.log(`  elf: ${b.elf}`);
+      if (b.hex) console.log(`  hex: ${b.hex}`);
+      if (b.platformio) console.log(`  PlatformIO project: ${b.platformio}\n  Arduino sketch: ${b.sketch}`);
+      if (b.note) console.log(`  ${b.note}`);
+    });
+
+  program
+    .command('flash')
+    .description('Flash a built firmware to a board on a serial port (avrdude for the Uno, esptool for the ESP32).')
+    .option('--target <board>', `board: ${boardNames().join(', ')}`, choice('--target', boardNames()), 'uno')
+    .requiredOption('--port <path>', 'serial port of the board, e.g. /dev/ttyACM0')
+    .option('--image <file>', 'firmware image (default: build/firmware.hex, or the ESP32 PlatformIO build)', 'build/firmware.hex')
+    .addHelpText('after', '\nExample:\n  $ ultro flash --target uno --port /dev/ttyACM0 --image build/firmware.hex')
+    .action((o: { target: string; port: string; image: string }) => {
+      if (!o.port.trim()) throw new InputError('--port: empty path');
+      console.log(flashFirmware(getBoard(o.target), o.port, o.image));
+    });
+}
