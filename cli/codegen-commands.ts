@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { ULTRO_VERSION, packageRoot, toJson, writeFileAtomic } from '../sim/index.js';
 import { loadModel, modelPlant } from '../trainer/index.js';
-import { buildReport, emitMpc, emitPolicy, quantizeModel, reportMarkdown, type Variant } from '../codegen/index.js';
+import { buildReport, emitMpc, emitPolicy, onboardHorizon, quantizeModel, reportMarkdown, type Variant } from '../codegen/index.js';
 import { boardNames, formatSize, getBoard, measureSize } from '../targets/index.js';
 import { parseFloatArg, parseIntArg } from './args.js';
 
@@ -32,7 +32,7 @@ export function runCodegen(modelPath: string, o: CodegenOptions, log: (s: string
   const plant = modelPlant(model);
   const q = quantizeModel(model, { variant: o.variant, perNeuron: o.perNeuron === 'auto' ? 'auto' : o.perNeuron === 'on' });
   const files = { ...emitPolicy(q) };
-  const mpcHorizon = o.mpcHorizon ?? Math.min(model.mpc?.horizon ?? 20, 20);
+  const mpcHorizon = onboardHorizon(model.mpc?.horizon, o.mpcHorizon);
   const mpc = o.mpc ? emitMpc(plant, { horizon: mpcHorizon, maxIter: o.mpcIters, tol: o.mpcTol }, q.modelHash) : null;
   if (mpc) Object.assign(files, mpc.files);
   for (const [name, text] of Object.entries(files)) writeFileAtomic(join(o.out, name), text);
@@ -75,7 +75,7 @@ export function registerCodegenCommands(program: Command): void {
     .option('--variant <v>', 'int8 or int16 weights and activations', choice('--variant', ['int8', 'int16'] as const), 'int8')
     .option('--per-neuron <mode>', 'per-neuron weight scales: auto, on, off', choice('--per-neuron', ['auto', 'on', 'off'] as const), 'auto')
     .option('--mpc', 'also emit the on-board MPC for the model’s plant')
-    .option('--mpc-horizon <N>', 'on-board MPC horizon (default: the teacher’s, at most 20)', parseIntArg('--mpc-horizon'))
+    .option('--mpc-horizon <N>', 'on-board MPC horizon (default: the teacher’s, at most 10)', parseIntArg('--mpc-horizon'))
     .option('--mpc-iters <k>', 'ADMM iteration cap per solve', parseIntArg('--mpc-iters'), 50)
     .option('--mpc-tol <t>', 'ADMM residual tolerance (normalised units)', parseFloatArg('--mpc-tol', { positive: true }), 1e-3)
     .addHelpText('after', '\nExamples:\n  $ ultro codegen model.json --target uno --out gen/\n  $ ultro codegen model.json --variant int16 --mpc --mpc-horizon 10 --out gen16/')

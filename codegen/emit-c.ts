@@ -81,7 +81,8 @@ export function emitPolicy(q: QuantizedModel): EmittedFiles {
   q.layers.forEach((L, l) => {
     tables.push(`/* layer ${l}: ${L.nin} -> ${L.nout}, ${L.act}, int${L.accBits} accumulator (proven |partial sums| <= ${L.accBound}), input Q${L.inFrac}, output Q${L.outFrac} */`);
     tables.push(cIntArray(cIdent(`ULTRO_W${l}`), wType, L.W));
-    tables.push(cIntArray(cIdent(`ULTRO_B${l}`), ACC_TYPE[L.accBits], L.B));
+    // Each bias carries its row's rounding term 2^(s-1), so the runtime's round-half-up shift is a plain shift.
+    tables.push(cIntArray(cIdent(`ULTRO_B${l}`), ACC_TYPE[L.accBits], L.B.map((b, i) => b + (L.shift[i] > 0 ? Math.pow(2, L.shift[i] - 1) : 0))));
     tables.push(cIntArray(cIdent(`ULTRO_S${l}`), 'int8_t', L.shift));
   });
   if (q.tanh) {

@@ -10,6 +10,18 @@ import { admmData, type AdmmData, type AdmmSettings } from './mpc-admm.js';
 
 export const MPC_RUNTIME_FILES = ['ultro_rom.h', 'ultro_mpc.h', 'ultro_mpc.c'] as const;
 
+/**
+ * Default horizon of the on-board MPC: the teacher's, capped at 10. Each ADMM
+ * iteration costs O(N) soft-float operations and the workspace O(N) RAM; at
+ * N = 10 the double integrator's workspace is about 400 B and an iteration
+ * about 80k cycles on the Uno. Override with --mpc-horizon.
+ */
+export const DEFAULT_ONBOARD_HORIZON = 10;
+
+export function onboardHorizon(teacherHorizon: number | undefined, requested?: number): number {
+  return requested ?? Math.min(teacherHorizon ?? 20, DEFAULT_ONBOARD_HORIZON);
+}
+
 /** RAM of the static workspace, in bytes (float32): x (N+1)·nx, u, d, z, y N·nu, v, g N·nx. */
 export function mpcWorkspaceBytes(d: Pick<AdmmData, 'nx' | 'nu' | 'N'>): number {
   return 4 * ((d.N + 1) * d.nx + 4 * d.N * d.nu + 2 * d.N * d.nx);

@@ -3,7 +3,7 @@
  * controllers and the firmware sources (codegen), then build (this folder).
  */
 import { loadModel, modelPlant, type PolicyModel } from '../trainer/index.js';
-import { emitFirmware, quantizeModel, type AdmmData, type QuantizedModel, type Variant } from '../codegen/index.js';
+import { emitFirmware, onboardHorizon, quantizeModel, type AdmmData, type QuantizedModel, type Variant } from '../codegen/index.js';
 import type { Board } from './boards.js';
 import { buildFirmware, type BuildResult } from './build.js';
 
@@ -28,7 +28,7 @@ export function buildModelFirmware(board: Board, modelOrPath: string | PolicyMod
   const controllers = o.controllers ?? ['policy', 'mpc'];
   const quant = quantizeModel(model, { variant: o.variant ?? 'int8' });
   const plant = modelPlant(model);
-  const horizon = o.mpcHorizon ?? Math.min(model.mpc?.horizon ?? 20, 20);
+  const horizon = onboardHorizon(model.mpc?.horizon, o.mpcHorizon);
   const { files, mpc } = emitFirmware({
     policy: controllers.includes('policy') ? quant : undefined,
     mpc: controllers.includes('mpc') ? { plant, settings: { horizon, maxIter: o.mpcIters ?? 50, tol: o.mpcTol ?? 1e-3 } } : undefined,

@@ -9,14 +9,19 @@
  * (implementation-defined in C99; gcc, clang and avr-gcc all do it). */
 typedef char ultro_requires_arithmetic_shift[((-1) >> 1) == -1 ? 1 : -1];
 
+/*
+ * The stored biases already contain the rounding term 2^(s-1) of their row's
+ * shift (the generator adds it, and the overflow proof counts it), so the
+ * round-half-up shift (acc + 2^(s-1)) >> s is a plain arithmetic shift here.
+ */
 static inline int32_t shift32(int32_t v, int8_t s) {
-  if (s > 0) return (v + ((int32_t)1 << (s - 1))) >> s;
+  if (s > 0) return v >> s;
   if (s < 0) return v * ((int32_t)1 << -s);
   return v;
 }
 
 static int64_t shift64(int64_t v, int8_t s) {
-  if (s > 0) return (v + ((int64_t)1 << (s - 1))) >> s;
+  if (s > 0) return v >> s;
   if (s < 0) return v * ((int64_t)1 << -s);
   return v;
 }
@@ -122,7 +127,7 @@ static int32_t dot32(const ultro_w_t *w, const ultro_act_t *a, uint8_t n, int32_
   return acc;
 }
 #else
-/* acc16: every partial sum is proven to fit int16 (including the rounding term). */
+/* acc16: every partial sum is proven to fit int16 (the rounding term, carried by the bias, included). */
 static int16_t dot16(const ultro_w_t *w, const ultro_act_t *a, uint8_t n, int16_t acc) {
   uint8_t j;
   for (j = 0; j < n; j++) {
@@ -172,6 +177,55 @@ static int32_t activate(const ultro_layer_t *L, const ultro_tanh_t *tanh, int32_
   }
 }
 
+#if ULTRO_ACT_BITS == 8 && defined(ULTRO_TANH_SHIFT)
+/* Arithmetic right shift by a small per-row amount, as constant shifts (no shift loop). */
+static inline int32_t asr_small(int32_t v, int8_t s) {
+  switch (s) {
+    case 0: return v;
+    case 1: return v >> 1;
+    case 2: return v >> 2;
+    case 3: return v >> 3;
+    case 4: return v >> 4;
+    case 5: return v >> 5;
+    case 6: return v >> 6;
+    case 7: return v >> 7;
+    case 8: return v >> 8;
+    default: return shift32(v, s);
+  }
+}
+
+/* tanh of a Q12 pre-activation, int8 table, inlined (same arithmetic as ultro_tanh_q). */
+static inline int8_t tanh8(int32_t z) {
+  int16_t zc = z > ULTRO_TANH_ZMAX ? ULTRO_TANH_ZMAX : z < -ULTRO_TANH_ZMAX ? -ULTRO_TANH_ZMAX : (int16_t)z;
+  uint16_t a = (uint16_t)(zc < 0 ? -zc : zc);
+  uint8_t i = (uint8_t)(a >> ULTRO_TANH_SHIFT);
+  int8_t y;
+  if (i >= ULTRO_TANH_SEGS) {
+    y = ULTRO_RD_I8(&ULTRO_TANH_TABLE[ULTRO_TANH_SEGS]);
+  } else {
+    uint8_t f = (uint8_t)a; /* ULTRO_TANH_SHIFT == 8: the low byte */
+    int8_t t0 = ULTRO_RD_I8(&ULTRO_TANH_TABLE[i]);
+    int8_t t1 = ULTRO_RD_I8(&ULTRO_TANH_TABLE[i + 1]);
+    y = (int8_t)(t0 + (int8_t)(((uint16_t)(uint8_t)(t1 - t0) * f + 128u) >> 8));
+  }
+  return zc < 0 ? (int8_t)-y : y;
+}
+
+/* Hidden tanh layer of an int8 policy: the hot path, with nothing generic left per neuron. */
+static void layer_tanh8(const ultro_layer_t *L, const int8_t *in, int8_t *out) {
+  const int8_t *w = L->W;
+  const int8_t *sh = L->shift;
+  uint8_t nin = L->nin, nout = L->nout, i;
+  if (L->acc == ULTRO_ACC16) {
+    const int16_t *b = (const int16_t *)L->B;
+    for (i = 0; i < nout; i++, w += nin) out[i] = tanh8(asr_small(dot16(w, in, nin, ULTRO_RD_I16(&b[i])), ULTRO_RD_I8(&sh[i])));
+  } else {
+    const int32_t *b = (const int32_t *)L->B;
+    for (i = 0; i < nout; i++, w += nin) out[i] = tanh8(asr_small(dot32(w, in, nin, ULTRO_RD_I32(&b[i])), ULTRO_RD_I8(&sh[i])));
+  }
+}
+#endif
+
 static void layer_forward(const ultro_layer_t *L, const ultro_tanh_t *tanh, const ultro_act_t *in, ultro_act_t *out_act, int16_t *out_y) {
   uint8_t i;
   const ultro_w_t *w = L->W;
@@ -182,9 +236,8 @@ static void layer_forward(const ultro_layer_t *L, const ultro_tanh_t *tanh, cons
     int32_t z;
     if (accw == ULTRO_ACC16) {
       int16_t acc = dot16(w, in, nin, ULTRO_RD_I16(&((const int16_t *)L->B)[i]));
-      if (s > 0 && s < 15) {
-        /* 16-bit rounding shift: acc + 2^(s-1) is within the proven bound */
-        z = (int16_t)((acc + (int16_t)(1 << (s - 1))) >> s);
+      if (s > 0) {
+        z = (int16_t)(acc >> s); /* 16-bit shift (the rounding term is in the bias) */
       } else {
         z = shift32(acc, s);
       }
@@ -211,6 +264,13 @@ void ultro_nn_forward(const ultro_layer_t *layers, uint8_t nlayers, const ultro_
     if (l + 1 == nlayers) {
       layer_forward(&layers[l], tanh, in, 0, y);
     } else {
+#if ULTRO_ACT_BITS == 8 && defined(ULTRO_TANH_SHIFT)
+      if (layers[l].act == ULTRO_ACT_TANH && layers[l].acc != ULTRO_ACC64) {
+        layer_tanh8(&layers[l], in, out);
+        in = out;
+        continue;
+      }
+#endif
       layer_forward(&layers[l], tanh, in, out, 0);
       in = out;
     }

@@ -6,7 +6,8 @@
  *                                          the narrowest proven to hold every
  *                                          partial sum by the generator)
  *   z   = round_shift(acc, shift[i])       (s > 0: (v + 2^(s-1)) >> s, round half up;
- *                                          s < 0: v * 2^-s; s = 0: v)
+ *                                          s < 0: v * 2^-s; s = 0: v). The generator
+ *                                          stores B[i] + 2^(s-1), so the C shifts only.
  *   out = act(z), saturated to [out_min, out_max]
  * with act = tanh (table + linear interpolation), ReLU, hard tanh, or identity.
  * These rules are mirrored bit for bit by codegen/reference.ts.

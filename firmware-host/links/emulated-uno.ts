@@ -12,12 +12,16 @@
  * reboots the MCU (the firmware then announces itself with a BOOT frame).
  */
 import { readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { workerPath } from '../../sim/index.js';
 import { UNO_CPU_HZ, UnoEmulator, programFromHex, type UnoOptions } from '../emulator/uno.js';
 import { Listeners, LinkError, type Link } from './link.js';
 
 export interface EmulatedUnoOptions extends UnoOptions {
   /** Cycles per slice (default 200,000 ≈ 12.5 ms of Uno time). */
   sliceCycles?: number;
+  /** Run the emulator on its own worker thread (so several boards use several cores). Default false. */
+  thread?: boolean;
 }
 
 export class EmulatedUnoLink implements Link {
@@ -26,6 +30,8 @@ export class EmulatedUnoLink implements Link {
   readonly timeoutScale = 4;
   readonly cpuHz = UNO_CPU_HZ;
   private emu: UnoEmulator | null = null;
+  private worker: Worker | null = null;
+  private workerCycles = 0;
   private readonly listeners = new Listeners();
   private running = false;
   private paused = false;
@@ -44,24 +50,40 @@ export class EmulatedUnoLink implements Link {
   }
 
   get isOpen(): boolean {
-    return this.emu !== null;
+    return this.emu !== null || this.worker !== null;
   }
 
-  /** Emulated cycles since the last boot. */
+  /** Emulated cycles since the last boot (on a worker: as of its last message). */
   get cycles(): number {
-    return this.emu?.cycles ?? 0;
+    return this.worker ? this.workerCycles : (this.emu?.cycles ?? 0);
   }
 
   async open(): Promise<void> {
-    if (this.emu) throw new LinkError(`${this.name}: already open`);
+    if (this.isOpen) throw new LinkError(`${this.name}: already open`);
+    if (this.opts.thread) {
+      const w = new Worker(workerPath('uno'));
+      w.on('message', (m: { tx?: Uint8Array; cycles?: number }) => {
+        if (m.cycles !== undefined) this.workerCycles = m.cycles;
+        if (m.tx && this.worker) this.listeners.emit(m.tx);
+      });
+      w.unref();
+      this.worker = w;
+      const { timer } = this.opts;
+      w.postMessage({ init: { program: this.program, opts: { timer }, slice: this.opts.sliceCycles ?? 200_000 } });
+      return;
+    }
     this.emu = new UnoEmulator(this.program, this.opts);
     this.running = true; // run the boot code (it sends BOOT)
     this.kick();
   }
 
   async write(data: Uint8Array): Promise<void> {
-    if (!this.emu) throw new LinkError(`${this.name}: not open`);
-    this.emu.receive(data);
+    if (!this.isOpen) throw new LinkError(`${this.name}: not open`);
+    if (this.worker) {
+      this.worker.postMessage({ rx: Uint8Array.from(data) });
+      return;
+    }
+    this.emu!.receive(data);
     this.running = true;
     this.kick();
   }
@@ -71,25 +93,34 @@ export class EmulatedUnoLink implements Link {
   }
 
   async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = null;
     this.emu = null;
     this.running = false;
     this.listeners.clear();
+    if (w) await w.terminate();
   }
 
   /** Freeze the CPU (the board stops answering) until resume(). */
   pause(): void {
     this.paused = true;
+    this.worker?.postMessage({ pause: true });
   }
 
   resume(): void {
     this.paused = false;
+    this.worker?.postMessage({ resume: true });
     this.kick();
   }
 
   /** Reboot the MCU, as a reset button or a brown-out would. */
   resetBoard(): void {
-    if (!this.emu) throw new LinkError(`${this.name}: not open`);
-    this.emu.boot();
+    if (!this.isOpen) throw new LinkError(`${this.name}: not open`);
+    if (this.worker) {
+      this.worker.postMessage({ reset: true });
+      return;
+    }
+    this.emu!.boot();
     this.running = true;
     this.kick();
   }

@@ -1,0 +1,222 @@
+/**
+ * Hardware-in-the-loop runner. The host simulates the plant each step
+ * (linear or nonlinear, with sim/), sends the (noisy) state to the board,
+ * applies the control it returns, and logs state, control, on-board cycles
+ * and µs, host round-trip time and status. The same scenario (initial states,
+ * disturbance and noise sequences) is run for each on-board controller and
+ * for two host references: the float network and the host MPC.
+ */
+import { LinearMPC, Rng, plantStep, type Plant, type PlantModel } from '../sim/index.js';
+import { policyFunction, type PolicyModel } from '../trainer/index.js';
+import { policyQ, quantizeInput, type QuantizedModel } from '../codegen/index.js';
+import type { Device } from './device.js';
+import type { ControllerKind } from './protocol.js';
+
+export interface Scenario {
+  plant: Plant;
+  initialStates: number[][];
+  /** Steps per initial state. */
+  steps: number;
+  plantModel: PlantModel;
+  /** Process noise added to the state each step (std per state). */
+  disturbanceStd?: number[];
+  /** Measurement noise on the state sent to the controller (std per state). */
+  noiseStd?: number[];
+  seed: number;
+}
+
+export interface StepLog {
+  x: number[];
+  u: number[];
+  cycles?: number;
+  coreCycles?: number;
+  us?: number;
+  rttMs?: number;
+  status?: number;
+  iterations?: number;
+  /** Policy on the board: did its integers match the TS reference bit for bit? */
+  bitExact?: boolean;
+  /** On-board control minus the host reference at the same measured state (actuator units). */
+  deviation?: number[];
+}
+
+export interface Episode {
+  x0: number[];
+  steps: StepLog[];
+  /** Final state after the last step. */
+  xEnd: number[];
+}
+
+export type ControllerSource = 'board' | 'host';
+
+export interface ControllerRun {
+  /** e.g. "network (board)", "MPC (host)". */
+  name: string;
+  source: ControllerSource;
+  controller: ControllerKind;
+  episodes: Episode[];
+}
+
+export interface HilProgress {
+  run: string;
+  episode: number;
+  step: number;
+  done: number;
+  total: number;
+}
+
+export interface HilOptions {
+  /** On-board controllers to run, each on the device that has it. */
+  boards: { device: Device; controllers: ControllerKind[] }[];
+  /** Include the float network and the host MPC as references (default true). */
+  hostReferences?: boolean;
+  model: PolicyModel;
+  /** The quantised policy the board runs (for the bit-exact check). */
+  quant?: QuantizedModel;
+  /** Horizon of the host MPC (default: the model's teacher horizon). */
+  mpcHorizon?: number;
+  onProgress?: (p: HilProgress) => void;
+}
+
+/** Per-episode seeded noise, the same for every controller. */
+function noiseStreams(s: Scenario, episode: number) {
+  const rd = new Rng(s.seed * 1000 + episode * 2 + 1);
+  const rn = new Rng(s.seed * 1000 + episode * 2 + 2);
+  return {
+    disturbance: () => s.plant.xBounds.min.map((_, i) => (s.disturbanceStd?.[i] ?? 0) * rd.normal()),
+    noise: () => s.plant.xBounds.min.map((_, i) => (s.noiseStd?.[i] ?? 0) * rn.normal()),
+  };
+}
+
+type StepFn = (meas: number[], k: number) => Promise<Omit<StepLog, 'x' | 'deviation'>>;
+
+/** Run the episodes `which` (indices into the scenario's initial states); returns them in that order. */
+async function runEpisodes(s: Scenario, which: number[], begin: () => Promise<void>, step: StepFn, reference: ((meas: number[]) => number[]) | null, progress: (ep: number, k: number) => void): Promise<Episode[]> {
+  const episodes: Episode[] = [];
+  for (const e of which) {
+    await begin();
+    const ns = noiseStreams(s, e);
+    let x: Float64Array = Float64Array.from(s.initialStates[e]);
+    const steps: StepLog[] = [];
+    for (let k = 0; k < s.steps; k++) {
+      const n = ns.noise();
+      const meas = Array.from(x, (v, i) => v + n[i]);
+      const r = await step(meas, k);
+      const log: StepLog = { x: Array.from(x), ...r };
+      if (reference) {
+        const ref = reference(meas);
+        log.deviation = r.u.map((v, j) => v - ref[j]);
+      }
+      steps.push(log);
+      const d = ns.disturbance();
+      x = plantStep(s.plant, x, r.u, s.plantModel);
+      for (let i = 0; i < x.length; i++) x[i] += d[i];
+      progress(e, k);
+    }
+    episodes.push({ x0: s.initialStates[e].slice(), steps, xEnd: Array.from(x) });
+  }
+  return episodes;
+}
+
+export interface HilResult {
+  scenario: Scenario;
+  runs: ControllerRun[];
+  cpuHz: number;
+}
+
+export async function runHil(s: Scenario, o: HilOptions): Promise<HilResult> {
+  const runs: ControllerRun[] = [];
+  const host = o.hostReferences ?? true;
+  const nEp = s.initialStates.length;
+  const all = Array.from({ length: nEp }, (_, e) => e);
+  const kinds = (['policy', 'mpc'] as const).filter((c) => o.boards.some((b) => b.controllers.includes(c)));
+  const total = nEp * s.steps * (kinds.length + (host ? 2 : 0));
+  let done = 0;
+  const report = (run: string) => (episode: number, step: number) => {
+    done++;
+    o.onProgress?.({ run, episode, step, done, total });
+  };
+  const horizon = o.mpcHorizon ?? o.model.mpc?.horizon ?? 20;
+  const hostMpc = new LinearMPC(s.plant, { horizon, polytope: o.model.mpc?.polytope });
+  const floatNet = policyFunction(o.model, { clampOutput: true });
+  const q = o.quant;
+  const cpuHz = o.boards[0]?.device.hello.cpuHz ?? 16_000_000;
+
+  for (const c of kinds) {
+    const name = c === 'policy' ? 'network (board)' : 'MPC (board)';
+    // References at the same measured state: the TS integer reference for the
+    // policy (bit-exact), an exact host MPC solve for the on-board MPC.
+    const reference = c === 'policy' ? (q ? (m: number[]) => integerReference(q, m) : null) : (m: number[]) => Array.from(hostMpc.solve(m).u);
+    // Episodes are spread over every board that has this controller, run concurrently.
+    const devices = o.boards.filter((b) => b.controllers.includes(c)).map((b) => b.device);
+    const parts = await Promise.all(
+      devices.map((device, di) =>
+        runEpisodes(
+          s,
+          all.filter((e) => e % devices.length === di),
+          async () => {
+            if (c === 'mpc') await device.resetMpc();
+          },
+          async (meas) => {
+            const r = await device.step(c, meas);
+            let bitExact: boolean | undefined;
+            if (c === 'policy' && q && r.xq && r.uq) {
+              const xq = quantizeInput(q, meas.map(Math.fround));
+              bitExact = xq.every((v, i) => v === r.xq![i]) && policyQ(q, xq).every((v, j) => v === r.uq![j]);
+            }
+            return { u: r.u, cycles: r.cycles, coreCycles: r.coreCycles, us: (r.cycles / device.hello.cpuHz) * 1e6, rttMs: r.roundTripMs, status: r.status, iterations: r.iterations, bitExact };
+          },
+          reference,
+          report(name),
+        ),
+      ),
+    );
+    const episodes: Episode[] = new Array(nEp);
+    devices.forEach((_, di) => all.filter((e) => e % devices.length === di).forEach((e, k) => (episodes[e] = parts[di][k])));
+    runs.push({ name, source: 'board', controller: c, episodes });
+  }
+  if (host) {
+    const net = await runEpisodes(s, all, async () => {}, async (meas) => ({ u: Array.from(floatNet(meas)) }), null, report('network (host, float)'));
+    runs.push({ name: 'network (host, float)', source: 'host', controller: 'policy', episodes: net });
+    let ctl = hostMpc.controller();
+    const mpc = await runEpisodes(
+      s,
+      all,
+      async () => {
+        ctl = hostMpc.controller();
+      },
+      async (meas) => {
+        const r = ctl(meas);
+        return { u: Array.from(r.u), status: r.info.status === 'solved' ? 0 : 1, iterations: r.info.iterations };
+      },
+      null,
+      report('MPC (host)'),
+    );
+    runs.push({ name: 'MPC (host)', source: 'host', controller: 'mpc', episodes: mpc });
+  }
+  return { scenario: s, runs, cpuHz };
+}
+
+/** The float32 path of the generated policy, computed by the TS reference. */
+function integerReference(q: QuantizedModel, meas: number[]): number[] {
+  const xq = quantizeInput(q, meas.map(Math.fround));
+  const uq = policyQ(q, xq);
+  const { outOffset, outK, uMin, uMax } = q.wrapper;
+  return outOffset.map((off, j) => Math.min(uMax[j], Math.max(uMin[j], Math.fround(off + Math.fround(uq[j] * outK[j])))));
+}
+
+/** Random initial states where the host MPC meets the state constraints (seeded). */
+export function feasibleInitialStates(plant: Plant, domain: { min: number[]; max: number[] }, count: number, seed: number, horizon = 20, shrink = 0.9): number[][] {
+  const mpc = new LinearMPC(plant, { horizon });
+  const rng = new Rng(seed);
+  const out: number[][] = [];
+  for (let tries = 0; out.length < count; tries++) {
+    if (tries > 1000 * count) throw new Error('could not find feasible initial states for the HIL scenario');
+    const x = domain.min.map((lo, i) => {
+      const c = (lo + domain.max[i]) / 2, h = ((domain.max[i] - lo) / 2) * shrink;
+      return rng.uniform(c - h, c + h);
+    });
+    if (!mpc.solve(x).needsSlack) out.push(x);
+  }
+  return out;
+}

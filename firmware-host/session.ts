@@ -1,0 +1,121 @@
+/**
+ * A complete HIL session, as `ultro hil` and `ultro demo` run it: firmware
+ * for the board (one image with both controllers when it fits, otherwise one
+ * per controller), links (emulated Uno, or a serial port with a flashed
+ * board), the handshake, the scenario, the runs, the report.
+ */
+import { join } from 'node:path';
+import cliProgress from 'cli-progress';
+import type { PlantModel } from '../sim/index.js';
+import { modelHash, modelPlant, type PolicyModel } from '../trainer/index.js';
+import { quantizeModel } from '../codegen/index.js';
+import { ToolchainError, buildModelFirmware, getBoard, type ModelFirmware } from '../targets/index.js';
+import { Device } from './device.js';
+import { feasibleInitialStates, runHil, type HilResult } from './hil.js';
+import { EmulatedUnoLink } from './links/emulated-uno.js';
+import { SerialLink } from './links/serial.js';
+import type { Link } from './links/link.js';
+import { summariseHil, type HilSummary } from './metrics.js';
+import type { ControllerKind } from './protocol.js';
+import { writeReport } from './report.js';
+
+export interface SessionOptions {
+  model: PolicyModel;
+  target: string;
+  /** A serial port with a flashed board; absent: emulate the board. */
+  port?: string;
+  out: string;
+  steps: number;
+  runs: number;
+  seed: number;
+  controllers?: ControllerKind[];
+  plantModel?: PlantModel;
+  noiseStd?: number[];
+  disturbanceStd?: number[];
+  mpcHorizon?: number;
+  mpcIters?: number;
+  /** Emulated boards to spread episodes over (default: 2, one per core; each runs on its own thread). */
+  parallel?: number;
+  progress?: boolean;
+  log?: (s: string) => void;
+}
+
+export interface SessionResult {
+  result: HilResult;
+  summary: HilSummary;
+  report: { json: string; html: string };
+  firmware: ModelFirmware[];
+}
+
+export async function runSession(o: SessionOptions): Promise<SessionResult> {
+  const log = o.log ?? (() => {});
+  const board = getBoard(o.target);
+  const plant = modelPlant(o.model);
+  const controllers = o.controllers ?? ['policy', 'mpc'];
+  const firmware: ModelFirmware[] = [];
+  const links: { link: Link; controllers: ControllerKind[] }[] = [];
+  if (!o.port) {
+    if (board.firmware.hal !== 'ultro_hal_avr.c') throw new Error(`--emulate: only the Uno (ATmega328P) can be emulated; for ${board.name} give --port`);
+    const fwOpts = { mpcHorizon: o.mpcHorizon, mpcIters: o.mpcIters };
+    let groups: ControllerKind[][] = [controllers];
+    try {
+      firmware.push(buildModelFirmware(board, o.model, join(o.out, 'firmware'), { ...fwOpts, controllers }));
+    } catch (e) {
+      if (!(e instanceof ToolchainError) || !/does not fit/.test(e.message) || controllers.length < 2) throw e;
+      log(`firmware: both controllers do not fit one ${board.name} (${e.message.split('\n')[0]}); building one firmware per controller`);
+      groups = controllers.map((c) => [c]);
+      for (const c of controllers) firmware.push(buildModelFirmware(board, o.model, join(o.out, `firmware-${c}`), { ...fwOpts, controllers: [c] }));
+    }
+    const parallel = Math.max(1, o.parallel ?? 2);
+    firmware.forEach((fw, i) => {
+      log(`firmware: ${fw.controllers.join(' + ')} → ${fw.build.hex} (flash ${fw.build.size?.flash} B, RAM ${fw.build.size?.ram} B)`);
+      // Emulated boards are free: run `parallel` of them, each on its own thread, and spread the episodes.
+      for (let p = 0; p < parallel; p++) links.push({ link: new EmulatedUnoLink(fw.build.hex!, { thread: parallel > 1 }), controllers: groups[i] });
+    });
+  } else {
+    links.push({ link: new SerialLink(o.port, { baudRate: board.serial.baud }), controllers });
+  }
+  const hash = modelHash(o.model);
+  const hash32 = parseInt(hash.slice(0, 8), 16);
+  const devices: { device: Device; controllers: ControllerKind[] }[] = [];
+  try {
+    for (const l of links) {
+      const device = await Device.connect(l.link, { modelHash32: hash32, controllers: l.controllers });
+      log(`connected: ${l.link.name}, firmware for model ${hash32.toString(16).padStart(8, '0')}, F_CPU ${(device.hello.cpuHz / 1e6).toFixed(0)} MHz`);
+      devices.push({ device, controllers: l.controllers });
+    }
+    const initialStates = feasibleInitialStates(plant, o.model.input.domain, o.runs, o.seed, o.model.mpc?.horizon ?? 20);
+    const bar = (o.progress ?? process.stderr.isTTY) ? new cliProgress.SingleBar({ format: 'hil [{bar}] {percentage}% | {value}/{total} steps | {run}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+    const total = o.runs * o.steps * (controllers.length + 2);
+    bar?.start(total, 0, { run: '' });
+    const quant = firmware.find((f) => f.controllers.includes('policy'))?.quant;
+    let result: HilResult;
+    try {
+      result = await runHil(
+        { plant, initialStates, steps: o.steps, plantModel: o.plantModel ?? 'linear', noiseStd: o.noiseStd, disturbanceStd: o.disturbanceStd, seed: o.seed },
+        {
+          boards: devices,
+          model: o.model,
+          quant: quant ?? quantizeModel(o.model, { variant: 'int8' }),
+          mpcHorizon: firmware.find((f) => f.mpc)?.mpc?.N ?? o.mpcHorizon,
+          onProgress: (p) => bar?.update(p.done, { run: p.run }),
+        },
+      );
+    } finally {
+      bar?.stop();
+    }
+    const summary = summariseHil(result);
+    const size = firmware[0]?.build.size;
+    const report = writeReport(o.out, result, summary, {
+      modelHash: hash,
+      target: board.name,
+      link: links.map((l) => l.link.name).join(', '),
+      hello: devices[0]?.device.hello,
+      memory: size ? { flash: size.flash, ram: size.ram, flashLimit: board.flashBytes, ramLimit: board.ramBytes } : undefined,
+      firmware: firmware.map((f) => f.build.hex).join(', '),
+    });
+    return { result, summary, report, firmware };
+  } finally {
+    for (const d of devices) await d.device.close();
+  }
+}
