@@ -1,5 +1,6 @@
 /** Parsers for CLI arguments: every failure names the option and the problem. */
 import { InvalidArgumentError } from 'commander';
+import { InputError } from '../sim/index.js';
 
 export function parseIntArg(name: string, min = 1) {
   return (v: string): number => {
@@ -40,4 +41,26 @@ export function parseIntListArg(name: string, min = 1) {
       return n;
     });
   };
+}
+
+/** One of a fixed set of words. */
+export const choice = <T extends string>(name: string, values: readonly T[]) => (v: string): T => {
+  if (!values.includes(v as T)) throw new InvalidArgumentError(`${name} must be one of ${values.join(', ')}, got "${v}"`);
+  return v as T;
+};
+
+/** "policy", "mpc" or "policy,mpc" */
+export function controllersArg(v: string): ('policy' | 'mpc')[] {
+  const parts = v.split(',').map((s) => s.trim());
+  for (const p of parts) if (p !== 'policy' && p !== 'mpc') throw new InvalidArgumentError(`--controllers: "${p}" is not policy or mpc`);
+  if (new Set(parts).size !== parts.length) throw new InvalidArgumentError(`--controllers: "${v}" names a controller twice`);
+  return parts as ('policy' | 'mpc')[];
+}
+
+/** A per-state vector: one number for every entry, or a comma list of `n` (checked by `vectorOfLength`). */
+export function vectorOfLength(name: string, v: number[] | undefined, n: number): number[] | undefined {
+  if (!v) return undefined;
+  if (v.length === 1) return Array(n).fill(v[0]);
+  if (v.length !== n) throw new InputError(`${name}: need 1 or ${n} entries (one per state), got ${v.length}`);
+  return v;
 }

@@ -1,19 +1,8 @@
 /** `ultro build` and `ultro flash`. */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { InputError } from '../sim/index.js';
 import { boardNames, buildModelFirmware, flashFirmware, formatSize, getBoard } from '../targets/index.js';
-import { parseFloatArg, parseIntArg } from './args.js';
-
-const choice = <T extends string>(name: string, values: readonly T[]) => (v: string): T => {
-  if (!values.includes(v as T)) throw new InvalidArgumentError(`${name} must be one of ${values.join(', ')}, got "${v}"`);
-  return v as T;
-};
-
-function controllersArg(v: string): ('policy' | 'mpc')[] {
-  const parts = v.split(',').map((s) => s.trim());
-  for (const p of parts) if (p !== 'policy' && p !== 'mpc') throw new InvalidArgumentError(`--controllers: "${p}" is not policy or mpc`);
-  return parts as ('policy' | 'mpc')[];
-}
+import { choice, controllersArg, parseFloatArg, parseIntArg } from './args.js';
 
 export function registerBuildCommands(program: Command): void {
   program

@@ -2,17 +2,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { ULTRO_VERSION, packageRoot, toJson, writeFileAtomic } from '../sim/index.js';
 import { loadModel, modelPlant } from '../trainer/index.js';
 import { buildReport, emitMpc, emitPolicy, onboardHorizon, quantizeModel, reportMarkdown, type Variant } from '../codegen/index.js';
 import { boardNames, formatSize, getBoard, measureSize } from '../targets/index.js';
-import { parseFloatArg, parseIntArg } from './args.js';
-
-const choice = <T extends string>(name: string, values: readonly T[]) => (v: string): T => {
-  if (!values.includes(v as T)) throw new InvalidArgumentError(`${name} must be one of ${values.join(', ')}, got "${v}"`);
-  return v as T;
-};
+import { choice, parseFloatArg, parseIntArg } from './args.js';
 
 export interface CodegenOptions {
   target: string;
@@ -32,7 +27,7 @@ export function runCodegen(modelPath: string, o: CodegenOptions, log: (s: string
   const plant = modelPlant(model);
   const q = quantizeModel(model, { variant: o.variant, perNeuron: o.perNeuron === 'auto' ? 'auto' : o.perNeuron === 'on' });
   const files = { ...emitPolicy(q) };
-  const mpcHorizon = onboardHorizon(model.mpc?.horizon, o.mpcHorizon);
+  const mpcHorizon = onboardHorizon(model.mpc?.horizon, o.mpcHorizon, plant);
   const mpc = o.mpc ? emitMpc(plant, { horizon: mpcHorizon, maxIter: o.mpcIters, tol: o.mpcTol }, q.modelHash) : null;
   if (mpc) Object.assign(files, mpc.files);
   for (const [name, text] of Object.entries(files)) writeFileAtomic(join(o.out, name), text);

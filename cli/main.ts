@@ -5,6 +5,8 @@ import { registerSimCommands } from './sim-commands.js';
 import { registerTrainerCommands } from './trainer-commands.js';
 import { registerCodegenCommands } from './codegen-commands.js';
 import { registerBuildCommands } from './build-commands.js';
+import { registerHilCommands } from './hil-commands.js';
+import { registerRigCommands } from './rig-commands.js';
 import { VERSION } from './version.js';
 
 const program = new Command();
@@ -19,6 +21,8 @@ registerSimCommands(program);
 registerTrainerCommands(program);
 registerCodegenCommands(program);
 registerBuildCommands(program);
+registerHilCommands(program);
+registerRigCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,13 +1,8 @@
 /** `ultro train` and `ultro eval`. */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { DEFAULT_PLANT, InputError, resolvePlant } from '../sim/index.js';
 import { ACTIVATIONS, METHODS, evaluatePolicy, formatMetrics, formatProgress, loadModel, modelHash, modelPlant, saveModel, trainPolicy, type Activation, type Method } from '../trainer/index.js';
-import { parseFloatArg, parseIntArg, parseIntListArg, parseVectorArg } from './args.js';
-
-const choice = <T extends string>(name: string, values: readonly T[]) => (v: string): T => {
-  if (!values.includes(v as T)) throw new InvalidArgumentError(`${name} must be one of ${values.join(', ')}, got "${v}"`);
-  return v as T;
-};
+import { choice, parseFloatArg, parseIntArg, parseIntListArg, parseVectorArg } from './args.js';
 
 export interface TrainCliOptions {
   plant: string;

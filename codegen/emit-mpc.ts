@@ -11,15 +11,22 @@ import { admmData, type AdmmData, type AdmmSettings } from './mpc-admm.js';
 export const MPC_RUNTIME_FILES = ['ultro_rom.h', 'ultro_mpc.h', 'ultro_mpc.c'] as const;
 
 /**
- * Default horizon of the on-board MPC: the teacher's, capped at 10. Each ADMM
- * iteration costs O(N) soft-float operations and the workspace O(N) RAM; at
- * N = 10 the double integrator's workspace is about 400 B and an iteration
- * about 80k cycles on the Uno. Override with --mpc-horizon.
+ * Workspace budget of the on-board MPC when its horizon is chosen
+ * automatically: half the Uno's 2 KB, leaving room for the stack, the serial
+ * buffers and a policy.
  */
-export const DEFAULT_ONBOARD_HORIZON = 10;
+export const DEFAULT_MPC_RAM_BUDGET = 1024;
 
-export function onboardHorizon(teacherHorizon: number | undefined, requested?: number): number {
-  return requested ?? Math.min(teacherHorizon ?? 20, DEFAULT_ONBOARD_HORIZON);
+/**
+ * Horizon of the on-board MPC: the requested one, else the teacher's (so the
+ * board solves the same problem as the host MPC), shortened only as far as
+ * needed to keep the workspace within `ramBudget` bytes.
+ */
+export function onboardHorizon(teacherHorizon: number | undefined, requested: number | undefined, dims: { nx: number; nu: number }, ramBudget = DEFAULT_MPC_RAM_BUDGET): number {
+  if (requested !== undefined) return requested;
+  let N = teacherHorizon ?? 20;
+  while (N > 1 && mpcWorkspaceBytes({ ...dims, N }) > ramBudget) N--;
+  return N;
 }
 
 /** RAM of the static workspace, in bytes (float32): x (N+1)·nx, u, d, z, y N·nu, v, g N·nx. */

@@ -9,7 +9,7 @@ export { dequantize, fixedPointError, policyFloat32, policyQ, type ErrorStats } 
 export { cFloat32, cIdent, cInt, cIntArray, cString, fillTemplate, hexFloat32 } from './c-literals.js';
 export { RUNTIME_FILES, emitPolicy, macCount, stampLines, type EmittedFiles } from './emit-c.js';
 export { AdmmMPC, admmData, type AdmmData, type AdmmResult, type AdmmSettings } from './mpc-admm.js';
-export { DEFAULT_ONBOARD_HORIZON, MPC_RUNTIME_FILES, emitMpc, mpcWorkspaceBytes, onboardHorizon } from './emit-mpc.js';
+export { DEFAULT_MPC_RAM_BUDGET, MPC_RUNTIME_FILES, emitMpc, mpcWorkspaceBytes, onboardHorizon } from './emit-mpc.js';
 export { buildReport, reportMarkdown, type CodegenReport } from './report.js';
 export { FIRMWARE_FILES, emitFirmware, firmwareVersion, type FirmwareOptions } from './emit-firmware.js';
 export { measurePolicyCycles, type PolicyCycles } from './cycles.js';

@@ -87,14 +87,17 @@ export function admmData(plant: Plant, s: AdmmSettings): AdmmData {
   const Q = matmul(matmul(Sx, host.Q), Sx);
   const R = matmul(matmul(Su, host.R), Su);
   const P = matmul(matmul(Sx, host.P), Sx);
-  // ρ: 10 × the geometric mean of the average state and input curvature. Scale-free; the
-  // factor 10 measured best across the registry plants (median 13–25 iterations to 1e-3).
+  // ρ: the geometric mean of the average state and input curvature (box-normalised, so
+  // scale-free). Measured in warm-started closed loop (scratch of 8 runs × 60 steps, N=10,
+  // tol 1e-3): ×1 gives median 3 / 5 / 10 iterations on the double integrator, DC motor and
+  // hover model; ×10 gives 19 / 37 / 50 and hits the cap. Smaller ρ converges faster near
+  // equilibrium but stalls on steps with active constraints.
   const meanDiag = (M: Mat) => {
     let t = 0;
     for (let i = 0; i < M.rows; i++) t += M.data[i * M.cols + i];
     return t / M.rows;
   };
-  const rho = s.rho ?? 10 * Math.sqrt(Math.max(meanDiag(Q), 1e-9) * Math.max(meanDiag(R), 1e-9));
+  const rho = s.rho ?? Math.sqrt(Math.max(meanDiag(Q), 1e-9) * Math.max(meanDiag(R), 1e-9));
   const Qr = add(Q, scale(eye(nx), rho));
   const Rr = add(R, scale(eye(nu), rho));
   // Finite-horizon Riccati with terminal P + ρI.

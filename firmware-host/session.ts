@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { PlantModel } from '../sim/index.js';
 import { modelHash, modelPlant, type PolicyModel } from '../trainer/index.js';
-import { quantizeModel } from '../codegen/index.js';
+import { onboardHorizon, quantizeModel, type Variant } from '../codegen/index.js';
 import { ToolchainError, buildModelFirmware, getBoard, type ModelFirmware } from '../targets/index.js';
 import { Device } from './device.js';
 import { feasibleInitialStates, runHil, type HilResult } from './hil.js';
@@ -34,6 +34,8 @@ export interface SessionOptions {
   disturbanceStd?: number[];
   mpcHorizon?: number;
   mpcIters?: number;
+  /** Integer width of the policy (default int8). */
+  variant?: Variant;
   /** Emulated boards to spread episodes over (default: 2, one per core; each runs on its own thread). */
   parallel?: number;
   progress?: boolean;
@@ -56,7 +58,7 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
   const links: { link: Link; controllers: ControllerKind[] }[] = [];
   if (!o.port) {
     if (board.firmware.hal !== 'ultro_hal_avr.c') throw new Error(`--emulate: only the Uno (ATmega328P) can be emulated; for ${board.name} give --port`);
-    const fwOpts = { mpcHorizon: o.mpcHorizon, mpcIters: o.mpcIters };
+    const fwOpts = { mpcHorizon: o.mpcHorizon, mpcIters: o.mpcIters, variant: o.variant };
     let groups: ControllerKind[][] = [controllers];
     try {
       firmware.push(buildModelFirmware(board, o.model, join(o.out, 'firmware'), { ...fwOpts, controllers }));
@@ -84,7 +86,9 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
       log(`connected: ${l.link.name}, firmware for model ${hash32.toString(16).padStart(8, '0')}, F_CPU ${(device.hello.cpuHz / 1e6).toFixed(0)} MHz`);
       devices.push({ device, controllers: l.controllers });
     }
-    const initialStates = feasibleInitialStates(plant, o.model.input.domain, o.runs, o.seed, o.model.mpc?.horizon ?? 20);
+    // Initial states from which the MPC the board runs (its horizon) is feasible.
+    const horizon = firmware.find((f) => f.mpc)?.mpc?.N ?? onboardHorizon(o.model.mpc?.horizon, o.mpcHorizon, plant);
+    const initialStates = feasibleInitialStates(plant, o.model.input.domain, o.runs, o.seed, horizon);
     const bar = (o.progress ?? process.stderr.isTTY) ? new cliProgress.SingleBar({ format: 'hil [{bar}] {percentage}% | {value}/{total} steps | {run}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
     const total = o.runs * o.steps * (controllers.length + 2);
     bar?.start(total, 0, { run: '' });
@@ -96,8 +100,8 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
         {
           boards: devices,
           model: o.model,
-          quant: quant ?? quantizeModel(o.model, { variant: 'int8' }),
-          mpcHorizon: firmware.find((f) => f.mpc)?.mpc?.N ?? o.mpcHorizon,
+          quant: quant ?? quantizeModel(o.model, { variant: o.variant ?? 'int8' }),
+          mpcHorizon: horizon,
           onProgress: (p) => bar?.update(p.done, { run: p.run }),
         },
       );
@@ -109,7 +113,7 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
     const report = writeReport(o.out, result, summary, {
       modelHash: hash,
       target: board.name,
-      link: links.map((l) => l.link.name).join(', '),
+      link: describeLinks(links.map((l) => l.link.name)),
       hello: devices[0]?.device.hello,
       memory: size ? { flash: size.flash, ram: size.ram, flashLimit: board.flashBytes, ramLimit: board.ramBytes } : undefined,
       firmware: firmware.map((f) => f.build.hex).join(', '),
@@ -118,4 +122,11 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
   } finally {
     for (const d of devices) await d.device.close();
   }
+}
+
+/** "2 × emulated Uno (…/firmware.hex)" rather than the same name twice. */
+function describeLinks(names: string[]): string {
+  const counts = new Map<string, number>();
+  for (const n of names) counts.set(n, (counts.get(n) ?? 0) + 1);
+  return [...counts].map(([n, c]) => (c > 1 ? `${c} × ${n}` : n)).join(', ');
 }

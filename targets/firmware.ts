@@ -28,7 +28,7 @@ export function buildModelFirmware(board: Board, modelOrPath: string | PolicyMod
   const controllers = o.controllers ?? ['policy', 'mpc'];
   const quant = quantizeModel(model, { variant: o.variant ?? 'int8' });
   const plant = modelPlant(model);
-  const horizon = onboardHorizon(model.mpc?.horizon, o.mpcHorizon);
+  const horizon = onboardHorizon(model.mpc?.horizon, o.mpcHorizon, { nx: plant.nx, nu: plant.nu });
   const { files, mpc } = emitFirmware({
     policy: controllers.includes('policy') ? quant : undefined,
     mpc: controllers.includes('mpc') ? { plant, settings: { horizon, maxIter: o.mpcIters ?? 50, tol: o.mpcTol ?? 1e-3 } } : undefined,

@@ -1,0 +1,90 @@
+/** `ultro hil`: hardware-in-the-loop, the network against the on-board MPC. */
+import type { Command } from 'commander';
+import { InputError } from '../sim/index.js';
+import { loadModel, modelPlant } from '../trainer/index.js';
+import { formatSummary, runSession, type SessionResult } from '../firmware-host/index.js';
+import { boardNames } from '../targets/index.js';
+import { choice, controllersArg, parseIntArg, parseVectorArg, vectorOfLength } from './args.js';
+
+export interface HilCliOptions {
+  model: string;
+  target: string;
+  port?: string;
+  emulate?: boolean;
+  steps: number;
+  runs: number;
+  out: string;
+  seed: number;
+  noise?: number[];
+  disturbance?: number[];
+  plantModel: 'linear' | 'nonlinear';
+  controllers: ('policy' | 'mpc')[];
+  mpcHorizon?: number;
+  mpcIters?: number;
+  variant: 'int8' | 'int16';
+  parallel: number;
+  progress?: boolean;
+}
+
+/** Run a HIL session from CLI-style options (also used by `ultro demo`). */
+export async function runHilCommand(o: HilCliOptions, log: (s: string) => void = console.log): Promise<SessionResult> {
+  if (o.port !== undefined && o.emulate) throw new InputError('--port and --emulate: give one, not both');
+  if (o.port !== undefined && !o.port.trim()) throw new InputError('--port: empty path');
+  const model = loadModel(o.model);
+  const plant = modelPlant(model);
+  if (o.plantModel === 'nonlinear' && !plant.nonlinear) throw new InputError(`--plant-model nonlinear: plant ${plant.name} has no nonlinear model`);
+  const r = await runSession({
+    model,
+    target: o.target,
+    port: o.port,
+    out: o.out,
+    steps: o.steps,
+    runs: o.runs,
+    seed: o.seed,
+    controllers: o.controllers,
+    plantModel: o.plantModel,
+    noiseStd: vectorOfLength('--noise', o.noise, plant.nx),
+    disturbanceStd: vectorOfLength('--disturbance', o.disturbance, plant.nx),
+    mpcHorizon: o.mpcHorizon,
+    mpcIters: o.mpcIters,
+    variant: o.variant,
+    parallel: o.parallel,
+    progress: o.progress,
+    log,
+  });
+  log('');
+  log(formatSummary(r.summary));
+  log('');
+  log(`report: ${r.report.html}`);
+  log(`        ${r.report.json}`);
+  return r;
+}
+
+export function registerHilCommands(program: Command): void {
+  program
+    .command('hil')
+    .description('Hardware-in-the-loop: the host simulates the plant, the board (emulated Uno by default, or a flashed board on --port) computes the control; network against on-board MPC, with a report.')
+    .requiredOption('--model <file>', 'model.json written by ultro train')
+    .option('--target <board>', `board: ${boardNames().join(', ')}`, choice('--target', boardNames()), 'uno')
+    .option('--port <path>', 'serial port of a board flashed with `ultro build` + `ultro flash` (default: emulate the Uno)')
+    .option('--emulate', 'run the firmware on an emulated ATmega328P (the default when no --port is given)')
+    .option('--steps <n>', 'steps per initial state', parseIntArg('--steps'), 100)
+    .option('--runs <n>', 'initial states (drawn from the MPC-feasible region)', parseIntArg('--runs'), 20)
+    .option('--seed <s>', 'seed for initial states, noise and disturbances', parseIntArg('--seed', 0), 1)
+    .option('--noise <std>', 'measurement noise std: one value, or one per state "0.01,0.02"', parseVectorArg('--noise'))
+    .option('--disturbance <std>', 'process disturbance std added to the state each step (one, or one per state)', parseVectorArg('--disturbance'))
+    .option('--plant-model <m>', 'simulate the plant linear or nonlinear (plants with a nonlinear model)', choice('--plant-model', ['linear', 'nonlinear'] as const), 'linear')
+    .option('--controllers <list>', 'on-board controllers: policy, mpc or policy,mpc', controllersArg, ['policy', 'mpc'])
+    .option('--mpc-horizon <N>', 'on-board MPC horizon (default: the teacher’s, shortened to fit 1 KB of workspace)', parseIntArg('--mpc-horizon'))
+    .option('--mpc-iters <k>', 'on-board ADMM iteration cap', parseIntArg('--mpc-iters'), 50)
+    .option('--variant <v>', 'int8 or int16 policy', choice('--variant', ['int8', 'int16'] as const), 'int8')
+    .option('--parallel <n>', 'emulated boards to spread the runs over, each on its own thread', parseIntArg('--parallel'), 2)
+    .option('--out <dir>', 'report directory (report.json, report.html, firmware)', 'hil-report')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ ultro hil --model model.json --target uno --steps 100 --runs 20 --out report/\n  $ ultro hil --model model.json --noise 0.01 --disturbance 0.005 --out report-noisy/\n  $ ultro hil --model model.json --port /dev/ttyACM0 --steps 200   # a flashed Uno',
+    )
+    .action(async (o: HilCliOptions) => {
+      await runHilCommand(o);
+    });
+}

@@ -1,0 +1,257 @@
+/**
+ * Rig mode: a bench rig whose board runs StandardFirmata, driven through
+ * johnny-five. No custom firmware: each sample the host reads the sensors,
+ * estimates the state, runs the policy (the integer reference, bit-exact with
+ * what a board running the generated C would compute, or the float network),
+ * and writes the actuators (PWM, servo, or a motor driver's PWM + direction).
+ *
+ * Pins and scaling come from a rig file (`ultro-rig/1`, docs/flash-a-board.md):
+ *
+ *   { "format": "ultro-rig/1", "sampleTime": 0.1, "policy": "integer",
+ *     "sensors": [ { "state": 0, "pin": "A0", "min": -5, "max": 5 },
+ *                  { "state": 1, "derivativeOf": 0, "smoothing": 0.5 } ],
+ *     "actuators": [ { "input": 0, "type": "pwm", "pin": 9 } ] }
+ *
+ * An analog sensor maps the ADC reading linearly: 0 → min, `rawMax` (1023) → max.
+ * A derived state is the finite difference of another, optionally smoothed:
+ * v ← s·v + (1 − s)·Δx/T. An actuator maps the input's bounds [uMin, uMax]
+ * linearly onto [outMin, outMax] (PWM 0…255, servo 0…180°); a motor drives
+ * |u|/max(|uMin|, |uMax|) × 255 on its PWM pin and the sign on its direction pin.
+ * On close, every actuator gets its safe input (default 0, inside the bounds).
+ */
+import { SerialPort } from 'serialport';
+import five from 'johnny-five';
+import Firmata from 'firmata';
+import { z } from 'zod';
+import { InputError, parseWith, readJsonFile, type Plant } from '../sim/index.js';
+import { modelPlant, policyFunction, type PolicyModel } from '../trainer/index.js';
+import { policyFloat32, quantizeModel, type QuantizedModel } from '../codegen/index.js';
+
+export const RIG_FORMAT = 'ultro-rig/1';
+
+const finite = z.number({ error: 'expected a finite number' });
+const index = z.number({ error: 'expected an index' }).int({ error: 'expected an integer index' }).nonnegative({ error: 'must be ≥ 0' });
+const pin = z.union([z.number().int().nonnegative(), z.string().regex(/^A?\d+$/, { error: 'expected a pin such as 9 or "A0"' })], { error: 'expected a pin number or a name such as "A0"' });
+
+const analogSensor = z
+  .object({ state: index, pin, min: finite, max: finite, rawMax: finite.positive().optional() })
+  .strict()
+  .refine((s) => s.max !== s.min, { error: 'min and max must differ', path: ['max'] });
+const derivedSensor = z.object({ state: index, derivativeOf: index, smoothing: finite.min(0).max(0.99).optional() }).strict();
+const actuator = z.discriminatedUnion(
+  'type',
+  [
+    z.object({ type: z.literal('pwm'), input: index, pin, outMin: finite.optional(), outMax: finite.optional(), safe: finite.optional() }).strict(),
+    z.object({ type: z.literal('servo'), input: index, pin, outMin: finite.optional(), outMax: finite.optional(), safe: finite.optional() }).strict(),
+    z.object({ type: z.literal('motor'), input: index, pwm: pin, dir: pin, safe: finite.optional() }).strict(),
+  ],
+  { error: 'expected type "pwm", "servo" or "motor"' },
+);
+
+const rigSchema = z
+  .object({
+    format: z.literal(RIG_FORMAT, { error: `expected "${RIG_FORMAT}"` }).optional(),
+    sampleTime: finite.positive({ error: 'must be > 0 (seconds)' }).optional(),
+    policy: z.enum(['integer', 'float'], { error: 'expected "integer" or "float"' }).optional(),
+    sensors: z.array(z.union([analogSensor, derivedSensor], { error: 'expected an analog sensor {state, pin, min, max} or a derived one {state, derivativeOf}' })),
+    actuators: z.array(actuator),
+  })
+  .strict();
+
+export type RigConfig = z.infer<typeof rigSchema>;
+type AnalogSensor = z.infer<typeof analogSensor>;
+type Actuator = z.infer<typeof actuator>;
+
+/** Validate a rig config against the plant: one sensor per state, one actuator per input. */
+export function parseRigConfig(data: unknown, plant: Plant, source: string): RigConfig {
+  const c = parseWith(rigSchema, data, source);
+  const fail = (field: string, msg: string): never => {
+    throw new InputError(`${source}: ${field}: ${msg}`);
+  };
+  const seen = new Map<number, number>();
+  c.sensors.forEach((s, k) => {
+    if (s.state >= plant.nx) fail(`sensors[${k}].state`, `is ${s.state}, but plant ${plant.name} has ${plant.nx} states (0…${plant.nx - 1})`);
+    if (seen.has(s.state)) fail(`sensors[${k}].state`, `state ${s.state} already has a sensor (sensors[${seen.get(s.state)}])`);
+    seen.set(s.state, k);
+  });
+  for (let i = 0; i < plant.nx; i++) if (!seen.has(i)) fail('sensors', `no sensor for state ${i}${plant.stateNames?.[i] ? ` (${plant.stateNames[i]})` : ''}`);
+  c.sensors.forEach((s, k) => {
+    if ('derivativeOf' in s) {
+      const src = c.sensors[seen.get(s.derivativeOf) ?? -1];
+      if (!src || !('pin' in src)) fail(`sensors[${k}].derivativeOf`, `state ${s.derivativeOf} must be read from an analog pin`);
+    }
+  });
+  const act = new Map<number, number>();
+  c.actuators.forEach((a, k) => {
+    if (a.input >= plant.nu) fail(`actuators[${k}].input`, `is ${a.input}, but plant ${plant.name} has ${plant.nu} inputs`);
+    if (act.has(a.input)) fail(`actuators[${k}].input`, `input ${a.input} already has an actuator (actuators[${act.get(a.input)}])`);
+    act.set(a.input, k);
+    if (a.safe !== undefined && (a.safe < plant.uBounds.min[a.input] || a.safe > plant.uBounds.max[a.input]))
+      fail(`actuators[${k}].safe`, `${a.safe} is outside the input bounds [${plant.uBounds.min[a.input]}, ${plant.uBounds.max[a.input]}]`);
+  });
+  for (let j = 0; j < plant.nu; j++) if (!act.has(j)) fail('actuators', `no actuator for input ${j}${plant.inputNames?.[j] ? ` (${plant.inputNames[j]})` : ''}`);
+  return c;
+}
+
+export function loadRigConfig(path: string, plant: Plant): RigConfig {
+  return parseRigConfig(readJsonFile(path), plant, path);
+}
+
+export interface RigStep {
+  /** Raw ADC readings per analog sensor, in config order. */
+  raw: number[];
+  x: number[];
+  u: number[];
+  /** Values written to the actuators' pins (duty 0…255, degrees, or signed motor speed). */
+  out: number[];
+  /** Host compute time of the policy, µs. */
+  computeUs: number;
+}
+
+export interface RigOptions {
+  /** A serial port with StandardFirmata (57600 baud). */
+  port?: string;
+  /** An IO plugin instead of a port (tests use mock-firmata). */
+  io?: unknown;
+  /** Called once the johnny-five board exists, before it is ready (tests emit `ready` here). */
+  onBoard?: (board: five.Board) => void;
+  timeoutMs?: number;
+}
+
+/** One johnny-five board running a policy. */
+export class Rig {
+  readonly plant: Plant;
+  readonly sampleTime: number;
+  private readonly sensors: { cfg: AnalogSensor; sensor: five.Sensor }[] = [];
+  private readonly policy: (x: number[]) => number[];
+  private readonly writers: { a: Actuator; write: (u: number) => number }[] = [];
+  private prev: number[] | null = null;
+  private vel = new Map<number, number>();
+
+  private constructor(
+    readonly board: five.Board,
+    readonly model: PolicyModel,
+    readonly config: RigConfig,
+    readonly quant: QuantizedModel,
+  ) {
+    this.plant = modelPlant(model);
+    this.sampleTime = config.sampleTime ?? this.plant.dt;
+    const float = policyFunction(model, { clampOutput: true });
+    this.policy = config.policy === 'float' ? (x) => Array.from(float(x)) : (x) => policyFloat32(quant, x).u;
+  }
+
+  static async connect(model: PolicyModel, config: RigConfig, o: RigOptions): Promise<Rig> {
+    if (!o.io && !o.port) throw new InputError('rig: give --port (a board running StandardFirmata)');
+    const io = o.io ?? new Firmata(new SerialPort({ path: o.port!, baudRate: 57600 }));
+    const board = new five.Board({ io, repl: false, debug: false, timeout: (o.timeoutMs ?? 10_000) / 1000 } as five.BoardOption);
+    const ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`rig: no Firmata handshake on ${o.port ?? 'the IO plugin'} within ${o.timeoutMs ?? 10_000} ms (is StandardFirmata flashed, at 57600 baud?)`)), o.timeoutMs ?? 10_000);
+      board.on('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      board.on('error', (e: Error) => {
+        clearTimeout(timer);
+        reject(new Error(`rig: ${e.message}`));
+      });
+    });
+    o.onBoard?.(board);
+    await ready;
+    const rig = new Rig(board, model, config, quantizeModel(model, { variant: 'int8' }));
+    rig.attach();
+    return rig;
+  }
+
+  private attach(): void {
+    const period = Math.max(1, Math.round((this.sampleTime * 1000) / 2));
+    for (const s of this.config.sensors) if ('pin' in s) this.sensors.push({ cfg: s, sensor: new five.Sensor({ pin: s.pin, freq: period, board: this.board }) });
+    const { min, max } = this.plant.uBounds;
+    for (const a of this.config.actuators) {
+      const j = a.input;
+      const lin = (lo: number, hi: number) => (u: number) => lo + ((u - min[j]) / (max[j] - min[j])) * (hi - lo);
+      if (a.type === 'pwm') {
+        const pinNo = Number(a.pin);
+        this.board.pinMode(pinNo, five.Pin.PWM);
+        const map = lin(a.outMin ?? 0, a.outMax ?? 255);
+        this.writers.push({ a, write: (u) => {
+          const v = Math.round(Math.min(255, Math.max(0, map(u))));
+          this.board.analogWrite(pinNo, v);
+          return v;
+        } });
+      } else if (a.type === 'servo') {
+        const servo = new five.Servo({ pin: a.pin, board: this.board } as five.ServoGeneralOption);
+        const map = lin(a.outMin ?? 0, a.outMax ?? 180);
+        this.writers.push({ a, write: (u) => {
+          const v = Math.round(Math.min(180, Math.max(0, map(u))));
+          servo.to(v);
+          return v;
+        } });
+      } else {
+        const motor = new five.Motor({ pins: { pwm: Number(a.pwm), dir: Number(a.dir) }, board: this.board } as five.MotorOption);
+        const full = Math.max(Math.abs(min[j]), Math.abs(max[j]));
+        this.writers.push({ a, write: (u) => {
+          const speed = Math.round(Math.min(255, (Math.abs(u) / full) * 255));
+          if (speed === 0) motor.stop();
+          else if (u > 0) motor.forward(speed);
+          else motor.reverse(speed);
+          return Math.sign(u) * speed;
+        } });
+      }
+    }
+  }
+
+  /** Latest ADC readings → state estimate (derived states by finite differences). */
+  private estimate(): { raw: number[]; x: number[] } {
+    const x = new Array<number>(this.plant.nx).fill(0);
+    const raw = this.sensors.map(({ cfg, sensor }) => {
+      const r = sensor.raw ?? 0;
+      x[cfg.state] = cfg.min + (r / (cfg.rawMax ?? 1023)) * (cfg.max - cfg.min);
+      return r;
+    });
+    for (const s of this.config.sensors) {
+      if (!('derivativeOf' in s)) continue;
+      const d = this.prev ? (x[s.derivativeOf] - this.prev[s.derivativeOf]) / this.sampleTime : 0;
+      const a = s.smoothing ?? 0;
+      const v = a * (this.vel.get(s.state) ?? d) + (1 - a) * d;
+      this.vel.set(s.state, v);
+      x[s.state] = v;
+    }
+    this.prev = x.slice();
+    return { raw, x };
+  }
+
+  /** One sample: read, compute, write. */
+  step(): RigStep {
+    const { raw, x } = this.estimate();
+    const t0 = performance.now();
+    const u = this.policy(x);
+    const computeUs = (performance.now() - t0) * 1000;
+    const out = this.writers.map(({ a, write }) => write(u[a.input]));
+    return { raw, x, u, out, computeUs };
+  }
+
+  /** Run `steps` samples at the sample time (deadline-scheduled, no drift); returns the log. */
+  async run(steps: number, onStep?: (s: RigStep, k: number) => void): Promise<RigStep[]> {
+    const log: RigStep[] = [];
+    const start = performance.now();
+    for (let k = 0; k < steps; k++) {
+      const due = start + k * this.sampleTime * 1000;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const s = this.step();
+      log.push(s);
+      onStep?.(s, k);
+    }
+    return log;
+  }
+
+  /** Write every actuator's safe input, then let go of the board. */
+  async close(): Promise<void> {
+    const { min, max } = this.plant.uBounds;
+    for (const { a, write } of this.writers) write(a.safe ?? Math.min(max[a.input], Math.max(min[a.input], 0)));
+    for (const { sensor } of this.sensors) (sensor as unknown as { disable(): void }).disable(); // stops its read timer (missing from @types)
+    const io = (this.board as unknown as { io?: { transport?: { close?: (cb?: () => void) => void; isOpen?: boolean } } }).io;
+    const t = io?.transport;
+    if (t?.close && t.isOpen !== false) await new Promise<void>((r) => t.close!(() => r()));
+  }
+}
