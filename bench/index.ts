@@ -8,10 +8,14 @@ import { fileURLToPath } from 'node:url';
 import { fmt, table, type BenchSection } from './harness.js';
 import { benchQP } from './qp.js';
 import { benchTrain } from './train.js';
+import { benchCycles, benchEmulator, benchHil } from './mcu.js';
 
 const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   qp: benchQP,
   train: benchTrain,
+  cycles: benchCycles,
+  hil: benchHil,
+  emulator: benchEmulator,
 };
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { InputError } from '../sim/index.js';
 import { loadModel, modelPlant } from '../trainer/index.js';
 import { formatSummary, runSession, type SessionResult } from '../firmware-host/index.js';
+import type { ModelFirmware } from '../targets/index.js';
 import { boardNames } from '../targets/index.js';
 import { choice, controllersArg, parseIntArg, parseVectorArg, vectorOfLength } from './args.js';
 
@@ -24,6 +25,8 @@ export interface HilCliOptions {
   variant: 'int8' | 'int16';
   parallel: number;
   progress?: boolean;
+  /** Firmware built already (ultro demo). */
+  firmware?: ModelFirmware;
 }
 
 /** Run a HIL session from CLI-style options (also used by `ultro demo`). */
@@ -50,6 +53,7 @@ export async function runHilCommand(o: HilCliOptions, log: (s: string) => void =
     variant: o.variant,
     parallel: o.parallel,
     progress: o.progress,
+    firmware: o.firmware,
     log,
   });
   log('');

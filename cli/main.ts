@@ -7,6 +7,7 @@ import { registerCodegenCommands } from './codegen-commands.js';
 import { registerBuildCommands } from './build-commands.js';
 import { registerHilCommands } from './hil-commands.js';
 import { registerRigCommands } from './rig-commands.js';
+import { registerDemoCommands } from './demo-commands.js';
 import { VERSION } from './version.js';
 
 const program = new Command();
@@ -23,6 +24,7 @@ registerCodegenCommands(program);
 registerBuildCommands(program);
 registerHilCommands(program);
 registerRigCommands(program);
+registerDemoCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -36,6 +36,8 @@ export interface SessionOptions {
   mpcIters?: number;
   /** Integer width of the policy (default int8). */
   variant?: Variant;
+  /** Firmware already built by the caller for these controllers (skips the build). */
+  firmware?: ModelFirmware;
   /** Emulated boards to spread episodes over (default: 2, one per core; each runs on its own thread). */
   parallel?: number;
   progress?: boolean;
@@ -61,7 +63,7 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
     const fwOpts = { mpcHorizon: o.mpcHorizon, mpcIters: o.mpcIters, variant: o.variant };
     let groups: ControllerKind[][] = [controllers];
     try {
-      firmware.push(buildModelFirmware(board, o.model, join(o.out, 'firmware'), { ...fwOpts, controllers }));
+      firmware.push(o.firmware ?? buildModelFirmware(board, o.model, join(o.out, 'firmware'), { ...fwOpts, controllers }));
     } catch (e) {
       if (!(e instanceof ToolchainError) || !/does not fit/.test(e.message) || controllers.length < 2) throw e;
       log(`firmware: both controllers do not fit one ${board.name} (${e.message.split('\n')[0]}); building one firmware per controller`);
