@@ -13,7 +13,7 @@ export function registerBuildCommands(program: Command): void {
     .option('--out <dir>', 'build directory', 'build')
     .option('--controllers <list>', 'policy, mpc or policy,mpc', controllersArg, ['policy', 'mpc'])
     .option('--variant <v>', 'int8 or int16 policy', choice('--variant', ['int8', 'int16'] as const), 'int8')
-    .option('--mpc-horizon <N>', 'on-board MPC horizon', parseIntArg('--mpc-horizon'))
+    .option('--mpc-horizon <N>', 'on-board MPC horizon (default: the teacher’s, shortened to fit 1 KB of workspace)', parseIntArg('--mpc-horizon'))
     .option('--mpc-iters <k>', 'ADMM iteration cap', parseIntArg('--mpc-iters'), 50)
     .option('--mpc-tol <t>', 'ADMM tolerance', parseFloatArg('--mpc-tol', { positive: true }), 1e-3)
     .addHelpText('after', '\nExamples:\n  $ ultro build --model model.json --target uno --out build/\n  $ ultro build --model model.json --target esp32 --out build-esp32/   # writes a PlatformIO project')

@@ -70,7 +70,7 @@ export function registerCodegenCommands(program: Command): void {
     .option('--variant <v>', 'int8 or int16 weights and activations', choice('--variant', ['int8', 'int16'] as const), 'int8')
     .option('--per-neuron <mode>', 'per-neuron weight scales: auto, on, off', choice('--per-neuron', ['auto', 'on', 'off'] as const), 'auto')
     .option('--mpc', 'also emit the on-board MPC for the model’s plant')
-    .option('--mpc-horizon <N>', 'on-board MPC horizon (default: the teacher’s, at most 10)', parseIntArg('--mpc-horizon'))
+    .option('--mpc-horizon <N>', 'on-board MPC horizon (default: the teacher’s, shortened to fit 1 KB of workspace)', parseIntArg('--mpc-horizon'))
     .option('--mpc-iters <k>', 'ADMM iteration cap per solve', parseIntArg('--mpc-iters'), 50)
     .option('--mpc-tol <t>', 'ADMM residual tolerance (normalised units)', parseFloatArg('--mpc-tol', { positive: true }), 1e-3)
     .addHelpText('after', '\nExamples:\n  $ ultro codegen model.json --target uno --out gen/\n  $ ultro codegen model.json --variant int16 --mpc --mpc-horizon 10 --out gen16/')
