@@ -2,9 +2,9 @@
  * tanh in fixed point: an odd-symmetric table over z ∈ [0, 4] with linear
  * interpolation, evaluated exactly as the C runtime does (ultro_nn.c).
  *
- *   a = |z|;  i = a >> SH;  f = a & (2^SH − 1)
+ *   a = |z|;  i = a >> SH;  f = (a >> (SH − 8)) & 255   (the 8 bits below the index)
  *   y = T[SEGS]                                   if i ≥ SEGS   (|z| ≥ 4: saturated)
- *   y = T[i] + ((T[i+1] − T[i])·f + 2^(SH−1)) >> SH   otherwise
+ *   y = T[i] + ((T[i+1] − T[i])·f + 128) >> 8     otherwise
  *   result = z < 0 ? −y : y
  *
  * with z in Q(fz), SH = fz + 2 − m (the table has 2^m segments of width 2^(2−m))
@@ -48,8 +48,9 @@ export function tanhQ(t: TanhTable, z: number): number {
   let y: number;
   if (i >= segs) y = t.values[segs];
   else {
-    const f = a - i * Math.pow(2, t.shift);
-    y = t.values[i] + Math.floor(((t.values[i + 1] - t.values[i]) * f + Math.pow(2, t.shift - 1)) / Math.pow(2, t.shift));
+    // The 8 bits of |z| below the segment index (SH ≥ 8 for both variants).
+    const f = Math.floor((a - i * Math.pow(2, t.shift)) / Math.pow(2, t.shift - 8));
+    y = t.values[i] + Math.floor(((t.values[i + 1] - t.values[i]) * f + 128) / 256);
   }
   return z < 0 ? -y : y;
 }

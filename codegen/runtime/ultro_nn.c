@@ -49,7 +49,26 @@ ultro_act_t ultro_tanh_q(const ultro_tanh_t *t, int32_t z) {
     y = (int16_t)(t0 + (int16_t)(((t1 - t0) * f + (1 << (ULTRO_TANH_SHIFT - 1))) >> ULTRO_TANH_SHIFT));
   }
   return (ultro_act_t)(zc < 0 ? -y : y);
+#elif ULTRO_ACT_BITS == 16 && defined(ULTRO_TANH_SHIFT)
+  /* int16 tables: z in Q24 (|z| <= 4 is 27 bits); constant shifts, an 8-bit
+   * interpolation fraction (the top 8 bits below the segment index), so the
+   * product is 16 x 8 bits. */
+  int32_t zc = clamp32(z, -ULTRO_TANH_ZMAX, ULTRO_TANH_ZMAX);
+  uint32_t a = (uint32_t)(zc < 0 ? -zc : zc);
+  uint16_t i = (uint16_t)(a >> ULTRO_TANH_SHIFT);
+  int16_t y;
+  (void)t;
+  if (i >= ULTRO_TANH_SEGS) {
+    y = ULTRO_RD_I16(&ULTRO_TANH_TABLE[ULTRO_TANH_SEGS]);
+  } else {
+    uint8_t f = (uint8_t)(a >> (ULTRO_TANH_SHIFT - 8));
+    int16_t t0 = ULTRO_RD_I16(&ULTRO_TANH_TABLE[i]);
+    int16_t t1 = ULTRO_RD_I16(&ULTRO_TANH_TABLE[i + 1]);
+    y = (int16_t)(t0 + (int16_t)(((int32_t)(t1 - t0) * f + 128) >> 8));
+  }
+  return (ultro_act_t)(zc < 0 ? -y : y);
 #else
+  /* Table parameters at run time (the same arithmetic as the paths above). */
   int32_t a;
   uint16_t i;
   int32_t y;
@@ -59,10 +78,10 @@ ultro_act_t ultro_tanh_q(const ultro_tanh_t *t, int32_t z) {
   if (i >= t->segs) {
     y = ULTRO_RD_I16(&t->T[t->segs]);
   } else {
-    int32_t f = a & (((int32_t)1 << t->shift) - 1);
+    int32_t f = (a >> (t->shift - 8)) & 255;
     int32_t t0 = ULTRO_RD_I16(&t->T[i]);
     int32_t t1 = ULTRO_RD_I16(&t->T[i + 1]);
-    y = t0 + (((t1 - t0) * f + ((int32_t)1 << (t->shift - 1))) >> t->shift);
+    y = t0 + (((t1 - t0) * f + 128) >> 8);
   }
   return (ultro_act_t)(z < 0 ? -y : y);
 #endif
@@ -140,6 +159,44 @@ static int16_t dot16(const ultro_w_t *w, const ultro_act_t *a, uint8_t n, int16_
   return acc;
 }
 
+#if defined(__AVR__) && ULTRO_ACT_BITS == 16
+/*
+ * AVR kernel for int16 weights (flash) times int16 activations (RAM) into a
+ * 32-bit accumulator: the signed 16×16 multiply–accumulate of Atmel's AVR201
+ * application note. With a = ah·256 + al and b = bh·256 + bl (high bytes
+ * signed, low bytes unsigned), a·b = ah·bh·2¹⁶ + (ah·bl + bh·al)·2⁸ + al·bl;
+ * MULSU leaves the sign of its product in C, and SBC sign-extends it into the
+ * top byte. MULSU only takes r16–r23, hence the fixed registers.
+ *   lpm 2×3 + ld 2×2 + 4 multiplies × 2 + 14 add/adc/sbc = 32 cycles per MAC.
+ * Exactly the portable C's two's-complement sum (proven not to overflow).
+ */
+#define ULTRO_MAC16X16                                                                                              \
+  "lpm r18, Z+\n\tlpm r19, Z+\n\tld r20, X+\n\tld r21, X+\n\t"                                                  \
+  "muls r19, r21\n\tadd %C[acc], r0\n\tadc %D[acc], r1\n\t"                                                     \
+  "mul r18, r20\n\tadd %A[acc], r0\n\tadc %B[acc], r1\n\tadc %C[acc], %[zero]\n\tadc %D[acc], %[zero]\n\t"          \
+  "mulsu r19, r20\n\tsbc %D[acc], %[zero]\n\tadd %B[acc], r0\n\tadc %C[acc], r1\n\tadc %D[acc], %[zero]\n\t"        \
+  "mulsu r21, r18\n\tsbc %D[acc], %[zero]\n\tadd %B[acc], r0\n\tadc %C[acc], r1\n\tadc %D[acc], %[zero]\n\t"
+
+static int32_t dot32(const ultro_w_t *w, const ultro_act_t *a, uint8_t n, int32_t acc) {
+  uint8_t pairs = n >> 1, rest = n & 1;
+  uint8_t zero = 0;
+  __asm__ volatile(
+      "tst %[p]\n\t"
+      "breq 2f\n"
+      "1:\n\t" ULTRO_MAC16X16 ULTRO_MAC16X16
+      "dec %[p]\n\t"
+      "brne 1b\n"
+      "2:\n\t"
+      "tst %[r]\n\t"
+      "breq 3f\n\t" ULTRO_MAC16X16
+      "3:\n\t"
+      "clr r1\n\t"
+      : [acc] "+r"(acc), [p] "+r"(pairs), "+z"(w), "+x"(a)
+      : [r] "r"(rest), [zero] "r"(zero)
+      : "r18", "r19", "r20", "r21", "memory");
+  return acc;
+}
+#else
 static int32_t dot32(const ultro_w_t *w, const ultro_act_t *a, uint8_t n, int32_t acc) {
   uint8_t j;
   for (j = 0; j < n; j++) {
@@ -151,6 +208,8 @@ static int32_t dot32(const ultro_w_t *w, const ultro_act_t *a, uint8_t n, int32_
   }
   return acc;
 }
+
+#endif
 
 #endif
 
@@ -177,7 +236,7 @@ static int32_t activate(const ultro_layer_t *L, const ultro_tanh_t *tanh, int32_
   }
 }
 
-#if ULTRO_ACT_BITS == 8 && defined(ULTRO_TANH_SHIFT)
+#if defined(ULTRO_TANH_SHIFT)
 /* Arithmetic right shift by a small per-row amount, as constant shifts (no shift loop). */
 static inline int32_t asr_small(int32_t v, int8_t s) {
   switch (s) {
@@ -190,10 +249,23 @@ static inline int32_t asr_small(int32_t v, int8_t s) {
     case 6: return v >> 6;
     case 7: return v >> 7;
     case 8: return v >> 8;
+    case 9: return v >> 9;
+    case 10: return v >> 10;
+    case 11: return v >> 11;
+    case 12: return v >> 12;
+    case 13: return v >> 13;
+    case 14: return v >> 14;
+    case 15: return v >> 15;
+    case 16: return v >> 16;
+    case 17: return v >> 17;
+    case 18: return v >> 18;
+    case 19: return v >> 19;
+    case 20: return v >> 20;
     default: return shift32(v, s);
   }
 }
 
+#if ULTRO_ACT_BITS == 8
 /* tanh of a Q12 pre-activation, int8 table, inlined (same arithmetic as ultro_tanh_q). */
 static inline int8_t tanh8(int32_t z) {
   int16_t zc = z > ULTRO_TANH_ZMAX ? ULTRO_TANH_ZMAX : z < -ULTRO_TANH_ZMAX ? -ULTRO_TANH_ZMAX : (int16_t)z;
@@ -211,17 +283,22 @@ static inline int8_t tanh8(int32_t z) {
   return zc < 0 ? (int8_t)-y : y;
 }
 
-/* Hidden tanh layer of an int8 policy: the hot path, with nothing generic left per neuron. */
-static void layer_tanh8(const ultro_layer_t *L, const int8_t *in, int8_t *out) {
-  const int8_t *w = L->W;
+#define ULTRO_TANH_FAST(z) tanh8(z)
+#else
+#define ULTRO_TANH_FAST(z) ultro_tanh_q(0, z)
+#endif
+
+/* Hidden tanh layer: the hot path, with nothing generic left per neuron. */
+static void layer_tanh_fast(const ultro_layer_t *L, const ultro_act_t *in, ultro_act_t *out) {
+  const ultro_w_t *w = L->W;
   const int8_t *sh = L->shift;
   uint8_t nin = L->nin, nout = L->nout, i;
   if (L->acc == ULTRO_ACC16) {
     const int16_t *b = (const int16_t *)L->B;
-    for (i = 0; i < nout; i++, w += nin) out[i] = tanh8(asr_small(dot16(w, in, nin, ULTRO_RD_I16(&b[i])), ULTRO_RD_I8(&sh[i])));
+    for (i = 0; i < nout; i++, w += nin) out[i] = ULTRO_TANH_FAST(asr_small(dot16(w, in, nin, ULTRO_RD_I16(&b[i])), ULTRO_RD_I8(&sh[i])));
   } else {
     const int32_t *b = (const int32_t *)L->B;
-    for (i = 0; i < nout; i++, w += nin) out[i] = tanh8(asr_small(dot32(w, in, nin, ULTRO_RD_I32(&b[i])), ULTRO_RD_I8(&sh[i])));
+    for (i = 0; i < nout; i++, w += nin) out[i] = ULTRO_TANH_FAST(asr_small(dot32(w, in, nin, ULTRO_RD_I32(&b[i])), ULTRO_RD_I8(&sh[i])));
   }
 }
 #endif
@@ -264,9 +341,9 @@ void ultro_nn_forward(const ultro_layer_t *layers, uint8_t nlayers, const ultro_
     if (l + 1 == nlayers) {
       layer_forward(&layers[l], tanh, in, 0, y);
     } else {
-#if ULTRO_ACT_BITS == 8 && defined(ULTRO_TANH_SHIFT)
+#if defined(ULTRO_TANH_SHIFT)
       if (layers[l].act == ULTRO_ACT_TANH && layers[l].acc != ULTRO_ACC64) {
-        layer_tanh8(&layers[l], in, out);
+        layer_tanh_fast(&layers[l], in, out);
         in = out;
         continue;
       }
