@@ -45,7 +45,7 @@ export function registerDemoCommands(program: Command): void {
       const board = getBoard('uno');
       const modelPath = join(out, 'model.json');
 
-      stage(1, `train a ${plant.nx}-input policy for ${plant.name} with Ultro (augmented Lagrangian + Levenberg–Marquardt)`);
+      stage(1, `train a ${[plant.nx, 16, 16, plant.nu].join("-")} tanh policy for ${plant.name} with Ultro (augmented Lagrangian + Levenberg–Marquardt)`);
       const key = { ultro: ULTRO_VERSION, plant: o.plant.endsWith('.json') ? readFileSync(o.plant, 'utf8') : o.plant, seed: o.seed };
       const keyPath = join(out, 'model.key.json');
       const cached = !o.fresh && existsSync(modelPath) && existsSync(keyPath) && readFileSync(keyPath, 'utf8') === toJson(key);
