@@ -21,7 +21,7 @@
  */
 import { SerialPort } from 'serialport';
 import five from 'johnny-five';
-import Firmata from 'firmata';
+import firmataIo from 'firmata-io';
 import { z } from 'zod';
 import { InputError, parseWith, readJsonFile, type Plant } from '../sim/index.js';
 import { modelPlant, policyFunction, type PolicyModel } from '../trainer/index.js';
@@ -142,19 +142,20 @@ export class Rig {
 
   static async connect(model: PolicyModel, config: RigConfig, o: RigOptions): Promise<Rig> {
     if (!o.io && !o.port) throw new InputError('rig: give --port (a board running StandardFirmata)');
-    const io = o.io ?? new Firmata(new SerialPort({ path: o.port!, baudRate: 57600 }));
-    const board = new five.Board({ io, repl: false, debug: false, timeout: (o.timeoutMs ?? 10_000) / 1000 } as five.BoardOption);
+    const timeoutMs = o.timeoutMs ?? 10_000;
+    let fail: (e: Error) => void = () => {};
+    let done: () => void = () => {};
     const ready = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`rig: no Firmata handshake on ${o.port ?? 'the IO plugin'} within ${o.timeoutMs ?? 10_000} ms (is StandardFirmata flashed, at 57600 baud?)`)), o.timeoutMs ?? 10_000);
-      board.on('ready', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      board.on('error', (e: Error) => {
-        clearTimeout(timer);
-        reject(new Error(`rig: ${e.message}`));
-      });
+      const timer = setTimeout(() => reject(new Error(`rig: no Firmata handshake on ${o.port ?? 'the IO plugin'} within ${timeoutMs} ms (is StandardFirmata flashed, at 57600 baud?)`)), timeoutMs);
+      done = () => (clearTimeout(timer), resolve());
+      fail = (e) => (clearTimeout(timer), reject(new Error(`rig: ${o.port ?? 'IO plugin'}: ${e.message.replace(/^Error: /, '')}`)));
     });
+    // firmata-io with our serialport 13 port as its transport (johnny-five's own serialport 8 is not needed).
+    const io = o.io ?? new firmataIo.Firmata(new SerialPort({ path: o.port!, baudRate: 57600 }));
+    (io as { on?: (ev: string, f: (e: Error) => void) => void }).on?.('error', (e: Error) => fail(e));
+    const board = new five.Board({ io, repl: false, debug: false, timeout: timeoutMs / 1000 } as five.BoardOption);
+    board.on('ready', () => done());
+    board.on('error', (e: Error) => fail(e));
     o.onBoard?.(board);
     await ready;
     const rig = new Rig(board, model, config, quantizeModel(model, { variant: 'int8' }));

@@ -94,6 +94,7 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
     const bar = (o.progress ?? process.stderr.isTTY) ? new cliProgress.SingleBar({ format: 'hil [{bar}] {percentage}% | {value}/{total} steps | {run}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
     const total = o.runs * o.steps * (controllers.length + 2);
     bar?.start(total, 0, { run: '' });
+    let lastTenth = 0;
     const quant = firmware.find((f) => f.controllers.includes('policy'))?.quant;
     let result: HilResult;
     try {
@@ -104,7 +105,15 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
           model: o.model,
           quant: quant ?? quantizeModel(o.model, { variant: o.variant ?? 'int8' }),
           mpcHorizon: horizon,
-          onProgress: (p) => bar?.update(p.done, { run: p.run }),
+          onProgress: (p) => {
+            if (bar) return bar.update(p.done, { run: p.run });
+            // No TTY (logs, CI): a line every 10 %.
+            const tenth = Math.floor((10 * p.done) / p.total);
+            if (tenth > lastTenth) {
+              lastTenth = tenth;
+              log(`hil: ${tenth * 10}% (${p.done}/${p.total} steps, ${p.run})`);
+            }
+          },
         },
       );
     } finally {

@@ -132,6 +132,9 @@ describe('rig files: errors name the file and the field', () => {
     const b = ultro(['rig', '--model', mdl, '--config', '/nope/rig.json', '--port', '/dev/ttyUSB9']);
     expect(b.code).toBe(2);
     expect(b.stderr).toMatch(/\/nope\/rig.json/);
+    const c = ultro(['rig', '--model', mdl, '--config', join(ROOT, 'examples/rig-double-integrator.json'), '--port', '/dev/ttyUSB9-absent']);
+    expect(c.code).toBe(1);
+    expect(c.stderr).toMatch(/rig: \/dev\/ttyUSB9-absent: .*cannot open/);
   });
 });
 
