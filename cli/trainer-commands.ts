@@ -18,6 +18,7 @@ export interface TrainCliOptions {
   threads: 'auto' | '1' | '2';
   domainMin?: number[];
   domainMax?: number[];
+  qat: 'none' | 'int8' | 'int16';
   out: string;
 }
 
@@ -38,6 +39,7 @@ export function registerTrainerCommands(program: Command): void {
     .option('--threads <n>', 'worker threads for the Gauss–Newton assembly: auto, 1 or 2', choice('--threads', ['auto', '1', '2'] as const), 'auto')
     .option('--domain-min <vector>', 'input domain lower corner (default: the state box)', parseVectorArg('--domain-min'))
     .option('--domain-max <vector>', 'input domain upper corner', parseVectorArg('--domain-max'))
+    .option('--qat <variant>', 'quantisation-aware refit for the code generator: none, int8 or int16', choice('--qat', ['none', 'int8', 'int16'] as const), 'int8')
     .option('--out <file>', 'model file to write', 'model.json')
     .addHelpText('after', '\nExamples:\n  $ ultro train --out model.json\n  $ ultro train --plant cartpole --hidden 32,32 --method ip --out cartpole.json\n  $ ultro train --plant ./my-plant.json --samples 5000 --dagger 2')
     .action(async (opts: TrainCliOptions) => {
@@ -59,6 +61,7 @@ export function registerTrainerCommands(program: Command): void {
         maxWeightNorm: opts.maxWeightNorm,
         threads: opts.threads === 'auto' ? 'auto' : (Number(opts.threads) as 1 | 2),
         domain,
+        qat: opts.qat === 'none' ? undefined : opts.qat,
         onProgress: (p) => console.log(formatProgress(p)),
         log: (m) => console.log(m),
       });

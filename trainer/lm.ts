@@ -38,15 +38,15 @@ export async function lmMinimize(
   state: LMState,
   p: Omit<MethodParams, 'mult' | 'slack'>,
   maxIter: number,
-  opts: { extra?: ExtraTerms; outOfTime?: () => boolean } = {},
+  opts: { extra?: ExtraTerms; outOfTime?: () => boolean; frozen?: Uint8Array } = {},
 ): Promise<LMResult> {
-  const { extra } = opts;
+  const { extra, frozen } = opts;
   let nu = 2;
   // Damping carried over from a previous call (a different Φ) can be arbitrarily large; start at most at 1.
   state.mu = Math.min(state.mu, 1);
   let a = await asm.assemble(state.theta, p, asm.dense, !asm.dense);
   let phi = a.stats.f + a.stats.pen + (extra ? extra.add(state.theta, a.G, a.grad) : 0);
-  let op = await operator(asm, state.theta, a.G, extra);
+  let op = freeze(await operator(asm, state.theta, a.G, extra), a.grad, frozen);
   for (let it = 0; it < maxIter; it++) {
     if (opts.outOfTime?.()) return { converged: false, stats: a.stats };
     if (normInf(a.grad) <= 1e-12 * Math.max(1, phi)) return { converged: true, stats: a.stats };
@@ -70,7 +70,7 @@ export async function lmMinimize(
       const dec = phi - phiNew;
       a = await asm.assemble(state.theta, p, asm.dense, !asm.dense);
       phi = a.stats.f + a.stats.pen + (extra ? extra.add(state.theta, a.G, a.grad) : 0);
-      op = await operator(asm, state.theta, a.G, extra);
+      op = freeze(await operator(asm, state.theta, a.G, extra), a.grad, frozen);
       // Stalled: a step that gains less than 1e-6 of Φ is not worth another assembly.
       if (dec <= 1e-6 * Math.max(phi, 1e-300)) return { converged: true, stats: a.stats };
     } else {
@@ -80,6 +80,42 @@ export async function lmMinimize(
     }
   }
   return { converged: false, stats: a.stats };
+}
+
+/**
+ * Hold the parameters marked in `frozen` fixed: their gradient entries are
+ * zeroed and their rows and columns of G replaced by the identity, so the
+ * step solves the free block exactly (G_ff δ_f = −∇_f Φ) and δ is 0 on the
+ * frozen ones. Used by the quantisation-aware refit (qat.ts).
+ */
+function freeze(op: GNOperator, grad: Float64Array, frozen?: Uint8Array): GNOperator {
+  if (!frozen) return op;
+  const n = op.n;
+  for (let i = 0; i < n; i++) if (frozen[i]) grad[i] = 0;
+  if (op.G) {
+    const G = op.G;
+    for (let i = 0; i < n; i++) {
+      if (!frozen[i]) continue;
+      for (let j = 0; j < n; j++) {
+        G[i * n + j] = 0;
+        G[j * n + i] = 0;
+      }
+      G[i * n + i] = 1;
+    }
+    return op;
+  }
+  const inner = op.matvec!;
+  const diag = Float64Array.from(op.diag!, (d, i) => (frozen[i] ? 1 : d));
+  return {
+    ...op,
+    diag,
+    matvec: async (v) => {
+      const vf = Float64Array.from(v, (x, i) => (frozen[i] ? 0 : x));
+      const out = await inner(vf);
+      for (let i = 0; i < n; i++) if (frozen[i]) out[i] = v[i];
+      return out;
+    },
+  };
 }
 
 /** The Gauss–Newton operator at θ: dense G, or matrix-free with the weights cached by the last assembly. */

@@ -9,6 +9,7 @@ import { Assembler } from './assembler.js';
 import { concatDatasets, daggerRound, datasetSize, mpcTrajectories, sampleFeasible, samplingBox, splitDataset, type Dataset } from './dataset.js';
 import { trainInteriorPoint } from './ip.js';
 import { MLP, type Activation } from './mlp.js';
+import { quantisationAwareRefit } from './qat.js';
 import { MODEL_FORMAT, layersFromTheta, policyFunction, type MPCRecord, type PolicyModel } from './model-file.js';
 import { evaluatePolicy, type PolicyMetrics } from './metrics.js';
 import { findConstraintCuts } from './refine.js';
@@ -48,6 +49,8 @@ export interface TrainOptions {
   /** Frobenius bound on every layer's weights (al-lm only). */
   maxWeightNorm?: number;
   threads?: 1 | 2 | 'auto';
+  /** Quantisation-aware refit for the int8 or int16 code generator (al-lm and ip; default none). */
+  qat?: 'int8' | 'int16';
   /** Wall-clock budget per training run, ms (the bench uses it for equal-time comparisons). */
   timeBudgetMs?: number;
   /** Held-out evaluation sizes (default 10,000 states, 50 × 100-step runs). */
@@ -127,6 +130,16 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
       await asm.close();
     }
   }
+  // Quantisation-aware refit: weights onto the integer grid of the deployed variant.
+  if (o.qat && o.method !== 'adam' && o.method !== 'adam-minibatch') {
+    const kd = buildKernelData(plant, train, scaling, net, o.constraints);
+    const asm = await Assembler.create(kd, { threads: o.threads ?? 'auto' });
+    try {
+      theta = await quantisationAwareRefit(asm, theta, net.sizes, { bits: o.qat === 'int8' ? 8 : 16, margin: o.margin, onProgress: o.onProgress, log });
+    } finally {
+      await asm.close();
+    }
+  }
   const res = result!;
   log('eval: held-out grid and closed loop against the MPC');
   const draft = makeModel(o, plant, scaling, domain, net, theta, settings, null, null);
@@ -185,6 +198,7 @@ function makeModel(
           activation: o.activation,
           margin: o.margin ?? 2e-3,
           maxWeightNorm: o.maxWeightNorm ?? null,
+          qat: o.qat ?? null,
           data: { ...extra.samples, daggerRounds: o.daggerRounds ?? 1, refineRounds: o.refineRounds ?? 3 },
           // No wall-clock times: model files are deterministic for a given seed and thread count.
           training: { steps: res.steps, stopped: res.stopped, history: res.history.map(({ timeMs: _t, ...h }) => h) },

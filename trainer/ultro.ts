@@ -47,6 +47,8 @@ export interface ALSettings {
   skipFit?: boolean;
   /** Only the tightened polish phase (refinement rounds, where θ is already feasible but for a few new samples). */
   polishOnly?: boolean;
+  /** Parameters held fixed (1 = frozen), e.g. weights already on the integer grid (qat.ts). */
+  frozen?: Uint8Array;
 }
 
 export interface TrainResult {
@@ -88,7 +90,7 @@ export async function trainAugmentedLagrangian(asm: Assembler, theta0: Float64Ar
   // AL only has to move the network where the fit leaves a constraint
   // violated, instead of fitting and enforcing at once.
   if (!s.skipFit) {
-    const fit = await lmMinimize(asm, state, { mode: 'objective', rho, mu: 0, margin: 0 }, firstInner, { outOfTime });
+    const fit = await lmMinimize(asm, state, { mode: 'objective', rho, mu: 0, margin: 0 }, firstInner, { outOfTime, frozen: s.frozen });
     report('train', 0, fit.stats, Math.max(0, fit.stats.maxG));
   }
 
@@ -104,7 +106,7 @@ export async function trainAugmentedLagrangian(asm: Assembler, theta0: Float64Ar
     }
     let vPrev = Infinity;
     for (let outer = 1; outer <= ph.outers; outer++) {
-      const { converged, stats } = await lmMinimize(asm, state, { mode: 'al', rho, mu: 0, margin: ph.margin }, maxInner, { extra, outOfTime });
+      const { converged, stats } = await lmMinimize(asm, state, { mode: 'al', rho, mu: 0, margin: ph.margin }, maxInner, { extra, outOfTime, frozen: s.frozen });
       const g = await asm.constraintValues(state.theta, ph.margin);
       const gw = wn ? wn.values(state.theta) : new Float64Array(0);
       // complementarity-aware error |min(−g, λ/ρ)| (before the update), and the plain violation
