@@ -145,10 +145,11 @@ describe.skipIf(!HAVE_AVR)('ultro hil on a user plant file (two carts: 4 states,
     console.log(`two carts: network ${c.ratio.toFixed(1)}× faster than the on-board MPC (median cycles); network state violations where the MPC had none: ${c.netWhereMpcClean}`);
   });
 
-  it('zero input violations for both controllers; the board network is bit-exact with the TS reference', () => {
+  it('zero input violations for both; no network state violation where the MPC has none; bit-exact with the TS reference', () => {
     const c = checkHilReport(report);
     expect(c.netInput).toBe(0);
     expect(c.mpcInput).toBe(0);
+    expect(c.netWhereMpcClean).toBe(0);
     expect(c.bitExact).toBe(true);
     expect(report.summary.controllers.find((x) => x.name === 'network (board)')!.bitExact).toEqual({ checked: 2000, mismatches: 0 });
   });
