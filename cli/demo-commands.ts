@@ -46,7 +46,7 @@ export function registerDemoCommands(program: Command): void {
       const modelPath = join(out, 'model.json');
 
       stage(1, `train a ${[plant.nx, 16, 16, plant.nu].join("-")} tanh policy for ${plant.name} with Ultro (augmented Lagrangian + Levenberg–Marquardt)`);
-      const key = { ultro: ULTRO_VERSION, plant: o.plant.endsWith('.json') ? readFileSync(o.plant, 'utf8') : o.plant, seed: o.seed };
+      const key = { ultro: ULTRO_VERSION, plant: o.plant.endsWith('.json') ? readFileSync(o.plant, 'utf8') : o.plant, seed: o.seed, qat: 'int8' };
       const keyPath = join(out, 'model.key.json');
       const cached = !o.fresh && existsSync(modelPath) && existsSync(keyPath) && readFileSync(keyPath, 'utf8') === toJson(key);
       if (cached) {
@@ -61,6 +61,7 @@ export function registerDemoCommands(program: Command): void {
           horizon: 20,
           seed: o.seed,
           threads: 'auto',
+          qat: 'int8', // the same defaults as `ultro train`
           progressBars: process.stderr.isTTY,
           onProgress: (p) => console.log(formatProgress(p)),
           log: (m) => console.log(m),
