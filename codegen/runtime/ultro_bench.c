@@ -17,16 +17,11 @@ static void print(const char *s) {
 }
 
 int main(void) {
-  uint32_t calib = 0xFFFFFFFFUL, a, d, t0, t1;
+  uint32_t calib, t0, t1;
   uint8_t k, i;
   char line[48];
   ultro_hal_init(115200);
-  for (k = 0; k < 8; k++) {
-    ultro_hal_timer_start();
-    a = ultro_hal_timer_read();
-    d = ultro_hal_timer_read() - a;
-    if (d < calib) calib = d;
-  }
+  calib = ultro_hal_timer_overhead();
   for (k = 0; k < ULTRO_BENCH_N; k++) {
     float x[ULTRO_POLICY_NX], u[ULTRO_POLICY_NU];
     ultro_act_t xq[ULTRO_POLICY_NX];

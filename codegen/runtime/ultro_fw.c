@@ -59,25 +59,25 @@ static void send(uint8_t type, uint8_t seq, uint16_t body_len) {
 }
 
 /* An ERROR for a frame that could not be read: its own buffer, so the cached reply survives. */
-static void send_error_raw(uint8_t seq, uint8_t code, uint8_t offending_type) {
-  static uint8_t err_frame[16];
+/* Count a bad frame and write the 6-byte ERROR body (code, offending type, count). */
+static void error_body(uint8_t code, uint8_t offending_type) {
   uint8_t *b = tx_payload + 2;
   frames_bad++;
   if (code < 7) bad_by_code[code]++;
   b[0] = code;
   b[1] = offending_type;
   ultro_put_u32(b + 2, frames_bad);
+}
+
+static void send_error_raw(uint8_t seq, uint8_t code, uint8_t offending_type) {
+  static uint8_t err_frame[16];
+  error_body(code, offending_type);
   (void)send_into(err_frame, ULTRO_MSG_ERROR, seq, 6);
 }
 
 /* An ERROR answering a readable request (cached like any reply). */
 static void send_error(uint8_t seq, uint8_t code, uint8_t offending_type) {
-  uint8_t *b = tx_payload + 2;
-  frames_bad++;
-  if (code < 7) bad_by_code[code]++;
-  b[0] = code;
-  b[1] = offending_type;
-  ultro_put_u32(b + 2, frames_bad);
+  error_body(code, offending_type);
   send(ULTRO_MSG_ERROR, seq, 6);
 }
 
@@ -239,21 +239,9 @@ static void handle(uint8_t *p, uint16_t n) {
 void ultro_fw_init(void);
 void ultro_fw_poll(void);
 
-static void calibrate(void) {
-  uint8_t k;
-  calib = 0xFFFFFFFFUL;
-  for (k = 0; k < 8; k++) {
-    uint32_t a, d;
-    ultro_hal_timer_start();
-    a = ultro_hal_timer_read();
-    d = ultro_hal_timer_read() - a;
-    if (d < calib) calib = d;
-  }
-}
-
 void ultro_fw_init(void) {
   ultro_hal_init(ULTRO_FW_BAUD);
-  calibrate();
+  calib = ultro_hal_timer_overhead();
   /* announce a (re)start: the host treats it as a reset */
   send_hello(ULTRO_MSG_BOOT, 0);
 }

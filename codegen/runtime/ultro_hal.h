@@ -22,6 +22,19 @@ void ultro_hal_write(const uint8_t *p, uint16_t n);
 void ultro_hal_timer_start(void);
 /* CPU cycles since ultro_hal_timer_start(). */
 uint32_t ultro_hal_timer_read(void);
+/* Cycles one ultro_hal_timer_read() itself costs (the least of 8 back-to-back
+ * reads), subtracted from every measurement by the firmware and the benches. */
+static inline uint32_t ultro_hal_timer_overhead(void) {
+  uint32_t best = 0xFFFFFFFFUL, a, d;
+  uint8_t k;
+  for (k = 0; k < 8; k++) {
+    ultro_hal_timer_start();
+    a = ultro_hal_timer_read();
+    d = ultro_hal_timer_read() - a;
+    if (d < best) best = d;
+  }
+  return best;
+}
 /* CPU clock in Hz, as reported in HELLO. */
 uint32_t ultro_hal_cpu_hz(void);
 /* Nothing to read: wait for an interrupt (AVR: SLEEP in idle mode). May return at once. */

@@ -87,6 +87,16 @@ ultro_act_t ultro_tanh_q(const ultro_tanh_t *t, int32_t z) {
 #endif
 }
 
+/* One weight (flash) times one activation (RAM), exact: int8·int8 fits 16 bits,
+ * int16·int16 fits 32. The portable dot products below accumulate it. */
+static inline int32_t weight_times_act(const ultro_w_t *w, const ultro_act_t *a, uint8_t j) {
+#if ULTRO_ACT_BITS == 8
+  return (int16_t)((int16_t)ULTRO_RD_I8(&w[j]) * (int16_t)a[j]);
+#else
+  return (int32_t)ULTRO_RD_I16(&w[j]) * a[j];
+#endif
+}
+
 #if defined(__AVR__) && ULTRO_ACT_BITS == 8
 /*
  * AVR kernels for int8 weights (flash, via Z with LPM) times int8
@@ -149,13 +159,7 @@ static int32_t dot32(const ultro_w_t *w, const ultro_act_t *a, uint8_t n, int32_
 /* acc16: every partial sum is proven to fit int16 (the rounding term, carried by the bias, included). */
 static int16_t dot16(const ultro_w_t *w, const ultro_act_t *a, uint8_t n, int16_t acc) {
   uint8_t j;
-  for (j = 0; j < n; j++) {
-#if ULTRO_ACT_BITS == 8
-    acc = (int16_t)(acc + (int16_t)((int16_t)ULTRO_RD_I8(&w[j]) * (int16_t)a[j]));
-#else
-    acc = (int16_t)(acc + (int16_t)((int32_t)ULTRO_RD_I16(&w[j]) * a[j]));
-#endif
-  }
+  for (j = 0; j < n; j++) acc = (int16_t)(acc + (int16_t)weight_times_act(w, a, j));
   return acc;
 }
 
@@ -199,13 +203,7 @@ static int32_t dot32(const ultro_w_t *w, const ultro_act_t *a, uint8_t n, int32_
 #else
 static int32_t dot32(const ultro_w_t *w, const ultro_act_t *a, uint8_t n, int32_t acc) {
   uint8_t j;
-  for (j = 0; j < n; j++) {
-#if ULTRO_ACT_BITS == 8
-    acc += (int16_t)((int16_t)ULTRO_RD_I8(&w[j]) * (int16_t)a[j]);
-#else
-    acc += (int32_t)ULTRO_RD_I16(&w[j]) * a[j];
-#endif
-  }
+  for (j = 0; j < n; j++) acc += weight_times_act(w, a, j);
   return acc;
 }
 
@@ -215,13 +213,7 @@ static int32_t dot32(const ultro_w_t *w, const ultro_act_t *a, uint8_t n, int32_
 
 static int64_t dot64(const ultro_w_t *w, const ultro_act_t *a, uint8_t n, int64_t acc) {
   uint8_t j;
-  for (j = 0; j < n; j++) {
-#if ULTRO_ACT_BITS == 8
-    acc += (int16_t)((int16_t)ULTRO_RD_I8(&w[j]) * (int16_t)a[j]);
-#else
-    acc += (int32_t)ULTRO_RD_I16(&w[j]) * a[j];
-#endif
-  }
+  for (j = 0; j < n; j++) acc += weight_times_act(w, a, j);
   return acc;
 }
 

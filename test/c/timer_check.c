@@ -27,15 +27,9 @@ static void print(const char *s) {
   } while (0)
 
 int main(void) {
-  uint32_t calib = 0xFFFFFFFFUL, a, d;
-  uint8_t k;
+  uint32_t calib;
   ultro_hal_init(115200);
-  for (k = 0; k < 8; k++) {
-    ultro_hal_timer_start();
-    a = ultro_hal_timer_read();
-    d = ultro_hal_timer_read() - a;
-    if (d < calib) calib = d;
-  }
+  calib = ultro_hal_timer_overhead();
   MEASURE(10);
   MEASURE(1000);
   MEASURE(60000);
