@@ -113,34 +113,20 @@ export function reportHtml(r: HilResult, s: HilSummary, meta: ReportMeta): strin
     }));
   for (let ep = 0; ep < episodesShown; ep++) {
     parts.push(`<h2>Episode ${ep + 1}: x₀ = [${r.scenario.initialStates[ep].map((v) => v.toFixed(3)).join(', ')}]</h2><div class="grid">`);
-    plant.stateNames.forEach((nm, i) => {
-      parts.push(
-        linePlot({
-          title: `state: ${nm}`,
-          xLabel: 'time (s)',
-          yLabel: nm,
-          series: series('x', i, ep),
-          hlines: [
-            { y: plant.xBounds.min[i], label: 'min' },
-            { y: plant.xBounds.max[i], label: 'max' },
-          ].filter((h) => Number.isFinite(h.y)),
-        }),
-      );
-    });
-    plant.inputNames.forEach((nm, j) => {
-      parts.push(
-        linePlot({
-          title: `control: ${nm}`,
-          xLabel: 'time (s)',
-          yLabel: nm,
-          series: series('u', j, ep),
-          hlines: [
-            { y: plant.uBounds.min[j], label: 'min', color: '#e377c2' },
-            { y: plant.uBounds.max[j], label: 'max', color: '#e377c2' },
-          ],
-        }),
-      );
-    });
+    // One plot per state and per control, with the plant's bounds (unbounded sides not drawn).
+    const signal = (which: 'x' | 'u', kind: string, nm: string, i: number, lo: number, hi: number, color?: string) =>
+      linePlot({
+        title: `${kind}: ${nm}`,
+        xLabel: 'time (s)',
+        yLabel: nm,
+        series: series(which, i, ep),
+        hlines: [
+          { y: lo, label: 'min', color },
+          { y: hi, label: 'max', color },
+        ].filter((h) => Number.isFinite(h.y)),
+      });
+    plant.stateNames.forEach((nm, i) => parts.push(signal('x', 'state', nm, i, plant.xBounds.min[i], plant.xBounds.max[i])));
+    plant.inputNames.forEach((nm, j) => parts.push(signal('u', 'control', nm, j, plant.uBounds.min[j], plant.uBounds.max[j], '#e377c2')));
     parts.push('</div>');
   }
   if (board.length) {
