@@ -8,34 +8,18 @@
  *    iterations, warm start) the inputs stay within 2e-2 of the host's.
  */
 import { describe, expect, it } from 'vitest';
-import { LinearMPC, Rng, getPlant, plantFromJson, simulateClosedLoop } from '../../sim/index.js';
+import { LinearMPC, Rng, getPlant, simulateClosedLoop } from '../../sim/index.js';
 import { AdmmMPC, emitMpc, hexFloat32 } from '../../codegen/index.js';
 import { compileHost, runLines, writeFiles } from '../helpers/c.js';
+import { twoCartPlant } from '../helpers/plants.js';
 
 const f = (v: number) => hexFloat32(Math.fround(v));
-const userPlant = () =>
-  plantFromJson(
-    {
-      name: 'two-cart',
-      time: 'continuous',
-      dt: 0.05,
-      A: [[0, 0, 1, 0], [0, 0, 0, 1], [-2, 1, -0.1, 0], [1, -1, 0, -0.1]],
-      B: [[0, 0], [0, 0], [1, 0], [0, 1]],
-      xMin: [-1, -1, -2, -2],
-      xMax: [1, 1, 2, 2],
-      uMin: [-1, -1],
-      uMax: [1, 1],
-      Q: [1, 1, 0.1, 0.1],
-      R: [0.1, 0.1],
-    },
-    'two-cart.json',
-  );
 
 describe('on-board MPC (C) against the host MPC', () => {
   for (const [name, plant, N] of [
     ['double-integrator', getPlant('double-integrator'), 20],
     ['dc-motor', getPlant('dc-motor'), 10],
-    ['two-cart user plant (4 states, 2 inputs)', userPlant(), 10],
+    ['two-cart user plant (4 states, 2 inputs)', twoCartPlant(), 10],
   ] as const) {
     it(`${name}: cold solves to ADMM tolerance 1e-5 agree with the host to 1e-3 of the input range`, () => {
       const { files, data } = emitMpc(plant, { horizon: N, maxIter: 5000, tol: 1e-5 }, 'test');

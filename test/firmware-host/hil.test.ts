@@ -51,49 +51,53 @@ function checkHilReport(r: ReportJson) {
   return { steps, states: net.episodes.length, netInput: inputViol(net), mpcInput: inputViol(mpc), netWhereMpcClean, ratio: cyc(mpc) / cyc(net), bitExact: net.episodes.every((e) => e.bitExact === true) };
 }
 
-describe.skipIf(!HAVE_AVR)('ultro hil on the emulated Uno (double integrator)', () => {
-  let dir: string;
-  let out: { code: number; stdout: string; stderr: string };
-  let report: ReportJson;
+/** Run `ultro hil` on a fixture model into a temporary directory (removed after the suite); read its report.json. */
+function hilSuite(fixture: string, args: string[]) {
+  const run = { dir: '', out: { code: -1, stdout: '', stderr: '' }, report: undefined as unknown as ReportJson };
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'ultro-hil-'));
-    // A sensor with 1 cm / 1 cm/s noise: the closed loop never sits exactly at rest.
-    out = ultro(['hil', '--model', join(ROOT, 'test/fixtures/models/double-integrator.json'), '--steps', '100', '--runs', '20', '--noise', '0.01', '--out', dir], { timeout: 400_000 });
-    if (out.code === 0) report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+    run.dir = mkdtempSync(join(tmpdir(), 'ultro-hil-'));
+    run.out = ultro(['hil', '--model', join(ROOT, 'test/fixtures/models', fixture), ...args, '--out', run.dir], { timeout: 400_000 });
+    if (run.out.code === 0) run.report = JSON.parse(readFileSync(join(run.dir, 'report.json'), 'utf8'));
   }, 420_000);
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => rmSync(run.dir, { recursive: true, force: true }));
+  return run;
+}
+
+describe.skipIf(!HAVE_AVR)('ultro hil on the emulated Uno (double integrator)', () => {
+  // A sensor with 1 cm / 1 cm/s noise: the closed loop never sits exactly at rest.
+  const run = hilSuite('double-integrator.json', ['--steps', '100', '--runs', '20', '--noise', '0.01']);
 
   it('runs ≥ 2,000 steps from ≥ 10 initial states and prints the summary and the report path', () => {
-    expect(out.code, out.stderr).toBe(0);
-    expect(out.stdout).toMatch(/network \(board\)/);
-    expect(out.stdout).toMatch(/faster than the on-board MPC/);
-    expect(out.stdout).toContain(join(dir, 'report.html'));
-    const c = checkHilReport(report);
+    expect(run.out.code, run.out.stderr).toBe(0);
+    expect(run.out.stdout).toMatch(/network \(board\)/);
+    expect(run.out.stdout).toMatch(/faster than the on-board MPC/);
+    expect(run.out.stdout).toContain(join(run.dir, 'report.html'));
+    const c = checkHilReport(run.report);
     expect(c.steps).toBeGreaterThanOrEqual(2000);
     expect(c.states).toBeGreaterThanOrEqual(10);
   });
 
   it('network ≥ 50× faster than the on-board MPC in median cycles (exact emulated cycle counts)', () => {
-    const c = checkHilReport(report);
+    const c = checkHilReport(run.report);
     expect(c.ratio).toBeGreaterThanOrEqual(50);
-    expect(report.summary.speedup).toBeCloseTo(c.ratio, 6);
+    expect(run.report.summary.speedup).toBeCloseTo(c.ratio, 6);
   });
 
   it('zero input violations for both; no network state violation where the MPC has none', () => {
-    const c = checkHilReport(report);
+    const c = checkHilReport(run.report);
     expect(c.netInput).toBe(0);
     expect(c.mpcInput).toBe(0);
     expect(c.netWhereMpcClean).toBe(0);
   });
 
   it('on-board network controls equal the TS integer reference bit for bit', () => {
-    const s = report.summary.controllers.find((x) => x.name === 'network (board)')!;
+    const s = run.report.summary.controllers.find((x) => x.name === 'network (board)')!;
     expect(s.bitExact).toEqual({ checked: 2000, mismatches: 0 });
-    expect(checkHilReport(report).bitExact).toBe(true);
+    expect(checkHilReport(run.report).bitExact).toBe(true);
   });
 
   it.skipIf(!CHROMIUM)('report.html opens in headless Chromium without errors and is self-contained', async () => {
-    const page = await openInChromium(join(dir, 'report.html'));
+    const page = await openInChromium(join(run.dir, 'report.html'));
     expect(page.errors).toEqual([]);
     expect(page.external).toEqual([]);
     expect(page.title).toBe('Ultro HIL report');
@@ -125,32 +129,24 @@ describe('ultro hil: bad arguments name the option', () => {
 });
 
 describe.skipIf(!HAVE_AVR)('ultro hil on a user plant file (two carts: 4 states, 2 inputs)', () => {
-  let dir: string;
-  let out: { code: number; stdout: string; stderr: string };
-  let report: ReportJson;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'ultro-hil-carts-'));
-    out = ultro(['hil', '--model', join(ROOT, 'test/fixtures/models/two-carts.json'), '--steps', '200', '--runs', '10', '--out', dir], { timeout: 400_000 });
-    if (out.code === 0) report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
-  }, 420_000);
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const run = hilSuite('two-carts.json', ['--steps', '200', '--runs', '10']);
 
   it('runs 2,000 steps from 10 initial states of the plant from examples/two-carts.json', () => {
-    expect(out.code, out.stderr).toBe(0);
-    const p = (report.scenario as unknown as { plant: { name: string; nx: number; nu: number } }).plant;
+    expect(run.out.code, run.out.stderr).toBe(0);
+    const p = (run.report.scenario as unknown as { plant: { name: string; nx: number; nu: number } }).plant;
     expect(p).toMatchObject({ name: 'two-carts', nx: 4, nu: 2 });
-    const c = checkHilReport(report);
+    const c = checkHilReport(run.report);
     expect(c.steps).toBe(2000);
     expect(c.states).toBe(10);
     console.log(`two carts: network ${c.ratio.toFixed(1)}× faster than the on-board MPC (median cycles); network state violations where the MPC had none: ${c.netWhereMpcClean}`);
   });
 
   it('zero input violations for both; no network state violation where the MPC has none; bit-exact with the TS reference', () => {
-    const c = checkHilReport(report);
+    const c = checkHilReport(run.report);
     expect(c.netInput).toBe(0);
     expect(c.mpcInput).toBe(0);
     expect(c.netWhereMpcClean).toBe(0);
     expect(c.bitExact).toBe(true);
-    expect(report.summary.controllers.find((x) => x.name === 'network (board)')!.bitExact).toEqual({ checked: 2000, mismatches: 0 });
+    expect(run.report.summary.controllers.find((x) => x.name === 'network (board)')!.bitExact).toEqual({ checked: 2000, mismatches: 0 });
   });
 });

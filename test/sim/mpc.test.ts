@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LinearMPC, getPlant, linalg, listPlants, plantFromJson, simulateClosedLoop, type Plant } from '../../sim/index.js';
+import { LinearMPC, getPlant, linalg, listPlants, simulateClosedLoop, type Plant } from '../../sim/index.js';
+import { twoCartPlant } from '../helpers/plants.js';
 
 const { matvec } = linalg;
 
@@ -101,22 +102,7 @@ describe('MPC', () => {
   });
 
   it('works on a user plant file with 2 inputs', () => {
-    const p = plantFromJson(
-      {
-        name: 'two-cart',
-        time: 'continuous',
-        dt: 0.05,
-        A: [[0, 0, 1, 0], [0, 0, 0, 1], [-2, 1, -0.1, 0], [1, -1, 0, -0.1]],
-        B: [[0, 0], [0, 0], [1, 0], [0, 1]],
-        xMin: [-1, -1, -2, -2],
-        xMax: [1, 1, 2, 2],
-        uMin: [-1, -1],
-        uMax: [1, 1],
-        Q: [1, 1, 0.1, 0.1],
-        R: [0.1, 0.1],
-      },
-      'two-cart.json',
-    );
+    const p = twoCartPlant();
     const mpc = new LinearMPC(p, { horizon: 20 });
     const trace = simulateClosedLoop(p, mpc.controller(), [0.9, -0.8, 0, 0], 200);
     expect(trace.stateViolations.count).toBe(0);
