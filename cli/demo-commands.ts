@@ -12,6 +12,7 @@ import { formatMetrics, formatProgress, loadModel, modelHash, saveModel, trainPo
 import { buildModelFirmware, formatSize, getBoard } from '../targets/index.js';
 import { runCodegen } from './codegen-commands.js';
 import { runHilCommand } from './hil-commands.js';
+import { TRAIN_DEFAULTS } from './trainer-commands.js';
 import { parseFloatArg, parseIntArg } from './args.js';
 
 interface DemoOptions {
@@ -45,8 +46,8 @@ export function registerDemoCommands(program: Command): void {
       const board = getBoard('uno');
       const modelPath = join(out, 'model.json');
 
-      stage(1, `train a ${[plant.nx, 16, 16, plant.nu].join("-")} tanh policy for ${plant.name} with Ultro (augmented Lagrangian + Levenberg–Marquardt)`);
-      const key = { ultro: ULTRO_VERSION, plant: o.plant.endsWith('.json') ? readFileSync(o.plant, 'utf8') : o.plant, seed: o.seed, qat: 'int8' };
+      stage(1, `train a ${[plant.nx, ...TRAIN_DEFAULTS.hidden, plant.nu].join('-')} ${TRAIN_DEFAULTS.activation} policy for ${plant.name} with Ultro (augmented Lagrangian + Levenberg–Marquardt)`);
+      const key = { ultro: ULTRO_VERSION, plant: o.plant.endsWith('.json') ? readFileSync(o.plant, 'utf8') : o.plant, seed: o.seed, qat: TRAIN_DEFAULTS.qat };
       const keyPath = join(out, 'model.key.json');
       const cached = !o.fresh && existsSync(modelPath) && existsSync(keyPath) && readFileSync(keyPath, 'utf8') === toJson(key);
       if (cached) {
@@ -55,13 +56,13 @@ export function registerDemoCommands(program: Command): void {
         const r = await trainPolicy({
           plant,
           plantRef: o.plant,
-          hidden: [16, 16],
-          activation: 'tanh',
-          method: 'al-lm',
-          horizon: 20,
+          hidden: [...TRAIN_DEFAULTS.hidden],
+          activation: TRAIN_DEFAULTS.activation,
+          method: TRAIN_DEFAULTS.method,
+          horizon: TRAIN_DEFAULTS.horizon,
+          qat: TRAIN_DEFAULTS.qat,
           seed: o.seed,
           threads: 'auto',
-          qat: 'int8', // the same defaults as `ultro train`
           progressBars: process.stderr.isTTY,
           onProgress: (p) => console.log(formatProgress(p)),
           log: (m) => console.log(m),

@@ -4,6 +4,15 @@ import { DEFAULT_PLANT, InputError, resolvePlant } from '../sim/index.js';
 import { ACTIVATIONS, METHODS, evaluatePolicy, formatMetrics, formatProgress, loadModel, modelHash, modelPlant, saveModel, trainPolicy, type Activation, type Method } from '../trainer/index.js';
 import { choice, parseFloatArg, parseIntArg, parseIntListArg, parseVectorArg } from './args.js';
 
+/** Defaults of `ultro train`, shared with `ultro demo` so the two train the same policy. */
+export const TRAIN_DEFAULTS = { hidden: [16, 16], activation: 'tanh', method: 'al-lm', horizon: 20, qat: 'int8' } as const satisfies {
+  hidden: readonly number[];
+  activation: Activation;
+  method: Method;
+  horizon: number;
+  qat: 'none' | 'int8' | 'int16';
+};
+
 export interface TrainCliOptions {
   plant: string;
   hidden: number[];
@@ -27,10 +36,10 @@ export function registerTrainerCommands(program: Command): void {
     .command('train')
     .description('Train a policy network to imitate the MPC, with actuator and one-step safety limits as constraints.')
     .option('--plant <name|file>', 'registry name or plant JSON file', DEFAULT_PLANT)
-    .option('--hidden <sizes>', 'hidden layer widths', parseIntListArg('--hidden'), [16, 16])
-    .option('--act <activation>', `hidden activation: ${ACTIVATIONS.join(', ')}`, choice('--act', ACTIVATIONS), 'tanh')
-    .option('--method <method>', `optimiser: ${METHODS.join(', ')}`, choice('--method', METHODS), 'al-lm')
-    .option('--horizon <N>', 'MPC (teacher) horizon', parseIntArg('--horizon'), 20)
+    .option('--hidden <sizes>', 'hidden layer widths', parseIntListArg('--hidden'), [...TRAIN_DEFAULTS.hidden])
+    .option('--act <activation>', `hidden activation: ${ACTIVATIONS.join(', ')}`, choice('--act', ACTIVATIONS), TRAIN_DEFAULTS.activation)
+    .option('--method <method>', `optimiser: ${METHODS.join(', ')}`, choice('--method', METHODS), TRAIN_DEFAULTS.method)
+    .option('--horizon <N>', 'MPC (teacher) horizon', parseIntArg('--horizon'), TRAIN_DEFAULTS.horizon)
     .option('--samples <K>', 'uniform MPC-feasible samples', parseIntArg('--samples', 10), 2000)
     .option('--dagger <rounds>', 'DAgger rounds after the first fit', parseIntArg('--dagger', 0), 1)
     .option('--seed <s>', 'seed for data, initialisation and splits', parseIntArg('--seed', 0), 1)
@@ -39,7 +48,7 @@ export function registerTrainerCommands(program: Command): void {
     .option('--threads <n>', 'worker threads for the Gauss–Newton assembly: auto, 1 or 2', choice('--threads', ['auto', '1', '2'] as const), 'auto')
     .option('--domain-min <vector>', 'input domain lower corner (default: the state box)', parseVectorArg('--domain-min'))
     .option('--domain-max <vector>', 'input domain upper corner', parseVectorArg('--domain-max'))
-    .option('--qat <variant>', 'quantisation-aware refit for the code generator: none, int8 or int16', choice('--qat', ['none', 'int8', 'int16'] as const), 'int8')
+    .option('--qat <variant>', 'quantisation-aware refit for the code generator: none, int8 or int16', choice('--qat', ['none', 'int8', 'int16'] as const), TRAIN_DEFAULTS.qat)
     .option('--out <file>', 'model file to write', 'model.json')
     .addHelpText('after', '\nExamples:\n  $ ultro train --out model.json\n  $ ultro train --plant cartpole --hidden 32,32 --method ip --out cartpole.json\n  $ ultro train --plant ./my-plant.json --samples 5000 --dagger 2')
     .action(async (opts: TrainCliOptions) => {
