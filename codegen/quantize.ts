@@ -27,7 +27,8 @@
  * quantised network itself, not on the float one.
  */
 import { createHash } from 'node:crypto';
-import { modelHash, type PolicyModel } from '../trainer/index.js';
+// The weight grid is the trainer's (its quantisation-aware refit puts weights exactly on it).
+import { gridFrac, modelHash, type PolicyModel } from '../trainer/index.js';
 import { analyseRanges, type Interval, type RangeReport } from './range.js';
 import { makeTanhTable, tanhQ, type TanhTable } from './tanh.js';
 
@@ -201,8 +202,8 @@ export function quantizeModel(model: PolicyModel, opts: QuantOptions): Quantized
   // Per-neuron weight scales when they gain at least a bit somewhere.
   const layersW = model.network.layers.map((L) => L.W.map((row) => Math.max(...row.map(Math.abs))));
   const gains = layersW.some((rows) => {
-    const layerF = fracFor(Math.max(...rows), maxW);
-    return rows.some((r) => fracFor(r, maxW) > layerF);
+    const layerF = gridFrac(Math.max(...rows), WB);
+    return rows.some((r) => gridFrac(r, WB) > layerF);
   });
   const perNeuron = opts.perNeuron === 'auto' || opts.perNeuron === undefined ? gains : opts.perNeuron;
 
@@ -215,8 +216,8 @@ export function quantizeModel(model: PolicyModel, opts: QuantOptions): Quantized
     const last = l === nLayers - 1;
     const act: ActKind = last ? 'linear' : model.network.activation;
     const nout = Lf.W.length, nin = Lf.W[0].length;
-    const layerF = fracFor(Math.max(...layersW[l]), maxW);
-    let wFrac = layersW[l].map((r) => (perNeuron ? fracFor(r, maxW) : layerF));
+    const layerF = gridFrac(Math.max(...layersW[l]), WB);
+    let wFrac = layersW[l].map((r) => (perNeuron ? gridFrac(r, WB) : layerF));
     // Output format of the layer.
     let outFrac: number, outMin: number, outMax: number;
     const post = ranges.layers[l].post;

@@ -28,3 +28,4 @@ export { WeightNormConstraints } from './weight-norm.js';
 export { datasetMse, evaluatePolicy, formatMetrics, heldOutStates, type PolicyMetrics } from './metrics.js';
 export { formatProgress, type ProgressEntry, type ProgressFn } from './progress.js';
 export { METHODS, mpcSettingsFor, trainPolicy, type Method, type TrainOptions, type TrainOutcome } from './train.js';
+export { gridFrac, quantisationAwareRefit, snapRow, type QatBits, type QatOptions } from './qat.js';

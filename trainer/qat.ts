@@ -10,11 +10,12 @@
  * C keeps them at accumulator precision (2^−(fw+fa)), so they are not where
  * int8 loses accuracy.
  *
- * The grid is codegen/quantize.ts's rule for int8/int16 weights: row i of a
- * layer is stored as an integer q with w = q·2^−f, f = ⌊log2(qmax / max_j |W_ij|)⌋,
- * qmax = 127 (int8) or 32767 (int16), f ∈ [−16, 30]; per row, which is what the
- * generator picks whenever it gains a bit somewhere (per-neuron "auto"). A
- * test checks that quantising a refitted model leaves its weights unchanged.
+ * The grid (gridFrac) is the one codegen/quantize.ts uses for int8/int16
+ * weights: row i of a layer is stored as an integer q with w = q·2^−f,
+ * f = ⌊log2(qmax / max_j |W_ij|)⌋, qmax = 127 (int8) or 32767 (int16),
+ * f ∈ [−16, 30]; per row, which the generator picks whenever it gains a bit
+ * somewhere (per-neuron "auto"). A test checks that quantising a refitted
+ * model with the whole code generator leaves its weights unchanged.
  * The int8 grid is contained in the int16 one, so an int8-refitted model is
  * exact in both.
  */
@@ -24,7 +25,7 @@ import type { ProgressFn } from './progress.js';
 
 export type QatBits = 8 | 16;
 
-/** Fraction bits of a row's grid (the code generator's rule). */
+/** Fraction bits of a weight row's grid; the code generator quantises weights with it. */
 export function gridFrac(maxAbs: number, bits: QatBits): number {
   const qmax = bits === 8 ? 127 : 32767;
   if (!(maxAbs > 0)) return 15;
