@@ -6,11 +6,12 @@ export * as linalg from './linalg.js';
 export type { Mat } from './linalg.js';
 export { expm, zohDiscretize } from './expm.js';
 export { ULTRO_VERSION, packageRoot, workerPath } from './package-root.js';
-export { InputError, formatPath, parseWith, readJsonFile, toJson, writeFileAtomic } from './io.js';
+export { InputError, formatPath, parseWith, readJsonFile, toJson, writeDirAtomic, writeFileAtomic } from './io.js';
 export { Rng } from './random.js';
 export {
   boxViolation,
   checkPlant,
+  operatingDomain,
   diagRows,
   plantFromContinuous,
   plantFromDiscrete,
@@ -29,3 +30,5 @@ export type { ActiveSet, DenseInput, QPOptions, QPProblem, QPResult, QPStatus, Q
 export { dareResidual, lqr, lqrGain, solveDare } from './riccati.js';
 export { LinearMPC, SLACK_TOL, type MPCReference, type MPCSettings, type MPCSolution } from './mpc.js';
 export { simulateClosedLoop, type ClosedLoopOptions, type Controller, type Trace, type ViolationStats } from './closed-loop.js';
+export { Heartbeat, PhaseTimes, formatSeconds, progressText, type LineSink } from './progress.js';
+export { feasibleStates, hitAndRun, interiorPoint, liftedPolytope, noFeasibleStateError, type FeasibleStates, type FeasibleStatesOptions, type Polytope } from './feasible.js';

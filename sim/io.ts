@@ -3,8 +3,8 @@
  * file and the field, zod validation with the same error shape, and atomic
  * writes (temp file + rename, so nothing half-written is ever left behind).
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
+import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import type { z } from 'zod';
 
 /** An error caused by something outside the program: a file, a frame, an argument. */
@@ -61,6 +61,43 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
+  }
+}
+
+/**
+ * Fill a directory all at once: `fill` writes into a fresh sibling temp
+ * directory, which then replaces `dir` (the old contents are removed only
+ * after the new ones are in place). If `fill` throws or the process dies, `dir`
+ * keeps exactly what it had, and the temp directory is removed (or, after a
+ * kill, left as a dot-named sibling, never mixed into `dir`).
+ */
+export function writeDirAtomic<T>(dir: string, fill: (tmpDir: string) => T): T {
+  const parent = dirname(resolvePath(dir));
+  mkdirSync(parent, { recursive: true });
+  const st = lstatOrNull(dir);
+  if (st && !st.isDirectory()) throw new InputError(`${dir}: exists and is not a directory`);
+  const tmp = mkdtempSync(join(parent, `.${basename(dir)}.tmp-`));
+  let out: T;
+  try {
+    out = fill(tmp);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  if (st) {
+    const old = `${tmp}.old`;
+    renameSync(dir, old);
+    renameSync(tmp, dir);
+    rmSync(old, { recursive: true, force: true });
+  } else renameSync(tmp, dir);
+  return out;
+}
+
+function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path);
+  } catch {
+    return null;
   }
 }
 

@@ -151,8 +151,11 @@ export class LinearMPC {
     const bounded: number[] = [];
     for (let i = 0; i < nx; i++) {
       const lo = plant.xBounds.min[i], hi = plant.xBounds.max[i];
-      sigma[i] = Number.isFinite(lo) && Number.isFinite(hi) ? Math.max((hi - lo) / 2, 1e-9) : Math.max(Math.abs(Number.isFinite(lo) ? lo : hi), 1);
-      if (useState && (Number.isFinite(lo) || Number.isFinite(hi))) bounded.push(i);
+      // Slack unit: half the box width; for a one-sided bound its magnitude (at least 1). A state
+      // with no bound has no state rows, so its σ never enters the QP (1 keeps it finite).
+      const finLo = Number.isFinite(lo), finHi = Number.isFinite(hi);
+      sigma[i] = finLo && finHi ? Math.max((hi - lo) / 2, 1e-9) : finLo || finHi ? Math.max(Math.abs(finLo ? lo : hi), 1) : 1;
+      if (useState && (finLo || finHi)) bounded.push(i);
     }
     this.sigma = sigma;
     this.polyH = settings.polytope ? fromRows(settings.polytope.H) : null;
@@ -166,9 +169,12 @@ export class LinearMPC {
     this.nz = nz;
 
     // Exact-penalty weight: large against any multiplier the hard problem can have.
+    // The corner of the constrained states' box (unbounded states contribute nothing to a slack).
+    const inBox = new Float64Array(nx);
+    for (const i of bounded) inBox[i] = sigma[i];
     let corner = 0;
     for (let i = 0; i < nx; i++)
-      for (let j = 0; j < nx; j++) corner += this.P.data[i * nx + j] * sigma[i] * sigma[j];
+      for (let j = 0; j < nx; j++) corner += this.P.data[i * nx + j] * inBox[i] * inBox[j];
     this.slackPenalty = settings.slackPenalty ?? 1e4 * Math.max(1, Math.abs(corner));
 
     // QP Hessian: ½zᵀPz with P = blkdiag(2(ΓᵀQ̄Γ + R̄), I). The unit slack curvature keeps the QP
@@ -216,6 +222,56 @@ export class LinearMPC {
       } else Aqp[row + nU + k] = 1;
     }
     this.qpSolver = new QPSolver({ P: Pqp, A: Aqp, n: nz, m });
+  }
+
+  /**
+   * The set of initial states where the hard-constrained problem is feasible,
+   * lifted into (x₀, U): l ≤ A [x₀; U] ≤ u with the input box, the state box on
+   * x₁ … x_N (one-sided rows where a bound is infinite) and the polytope. Its
+   * projection onto x₀ is exactly where `solve` needs no slack. Row-major A,
+   * n = nx + N·nu columns.
+   */
+  liftedFeasibleSet(): { n: number; m: number; A: Float64Array; l: Float64Array; u: Float64Array } {
+    const { N, nx, nu } = this;
+    const nU = N * nu;
+    const n = nx + nU;
+    const rows: { a: Float64Array; l: number; u: number }[] = [];
+    const { xBounds, uBounds } = this.plant;
+    for (let k = 0; k < N; k++)
+      for (let j = 0; j < nu; j++) {
+        const a = new Float64Array(n);
+        a[nx + k * nu + j] = 1;
+        rows.push({ a, l: uBounds.min[j], u: uBounds.max[j] });
+      }
+    const predicted = (k: number, weights: ArrayLike<number>) => {
+      // row of wᵀ x_{k+1} = wᵀ(Φ_k x₀ + Γ_k U)
+      const a = new Float64Array(n);
+      for (let i = 0; i < nx; i++) {
+        const w = weights[i];
+        if (w === 0) continue;
+        const r = k * nx + i;
+        for (let j = 0; j < nx; j++) a[j] += w * this.Phi.data[r * nx + j];
+        for (let j = 0; j < nU; j++) a[nx + j] += w * this.Gamma.data[r * nU + j];
+      }
+      return a;
+    };
+    if (this.ns > 0)
+      for (let k = 0; k < N; k++) {
+        for (let i = 0; i < nx; i++) {
+          const lo = xBounds.min[i], hi = xBounds.max[i];
+          if (!Number.isFinite(lo) && !Number.isFinite(hi)) continue;
+          const e = new Float64Array(nx);
+          e[i] = 1;
+          rows.push({ a: predicted(k, e), l: lo, u: hi });
+        }
+        if (this.polyH)
+          for (let r = 0; r < this.polyH.rows; r++)
+            rows.push({ a: predicted(k, this.polyH.data.subarray(r * nx, (r + 1) * nx)), l: -Infinity, u: this.polyh![r] });
+      }
+    const m = rows.length;
+    const A = new Float64Array(m * n);
+    rows.forEach((r, i) => A.set(r.a, i * n));
+    return { n, m, A, l: Float64Array.from(rows, (r) => r.l), u: Float64Array.from(rows, (r) => r.u) };
   }
 
   /** Number of QP variables and constraint rows (for benchmarks and reports). */

@@ -5,9 +5,11 @@
  *     "dt": 0.01, "A": [[...]], "B": [[...]],
  *     "xMin": [.. | null], "xMax": [...], "uMin": [...], "uMax": [...],
  *     "Q": [[...]] | [diagonal], "R": [[...]] | [diagonal],
+ *     "domainMin"?: [.. | null], "domainMax"?: [.. | null],
  *     "stateNames"?: [...], "inputNames"?: [...], "description"?: "..." }
  *
- * `null` in a bound means unbounded. Continuous models are discretised by ZOH.
+ * `null` in a bound means unbounded; `null` in the domain means "the state's
+ * bound". Continuous models are discretised by ZOH.
  * Every error names the file and the field.
  */
 import { z } from 'zod';
@@ -38,6 +40,8 @@ const plantFileSchema = z
     uMax: z.array(bound),
     Q: weight,
     R: weight,
+    domainMin: z.array(bound).optional(),
+    domainMax: z.array(bound).optional(),
     stateNames: z.array(z.string()).optional(),
     inputNames: z.array(z.string()).optional(),
   })
@@ -51,8 +55,8 @@ const plantFileSchema = z
     const nu = p.B[0].length;
     if (nu === 0) return fail(['B', 0], 'must have at least one column');
     p.B.forEach((row, i) => row.length !== nu && fail(['B', i], `has ${row.length} entries, expected ${nu}`));
-    const vec = (name: 'xMin' | 'xMax' | 'uMin' | 'uMax', n: number) =>
-      p[name].length !== n && fail([name], `has ${p[name].length} entries, expected ${n}`);
+    const vec = (name: 'xMin' | 'xMax' | 'uMin' | 'uMax' | 'domainMin' | 'domainMax', n: number) =>
+      p[name]!.length !== n && fail([name], `has ${p[name]!.length} entries, expected ${n}`);
     vec('xMin', nx);
     vec('xMax', nx);
     vec('uMin', nu);
@@ -78,6 +82,22 @@ const plantFileSchema = z
     };
     checkWeight('Q', nx, false);
     checkWeight('R', nu, true);
+    if ((p.domainMin === undefined) !== (p.domainMax === undefined))
+      fail([p.domainMin === undefined ? 'domainMin' : 'domainMax'], 'give domainMin and domainMax together');
+    else if (p.domainMin && p.domainMax && p.domainMin.length === nx && p.domainMax.length === nx) {
+      for (let i = 0; i < nx; i++) {
+        const dlo = p.domainMin[i] ?? p.xMin[i], dhi = p.domainMax[i] ?? p.xMax[i];
+        const blo = p.xMin[i] ?? -Infinity, bhi = p.xMax[i] ?? Infinity;
+        if (dlo === null || dlo === undefined) fail(['domainMin', i], 'state is unbounded below: give a finite domain');
+        else if (dlo < blo) fail(['domainMin', i], `is below xMin[${i}] (the domain must lie inside the state bounds)`);
+        if (dhi === null || dhi === undefined) fail(['domainMax', i], 'state is unbounded above: give a finite domain');
+        else if (dhi > bhi) fail(['domainMax', i], `is above xMax[${i}] (the domain must lie inside the state bounds)`);
+        if (typeof dlo === 'number' && typeof dhi === 'number' && !(dlo < dhi)) fail(['domainMin', i], `must be below domainMax[${i}]`);
+      }
+    } else if (p.domainMin && p.domainMax) {
+      vec('domainMin', nx);
+      vec('domainMax', nx);
+    }
     if (p.stateNames && p.stateNames.length !== nx) fail(['stateNames'], `has ${p.stateNames.length} entries, expected ${nx}`);
     if (p.inputNames && p.inputNames.length !== nu) fail(['inputNames'], `has ${p.inputNames.length} entries, expected ${nu}`);
   });
@@ -98,6 +118,9 @@ export function plantFromJson(data: unknown, source = 'plant'): Plant {
     dt: p.dt,
     xBounds: { min: lo(p.xMin), max: hi(p.xMax) },
     uBounds: { min: lo(p.uMin), max: hi(p.uMax) },
+    ...(p.domainMin && p.domainMax
+      ? { domain: { min: p.domainMin.map((v, i) => v ?? p.xMin[i] as number), max: p.domainMax.map((v, i) => v ?? p.xMax[i] as number) } }
+      : {}),
     Q: asMatrix(p.Q),
     R: asMatrix(p.R),
     stateNames: p.stateNames,
@@ -139,6 +162,7 @@ export function plantToJson(p: Plant): PlantFile {
     uMax: b(p.uBounds.max),
     Q: p.Q,
     R: p.R,
+    ...(p.domain ? { domainMin: p.domain.min.slice(), domainMax: p.domain.max.slice() } : {}),
     stateNames: p.stateNames,
     inputNames: p.inputNames,
   };

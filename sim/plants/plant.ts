@@ -5,6 +5,7 @@
  */
 import { fromRows, toRows } from '../linalg.js';
 import { zohDiscretize } from '../expm.js';
+import { InputError } from '../io.js';
 
 export type Vec = ArrayLike<number>;
 
@@ -41,6 +42,12 @@ export interface Plant {
   continuous?: { A: number[][]; B: number[][] };
   xBounds: Bounds;
   uBounds: Bounds;
+  /**
+   * Operating domain: the box the policy must cover (training samples, held-out
+   * checks, HIL initial states). Inside the state box; needed where a state has
+   * no bound. Absent: the state box.
+   */
+  domain?: Bounds;
   /** Default stage weights for x'Qx + u'Ru. */
   Q: number[][];
   R: number[][];
@@ -56,6 +63,7 @@ export interface PlantSpec {
   dt: number;
   xBounds: Bounds;
   uBounds: Bounds;
+  domain?: Bounds;
   Q: number[][];
   R: number[][];
   stateNames?: string[];
@@ -84,6 +92,7 @@ export function plantFromContinuous(spec: PlantSpec & { Ac: number[][]; Bc: numb
     continuous: { A: spec.Ac.map((r) => r.slice()), B: spec.Bc.map((r) => r.slice()) },
     xBounds: spec.xBounds,
     uBounds: spec.uBounds,
+    ...(spec.domain ? { domain: spec.domain } : {}),
     Q: spec.Q,
     R: spec.R,
     stateNames: spec.stateNames ?? defaultNames('x', nx),
@@ -107,6 +116,7 @@ export function plantFromDiscrete(spec: PlantSpec & { A: number[][]; B: number[]
     B: spec.B.map((r) => r.slice()),
     xBounds: spec.xBounds,
     uBounds: spec.uBounds,
+    ...(spec.domain ? { domain: spec.domain } : {}),
     Q: spec.Q,
     R: spec.R,
     stateNames: spec.stateNames ?? defaultNames('x', nx),
@@ -208,4 +218,28 @@ export function checkPlant(p: Plant): void {
   };
   bnd(p.xBounds, 'xBounds', p.nx);
   bnd(p.uBounds, 'uBounds', p.nu);
+  if (p.domain) {
+    bnd(p.domain, 'domain', p.nx);
+    for (let i = 0; i < p.nx; i++) {
+      if (!Number.isFinite(p.domain.min[i]) || !Number.isFinite(p.domain.max[i])) throw new Error(`${where}: domain of state ${p.stateNames[i]} must be finite`);
+      if (p.domain.min[i] < p.xBounds.min[i] || p.domain.max[i] > p.xBounds.max[i]) throw new Error(`${where}: domain of state ${p.stateNames[i]} leaves its bounds`);
+    }
+  }
+}
+
+/**
+ * The box the policy is trained on and checked over: `override` (e.g. the
+ * CLI's --domain-min/--domain-max), else the plant's declared domain, else its
+ * state box. Every entry must be finite; an unbounded state without a domain
+ * is an error naming the state and where to declare it.
+ */
+export function operatingDomain(p: Plant, override?: Bounds): Bounds {
+  const box = override ?? p.domain ?? p.xBounds;
+  for (let i = 0; i < p.nx; i++)
+    if (!Number.isFinite(box.min[i]) || !Number.isFinite(box.max[i]))
+      throw new InputError(
+        `plant ${p.name}: state ${p.stateNames[i]} (index ${i}) is unbounded, so the policy needs a finite operating domain for it: ` +
+          `give domainMin/domainMax in the plant file, or --domain-min/--domain-max on the command line`,
+      );
+  return { min: box.min.slice(), max: box.max.slice() };
 }

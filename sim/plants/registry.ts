@@ -1,4 +1,5 @@
 /** The plant registry: every built-in plant by name. */
+import { aircraftPitch } from './aircraft.js';
 import { cartpole } from './cartpole.js';
 import { dcMotor } from './dc-motor.js';
 import { doubleIntegrator } from './double-integrator.js';
@@ -10,6 +11,7 @@ const REGISTRY: Record<string, () => Plant> = {
   'dc-motor': () => dcMotor(),
   cartpole: () => cartpole(),
   'quadrotor-hover': () => quadrotorHover(),
+  'aircraft-pitch': () => aircraftPitch(),
 };
 
 export const DEFAULT_PLANT = 'double-integrator';

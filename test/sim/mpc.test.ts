@@ -42,6 +42,8 @@ describe('MPC', () => {
     'dc-motor': [2.5, 0.5, 0],
     cartpole: [1.5, 0, 0.15, 0.5],
     'quadrotor-hover': [1.5, -1.5, 0.8, 0, 0, 0.5, 0, 0, 0, 0, 0, 0],
+    // unstable, with unbounded speed, pitch rate and pitch: α (bounded to ±0.5°) starts near its bound
+    'aircraft-pitch': [25, 0.45, 8, 4],
   };
   for (const p of listPlants()) {
     it(`${p.name}: holds input and state bounds in closed loop, with constraints active`, () => {

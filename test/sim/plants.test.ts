@@ -78,6 +78,12 @@ describe('plant files', () => {
     expect(p.xBounds.max[1]).toBe(Infinity);
     expect(p.Q).toEqual([[1, 0], [0, 0.1]]);
   });
+  it('takes the operating domain of unbounded states from domainMin/domainMax (null: the state bound), and round-trips it', () => {
+    const p = plantFromJson({ ...good, domainMin: [null, -3], domainMax: [0.5, 3] }, 'servo.json');
+    expect(p.domain).toEqual({ min: [-1, -3], max: [0.5, 3] });
+    expect(plantFromJson(JSON.parse(JSON.stringify(plantToJson(p))), 'x.json').domain).toEqual(p.domain);
+    expect(plantFromJson(good, 'servo.json').domain).toBeUndefined();
+  });
   it('round-trips a registry plant through the discrete file format', () => {
     const p = getPlant('dc-motor');
     const back = plantFromJson(JSON.parse(JSON.stringify(plantToJson(p))), 'x.json');
@@ -96,6 +102,10 @@ describe('plant files', () => {
     ['non-symmetric Q', (d) => (d.Q = [[1, 2], [0, 1]]), /Q: must be symmetric/],
     ['unknown field', (d) => (d.extra = 1), /extra|Unrecognized/i],
     ['bad time', (d) => (d.time = 'sampled'), /time: expected "continuous" or "discrete"/],
+    ['domain of an unbounded state left null', (d) => ((d.domainMin = [null, null]), (d.domainMax = [null, 3])), /domainMin\[1\]: state is unbounded below: give a finite domain/],
+    ['domain outside a bound', (d) => ((d.domainMin = [-2, -3]), (d.domainMax = [1, 3])), /domainMin\[0\]: is below xMin\[0\]/],
+    ['domainMin without domainMax', (d) => (d.domainMin = [null, -3]), /domainMax: give domainMin and domainMax together/],
+    ['empty domain', (d) => ((d.domainMin = [null, 3]), (d.domainMax = [null, 3])), /domainMin\[1\]: must be below domainMax\[1\]/],
   ];
   for (const [what, mutate, re] of cases) {
     it(`${what}: one-line error naming the field`, () => {
