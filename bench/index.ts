@@ -9,6 +9,7 @@ import { fmt, table, type BenchSection } from './harness.js';
 import { benchQP } from './qp.js';
 import { benchTrain } from './train.js';
 import { benchCycles, benchEmulator, benchHil } from './mcu.js';
+import { benchPlants } from './plants.js';
 
 const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   qp: benchQP,
@@ -16,6 +17,7 @@ const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   cycles: benchCycles,
   hil: benchHil,
   emulator: benchEmulator,
+  plants: benchPlants,
 };
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

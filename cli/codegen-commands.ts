@@ -3,49 +3,64 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { ULTRO_VERSION, packageRoot, toJson, writeFileAtomic } from '../sim/index.js';
+import { InputError, ULTRO_VERSION, packageRoot, toJson, writeDirAtomic, writeFileAtomic } from '../sim/index.js';
 import { loadModel, modelPlant } from '../trainer/index.js';
-import { buildReport, emitMpc, emitPolicy, onboardHorizon, quantizeModel, reportMarkdown, type Variant } from '../codegen/index.js';
+import { FIXED_POINT_TOLERANCE, buildReport, chooseVariant, emitMpc, emitPolicy, onboardHorizon, reportMarkdown, type VariantChoice } from '../codegen/index.js';
 import { boardNames, formatSize, getBoard, measureSize } from '../targets/index.js';
 import { choice, parseFloatArg, parseIntArg } from './args.js';
 
 export interface CodegenOptions {
   target: string;
   out: string;
-  variant: Variant;
+  /** int8, int16, or auto: the width the model was refitted for, else int8 unless only int16 meets the tolerance. */
+  variant: VariantChoice;
   perNeuron: 'auto' | 'on' | 'off';
   mpc?: boolean;
   mpcHorizon?: number;
   mpcIters: number;
   mpcTol: number;
+  /** Write the C even when its fixed-point error exceeds the tolerance. */
+  force?: boolean;
 }
+
+const pct = (v: number) => `${(100 * v).toFixed(v < 0.01 ? 2 : 1)} %`;
 
 /** Generate into `out`; returns what was written and the report (used by `ultro demo` too). */
 export function runCodegen(modelPath: string, o: CodegenOptions, log: (s: string) => void = console.log) {
   const board = getBoard(o.target);
   const model = loadModel(modelPath);
   const plant = modelPlant(model);
-  const q = quantizeModel(model, { variant: o.variant, perNeuron: o.perNeuron === 'auto' ? 'auto' : o.perNeuron === 'on' });
+  const { q, verdict, why, error: err } = chooseVariant(model, o.variant, o.perNeuron === 'auto' ? 'auto' : o.perNeuron === 'on');
+  const errLine = `fixed point vs float (${q.variant}, ${why}): RMS ${pct(verdict.worst)} of the actuator range (worst output ${model.output.names[verdict.output] ?? verdict.output}), max ${err.maxOfRange.map(pct).join(' / ')}; tolerance ${pct(FIXED_POINT_TOLERANCE)} RMS`;
+  log(`codegen: ${errLine}`);
+  if (!verdict.ok) {
+    const msg = `${modelPath}: the ${q.variant} policy's fixed-point error (RMS ${pct(verdict.worst)} of the range of ${model.output.names[verdict.output] ?? `output ${verdict.output}`}) exceeds the ${pct(FIXED_POINT_TOLERANCE)} tolerance; retrain with --qat ${q.variant === 'int8' ? 'int16 or --qat auto' : 'int16'}, try --variant int16, or pass --force to write it anyway`;
+    if (!o.force) throw new InputError(msg);
+    log(`codegen: warning: ${msg.split(': ').slice(1).join(': ')} (--force)`);
+  }
   const files = { ...emitPolicy(q) };
   const mpcHorizon = onboardHorizon(model.mpc?.horizon, o.mpcHorizon, plant);
   const mpc = o.mpc ? emitMpc(plant, { horizon: mpcHorizon, maxIter: o.mpcIters, tol: o.mpcTol }, q.modelHash) : null;
   if (mpc) Object.assign(files, mpc.files);
-  for (const [name, text] of Object.entries(files)) writeFileAtomic(join(o.out, name), text);
   const report = buildReport(model, q, board.name, `ultro ${ULTRO_VERSION}`, mpc?.data);
-  // Sizes with the board's toolchain, soft-float library included (ultro_size_probe.c).
-  const tmp = mkdtempSync(join(tmpdir(), 'ultro-size-'));
-  try {
-    const probe = join(packageRoot(), 'codegen', 'runtime', 'ultro_size_probe.c');
-    const out = resolve(o.out);
-    report.sizes = {
-      policy: withBoard(measureSize(board, [join(out, 'ultro_policy.c'), join(out, 'ultro_nn.c'), probe], [out], ['-DULTRO_SIZE_POLICY', '-Os'], tmp), board.name),
-    };
-    if (mpc) report.sizes.mpc = withBoard(measureSize(board, [join(out, 'ultro_mpc.c'), join(out, 'ultro_mpc_data.c'), probe], [out], ['-Os'], tmp), board.name);
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-  writeFileAtomic(join(o.out, 'report.json'), toJson(report));
-  writeFileAtomic(join(o.out, 'report.md'), reportMarkdown(report, plant));
+  // Everything goes into a temp directory that then replaces `out`: a failed or killed run never leaves new C beside an old report.
+  writeDirAtomic(o.out, (dir) => {
+    for (const [name, text] of Object.entries(files)) writeFileAtomic(join(dir, name), text);
+    // Sizes with the board's toolchain, soft-float library included (ultro_size_probe.c).
+    const tmp = mkdtempSync(join(tmpdir(), 'ultro-size-'));
+    try {
+      const probe = join(packageRoot(), 'codegen', 'runtime', 'ultro_size_probe.c');
+      const out = resolve(dir);
+      report.sizes = {
+        policy: withBoard(measureSize(board, [join(out, 'ultro_policy.c'), join(out, 'ultro_nn.c'), probe], [out], ['-DULTRO_SIZE_POLICY', '-Os'], tmp), board.name),
+      };
+      if (mpc) report.sizes.mpc = withBoard(measureSize(board, [join(out, 'ultro_mpc.c'), join(out, 'ultro_mpc_data.c'), probe], [out], ['-Os'], tmp), board.name);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+    writeFileAtomic(join(dir, 'report.json'), toJson(report));
+    writeFileAtomic(join(dir, 'report.md'), reportMarkdown(report, plant));
+  });
   log(`codegen: ${Object.keys(files).length} C files in ${o.out}/ (${q.variant}, ${report.network.macs} MACs, model ${q.modelHash.slice(0, 12)}…)`);
   for (const L of report.quantisation.layers) log(`  layer ${L.index}: ${L.act}, int${L.weightBits} weights Q${L.weightFrac[0]}..Q${L.weightFrac[1]}, int${L.accumulatorBits} accumulator (bound ${L.provenPartialSumBound}, ${L.headroomBits} bits headroom)`);
   log(`  fixed point vs float: max ${report.error.grid.maxActuator.toExponential(2)}, RMS ${report.error.grid.rmsActuator.toExponential(2)} actuator units on a 10,000-state grid`);
@@ -67,7 +82,8 @@ export function registerCodegenCommands(program: Command): void {
     .argument('<model>', 'model.json written by ultro train')
     .option('--target <board>', `board: ${boardNames().join(', ')}`, choice('--target', boardNames()), 'uno')
     .option('--out <dir>', 'output directory', 'generated')
-    .option('--variant <v>', 'int8 or int16 weights and activations', choice('--variant', ['int8', 'int16'] as const), 'int8')
+    .option('--variant <v>', 'int8, int16, or auto (the width the model was refitted for; else int8 unless only int16 meets the tolerance)', choice('--variant', ['int8', 'int16', 'auto'] as const), 'auto')
+    .option('--force', `write the C even when its fixed-point error exceeds ${pct(FIXED_POINT_TOLERANCE)} of an actuator's range (RMS)`)
     .option('--per-neuron <mode>', 'per-neuron weight scales: auto, on, off', choice('--per-neuron', ['auto', 'on', 'off'] as const), 'auto')
     .option('--mpc', 'also emit the on-board MPC for the model’s plant')
     .option('--mpc-horizon <N>', 'on-board MPC horizon (default: the teacher’s, shortened to fit 1 KB of workspace)', parseIntArg('--mpc-horizon'))

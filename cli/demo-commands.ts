@@ -8,7 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_PLANT, ULTRO_VERSION, resolvePlant, toJson, writeFileAtomic } from '../sim/index.js';
-import { formatMetrics, formatProgress, loadModel, modelHash, saveModel, trainPolicy } from '../trainer/index.js';
+import { defaultHidden, formatMetrics, formatProgress, loadModel, modelHash, saveModel, trainPolicy } from '../trainer/index.js';
+import { deployedPolicy } from '../codegen/index.js';
 import { buildModelFirmware, formatSize, getBoard } from '../targets/index.js';
 import { runCodegen } from './codegen-commands.js';
 import { runHilCommand } from './hil-commands.js';
@@ -46,7 +47,7 @@ export function registerDemoCommands(program: Command): void {
       const board = getBoard('uno');
       const modelPath = join(out, 'model.json');
 
-      stage(1, `train a ${[plant.nx, ...TRAIN_DEFAULTS.hidden, plant.nu].join('-')} ${TRAIN_DEFAULTS.activation} policy for ${plant.name} with Ultro (augmented Lagrangian + Levenberg–Marquardt)`);
+      stage(1, `train a ${[plant.nx, ...defaultHidden(plant.nx, plant.nu), plant.nu].join('-')} ${TRAIN_DEFAULTS.activation} policy for ${plant.name} with Ultro (augmented Lagrangian + Levenberg–Marquardt)`);
       const key = { ultro: ULTRO_VERSION, plant: o.plant.endsWith('.json') ? readFileSync(o.plant, 'utf8') : o.plant, seed: o.seed, qat: TRAIN_DEFAULTS.qat };
       const keyPath = join(out, 'model.key.json');
       const cached = !o.fresh && existsSync(modelPath) && existsSync(keyPath) && readFileSync(keyPath, 'utf8') === toJson(key);
@@ -56,11 +57,11 @@ export function registerDemoCommands(program: Command): void {
         const r = await trainPolicy({
           plant,
           plantRef: o.plant,
-          hidden: [...TRAIN_DEFAULTS.hidden],
           activation: TRAIN_DEFAULTS.activation,
           method: TRAIN_DEFAULTS.method,
           horizon: TRAIN_DEFAULTS.horizon,
           qat: TRAIN_DEFAULTS.qat,
+          deploy: deployedPolicy,
           seed: o.seed,
           threads: 'auto',
           progressBars: process.stderr.isTTY,
@@ -74,13 +75,14 @@ export function registerDemoCommands(program: Command): void {
       const model = loadModel(modelPath);
       console.log(`model: ${modelPath} (${modelHash(model).slice(0, 16)}…)`);
 
-      stage(2, 'generate fixed-point C (int8 policy) and the on-board MPC');
-      runCodegen(modelPath, { target: 'uno', out: join(out, 'codegen'), variant: 'int8', perNeuron: 'auto', mpc: true, mpcIters: 50, mpcTol: 1e-3 });
+      stage(2, 'generate fixed-point C (the policy, int8 unless it needs int16) and the on-board MPC');
+      const cg = runCodegen(modelPath, { target: 'uno', out: join(out, 'codegen'), variant: 'auto', perNeuron: 'auto', mpc: true, mpcIters: 50, mpcTol: 1e-3 });
+      const variant = cg.quant.variant;
 
       stage(3, 'build the firmware for the Arduino Uno (avr-gcc)');
       let firmware;
       try {
-        firmware = buildModelFirmware(board, model, join(out, 'firmware'), { controllers: ['policy', 'mpc'] });
+        firmware = buildModelFirmware(board, model, join(out, 'firmware'), { controllers: ['policy', 'mpc'], variant });
         console.log(`firmware: ${firmware.build.hex}\n  ${formatSize(board, firmware.build.size!)}; MPC horizon ${firmware.mpc?.N}`);
       } catch (e) {
         console.log(`firmware: one image does not fit (${(e as Error).message.split('\n')[0]}); the HIL stage builds one per controller`);
@@ -97,7 +99,7 @@ export function registerDemoCommands(program: Command): void {
         noise: o.noise > 0 ? [o.noise] : undefined,
         plantModel: 'linear',
         controllers: ['policy', 'mpc'],
-        variant: 'int8',
+        variant,
         parallel: 2,
         firmware,
       });

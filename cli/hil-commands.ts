@@ -22,7 +22,7 @@ export interface HilCliOptions {
   controllers: ('policy' | 'mpc')[];
   mpcHorizon?: number;
   mpcIters?: number;
-  variant: 'int8' | 'int16';
+  variant: 'int8' | 'int16' | 'auto';
   parallel: number;
   progress?: boolean;
   /** Firmware built already (ultro demo). */
@@ -81,7 +81,7 @@ export function registerHilCommands(program: Command): void {
     .option('--controllers <list>', 'on-board controllers: policy, mpc or policy,mpc', controllersArg, ['policy', 'mpc'])
     .option('--mpc-horizon <N>', 'on-board MPC horizon (default: the teacher’s, shortened to fit 1 KB of workspace)', parseIntArg('--mpc-horizon'))
     .option('--mpc-iters <k>', 'on-board ADMM iteration cap', parseIntArg('--mpc-iters'), 50)
-    .option('--variant <v>', 'int8 or int16 policy', choice('--variant', ['int8', 'int16'] as const), 'int8')
+    .option('--variant <v>', 'int8, int16 or auto (the width the model was refitted for, else the narrowest within the fixed-point tolerance)', choice('--variant', ['int8', 'int16', 'auto'] as const), 'auto')
     .option('--parallel <n>', 'emulated boards to spread the runs over, each on its own thread', parseIntArg('--parallel'), 2)
     .option('--out <dir>', 'report directory (report.json, report.html, firmware)', 'hil-report')
     .addHelpText(

@@ -30,7 +30,7 @@ export function registerSimCommands(program: Command): void {
     .command('mpc')
     .description('Run the host MPC in closed loop on a plant and summarise it.')
     .option('--plant <name|file>', 'registry name or plant JSON file', DEFAULT_PLANT)
-    .option('--x0 <vector>', 'initial state, comma separated (default: 80% of the first state bound)', parseVectorArg('--x0'))
+    .option('--x0 <vector>', 'initial state, comma separated (default: 80% of the first state’s upper bound, or of its operating domain)', parseVectorArg('--x0'))
     .option('--steps <T>', 'closed-loop steps', parseIntArg('--steps'), 100)
     .option('--horizon <N>', 'MPC horizon', parseIntArg('--horizon'), 20)
     .option('--nonlinear', 'simulate the nonlinear model (plants that have one)')
@@ -38,7 +38,11 @@ export function registerSimCommands(program: Command): void {
     .addHelpText('after', '\nExamples:\n  $ ultro mpc --x0 4,0 --steps 80\n  $ ultro mpc --plant cartpole --x0 0,0,0.15,0 --nonlinear --out trace.json\n  $ ultro mpc --plant ./my-plant.json --steps 200')
     .action((opts: { plant: string; x0?: number[]; steps: number; horizon: number; nonlinear?: boolean; out?: string }) => {
       const plant = resolvePlant(opts.plant);
-      const x0 = opts.x0 ?? plant.xBounds.min.map((_, i) => (i === 0 && Number.isFinite(plant.xBounds.max[0]) ? 0.8 * plant.xBounds.max[0] : 0));
+      // Default start: 80 % of the first state's upper bound (or of its operating domain when it is unbounded).
+      const first = (plant.domain ?? plant.xBounds).max[0];
+      if (!opts.x0 && !Number.isFinite(first))
+        throw new InputError(`--x0: state ${plant.stateNames[0]} of plant ${plant.name} is unbounded and the plant declares no operating domain, so there is no default start; give --x0`);
+      const x0 = opts.x0 ?? plant.xBounds.min.map((_, i) => (i === 0 ? 0.8 * first : 0));
       if (x0.length !== plant.nx) throw new InputError(`--x0: has ${x0.length} entries, plant ${plant.name} has ${plant.nx} states`);
       if (opts.nonlinear && !plant.nonlinear) throw new InputError(`--nonlinear: plant ${plant.name} has no nonlinear model`);
       const mpc = new LinearMPC(plant, { horizon: opts.horizon });

@@ -1,33 +1,45 @@
 /** `ultro train` and `ultro eval`. */
 import type { Command } from 'commander';
 import { DEFAULT_PLANT, InputError, resolvePlant } from '../sim/index.js';
-import { ACTIVATIONS, METHODS, evaluatePolicy, formatMetrics, formatProgress, loadModel, modelHash, modelPlant, saveModel, trainPolicy, type Activation, type Method } from '../trainer/index.js';
+import { ACTIVATIONS, EVAL_SEED, METHODS, evaluatePolicy, formatMetrics, formatProgress, loadModel, modelHash, modelPlant, saveModel, trainPolicy, type Activation, type Method } from '../trainer/index.js';
+import { deployedPolicy } from '../codegen/index.js';
 import { choice, parseFloatArg, parseIntArg, parseIntListArg, parseVectorArg } from './args.js';
 
-/** Defaults of `ultro train`, shared with `ultro demo` so the two train the same policy. */
-export const TRAIN_DEFAULTS = { hidden: [16, 16], activation: 'tanh', method: 'al-lm', horizon: 20, qat: 'int8' } as const satisfies {
-  hidden: readonly number[];
+const fail = (m: string): never => {
+  throw new InputError(m);
+};
+
+/**
+ * Defaults of `ultro train`, shared with `ultro demo` so the two train the same
+ * policy. Hidden widths and sample counts follow the plant's size
+ * (defaultHidden, defaultSamples).
+ */
+export const TRAIN_DEFAULTS = { activation: 'tanh', method: 'al-lm', horizon: 20, qat: 'auto' } as const satisfies {
   activation: Activation;
   method: Method;
   horizon: number;
-  qat: 'none' | 'int8' | 'int16';
+  qat: 'none' | 'int8' | 'int16' | 'auto';
 };
 
 export interface TrainCliOptions {
   plant: string;
-  hidden: number[];
+  hidden?: number[];
   act: Activation;
   method: Method;
   horizon: number;
-  samples: number;
+  samples?: number;
   dagger: number;
+  refine: number;
+  evalHeldOut: number;
+  evalRuns: number;
   seed: number;
+  evalSeed: number;
   margin: number;
   maxWeightNorm?: number;
   threads: 'auto' | '1' | '2';
   domainMin?: number[];
   domainMax?: number[];
-  qat: 'none' | 'int8' | 'int16';
+  qat: 'none' | 'int8' | 'int16' | 'auto';
   out: string;
 }
 
@@ -36,25 +48,31 @@ export function registerTrainerCommands(program: Command): void {
     .command('train')
     .description('Train a policy network to imitate the MPC, with actuator and one-step safety limits as constraints.')
     .option('--plant <name|file>', 'registry name or plant JSON file', DEFAULT_PLANT)
-    .option('--hidden <sizes>', 'hidden layer widths', parseIntListArg('--hidden'), [...TRAIN_DEFAULTS.hidden])
+    .option('--hidden <sizes>', 'hidden layer widths (default: from the plant size, 16,16 up to 4 states)', parseIntListArg('--hidden'))
     .option('--act <activation>', `hidden activation: ${ACTIVATIONS.join(', ')}`, choice('--act', ACTIVATIONS), TRAIN_DEFAULTS.activation)
     .option('--method <method>', `optimiser: ${METHODS.join(', ')}`, choice('--method', METHODS), TRAIN_DEFAULTS.method)
     .option('--horizon <N>', 'MPC (teacher) horizon', parseIntArg('--horizon'), TRAIN_DEFAULTS.horizon)
-    .option('--samples <K>', 'uniform MPC-feasible samples', parseIntArg('--samples', 10), 2000)
+    .option('--samples <K>', 'MPC-feasible samples (default: 2000, or 500 per state above 4 states)', parseIntArg('--samples', 10))
     .option('--dagger <rounds>', 'DAgger rounds after the first fit', parseIntArg('--dagger', 0), 1)
+    .option('--refine <rounds>', 'constraint-generation rounds after DAgger', parseIntArg('--refine', 0), 3)
+    .option('--eval-held-out <n>', 'held-out states of the final evaluation (as ultro eval --held-out)', parseIntArg('--eval-held-out', 100), 10_000)
+    .option('--eval-runs <n>', 'closed-loop runs of the final evaluation (as ultro eval --runs)', parseIntArg('--eval-runs'), 50)
     .option('--seed <s>', 'seed for data, initialisation and splits', parseIntArg('--seed', 0), 1)
+    .option('--eval-seed <s>', 'seed of the held-out states and closed-loop starts (as ultro eval --seed)', parseIntArg('--eval-seed', 0), EVAL_SEED)
     .option('--margin <m>', 'constraint tightening of the final polish, normalised output units', parseFloatArg('--margin', { min: 0 }), 2e-3)
     .option('--max-weight-norm <c>', 'bound every layer’s Frobenius weight norm (al-lm)', parseFloatArg('--max-weight-norm', { positive: true }))
     .option('--threads <n>', 'worker threads for the Gauss–Newton assembly: auto, 1 or 2', choice('--threads', ['auto', '1', '2'] as const), 'auto')
     .option('--domain-min <vector>', 'input domain lower corner (default: the state box)', parseVectorArg('--domain-min'))
     .option('--domain-max <vector>', 'input domain upper corner', parseVectorArg('--domain-max'))
-    .option('--qat <variant>', 'quantisation-aware refit for the code generator: none, int8 or int16', choice('--qat', ['none', 'int8', 'int16'] as const), TRAIN_DEFAULTS.qat)
+    .option('--qat <variant>', 'quantisation-aware refit for the code generator: none, int8, int16, or auto (int8, or int16 when int8 stays outside the fixed-point tolerance)', choice('--qat', ['none', 'int8', 'int16', 'auto'] as const), TRAIN_DEFAULTS.qat)
     .option('--out <file>', 'model file to write', 'model.json')
     .addHelpText('after', '\nExamples:\n  $ ultro train --out model.json\n  $ ultro train --plant cartpole --hidden 32,32 --method ip --out cartpole.json\n  $ ultro train --plant ./my-plant.json --samples 5000 --dagger 2')
     .action(async (opts: TrainCliOptions) => {
       const plant = resolvePlant(opts.plant);
-      const domain = opts.domainMin || opts.domainMax ? { min: opts.domainMin ?? plant.xBounds.min, max: opts.domainMax ?? plant.xBounds.max } : undefined;
+      const base = plant.domain ?? plant.xBounds;
+      const domain = opts.domainMin || opts.domainMax ? { min: opts.domainMin ?? base.min, max: opts.domainMax ?? base.max } : undefined;
       if (domain && (domain.min.length !== plant.nx || domain.max.length !== plant.nx)) throw new InputError(`--domain-min/--domain-max: need ${plant.nx} entries each`);
+      if (domain) domain.min.forEach((lo, i) => !(lo < domain.max[i]) && fail(`--domain-min/--domain-max: entry ${i} (${plant.stateNames[i]}): min ${lo} is not below max ${domain.max[i]}`));
       const t0 = performance.now();
       const out = await trainPolicy({
         plant,
@@ -64,13 +82,18 @@ export function registerTrainerCommands(program: Command): void {
         method: opts.method,
         horizon: opts.horizon,
         seed: opts.seed,
+        evalSeed: opts.evalSeed,
         samples: opts.samples,
         daggerRounds: opts.dagger,
+        refineRounds: opts.refine,
+        evalHeldOut: opts.evalHeldOut,
+        evalRuns: opts.evalRuns,
         margin: opts.margin,
         maxWeightNorm: opts.maxWeightNorm,
         threads: opts.threads === 'auto' ? 'auto' : (Number(opts.threads) as 1 | 2),
         domain,
         qat: opts.qat === 'none' ? undefined : opts.qat,
+        deploy: opts.qat === 'none' ? undefined : deployedPolicy,
         onProgress: (p) => console.log(formatProgress(p)),
         log: (m) => console.log(m),
       });
@@ -86,7 +109,7 @@ export function registerTrainerCommands(program: Command): void {
     .option('--held-out <n>', 'held-out states', parseIntArg('--held-out', 100), 10_000)
     .option('--runs <n>', 'closed-loop runs', parseIntArg('--runs'), 50)
     .option('--steps <n>', 'steps per closed-loop run', parseIntArg('--steps'), 100)
-    .option('--seed <s>', 'seed for held-out states and initial states', parseIntArg('--seed', 0), 4242)
+    .option('--seed <s>', 'seed for held-out states and initial states (ultro train uses the same default)', parseIntArg('--seed', 0), EVAL_SEED)
     .addHelpText('after', '\nExample:\n  $ ultro eval model.json --runs 100')
     .action(async (file: string, opts: { heldOut: number; runs: number; steps: number; seed: number }) => {
       const model = loadModel(file);

@@ -66,8 +66,10 @@ export interface AdmmData {
 /** A bound too large to matter (unbounded states), still a finite float32. */
 const BIG = 1e30;
 
-function halfRange(lo: number, hi: number): number {
+/** Scale of a variable: its largest bound; for an unbounded one, the operating domain's (else 1). */
+function halfRange(lo: number, hi: number, domain?: [number, number]): number {
   if (Number.isFinite(lo) && Number.isFinite(hi)) return Math.max(Math.abs(lo), Math.abs(hi));
+  if (!Number.isFinite(lo) && !Number.isFinite(hi) && domain) return Math.max(Math.abs(domain[0]), Math.abs(domain[1]), 1e-9);
   const f = Number.isFinite(lo) ? Math.abs(lo) : Number.isFinite(hi) ? Math.abs(hi) : 1;
   return Math.max(f, 1e-9);
 }
@@ -77,7 +79,7 @@ export function admmData(plant: Plant, s: AdmmSettings): AdmmData {
   const { nx, nu } = plant;
   const N = s.horizon;
   const host = new LinearMPC(plant, { horizon: N });
-  const sx = plant.xBounds.min.map((lo, i) => halfRange(lo, plant.xBounds.max[i]));
+  const sx = plant.xBounds.min.map((lo, i) => halfRange(lo, plant.xBounds.max[i], plant.domain ? [plant.domain.min[i], plant.domain.max[i]] : undefined));
   const su = plant.uBounds.min.map((lo, j) => halfRange(lo, plant.uBounds.max[j]));
   const Sx = fromRows(sx.map((v, i) => sx.map((_, j) => (i === j ? v : 0))));
   const Su = fromRows(su.map((v, i) => su.map((_, j) => (i === j ? v : 0))));

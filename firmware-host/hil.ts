@@ -6,7 +6,7 @@
  * disturbance and noise sequences) is run for each on-board controller and
  * for two host references: the float network and the host MPC.
  */
-import { LinearMPC, Rng, plantStep, type Plant, type PlantModel } from '../sim/index.js';
+import { LinearMPC, Rng, feasibleStates, plantStep, type Plant, type PlantModel } from '../sim/index.js';
 import { policyFunction, type PolicyModel } from '../trainer/index.js';
 import { policyQ, quantizeInput, type QuantizedModel } from '../codegen/index.js';
 import type { Device } from './device.js';
@@ -55,6 +55,8 @@ export interface ControllerRun {
   source: ControllerSource;
   controller: ControllerKind;
   episodes: Episode[];
+  /** An MPC's horizon and iteration cap (on the board: from its HELLO). */
+  mpc?: { horizon: number; maxIterations?: number };
 }
 
 export interface HilProgress {
@@ -73,7 +75,11 @@ export interface HilOptions {
   model: PolicyModel;
   /** The quantised policy the board runs (for the bit-exact check). */
   quant?: QuantizedModel;
-  /** Horizon of the host MPC (default: the model's teacher horizon). */
+  /**
+   * Horizon of the exact host solve the on-board MPC's controls are compared
+   * with (default: the board's, from its HELLO). The host MPC row, the cost
+   * reference, always uses the teacher's horizon.
+   */
   mpcHorizon?: number;
   onProgress?: (p: HilProgress) => void;
 }
@@ -122,6 +128,8 @@ export interface HilResult {
   scenario: Scenario;
   runs: ControllerRun[];
   cpuHz: number;
+  /** The teacher's MPC horizon: the host MPC row (the cost reference) uses it. */
+  teacherHorizon: number;
 }
 
 export async function runHil(s: Scenario, o: HilOptions): Promise<HilResult> {
@@ -136,8 +144,12 @@ export async function runHil(s: Scenario, o: HilOptions): Promise<HilResult> {
     done++;
     o.onProgress?.({ run, episode, step, done, total });
   };
-  const horizon = o.mpcHorizon ?? o.model.mpc?.horizon ?? 20;
-  const hostMpc = new LinearMPC(s.plant, { horizon, polytope: o.model.mpc?.polytope });
+  const teacherHorizon = o.model.mpc?.horizon ?? 20;
+  const hostMpc = new LinearMPC(s.plant, { horizon: teacherHorizon, polytope: o.model.mpc?.polytope });
+  const mpcBoard = o.boards.find((b) => b.controllers.includes('mpc'))?.device.hello;
+  const onboardHorizon = o.mpcHorizon ?? (mpcBoard?.mpcHorizon || teacherHorizon);
+  // The on-board solve is checked against an exact solve of the problem it solves (its own horizon).
+  const sameProblem = onboardHorizon === teacherHorizon ? hostMpc : new LinearMPC(s.plant, { horizon: onboardHorizon, polytope: o.model.mpc?.polytope });
   const floatNet = policyFunction(o.model, { clampOutput: true });
   const q = o.quant;
   const cpuHz = o.boards[0]?.device.hello.cpuHz ?? 16_000_000;
@@ -146,7 +158,7 @@ export async function runHil(s: Scenario, o: HilOptions): Promise<HilResult> {
     const name = c === 'policy' ? 'network (board)' : 'MPC (board)';
     // References at the same measured state: the TS integer reference for the
     // policy (bit-exact), an exact host MPC solve for the on-board MPC.
-    const reference = c === 'policy' ? (q ? (m: number[]) => integerReference(q, m) : null) : (m: number[]) => Array.from(hostMpc.solve(m).u);
+    const reference = c === 'policy' ? (q ? (m: number[]) => integerReference(q, m) : null) : (m: number[]) => Array.from(sameProblem.solve(m).u);
     // Episodes are spread over every board that has this controller, run concurrently.
     const devices = o.boards.filter((b) => b.controllers.includes(c)).map((b) => b.device);
     const parts = await Promise.all(
@@ -173,7 +185,7 @@ export async function runHil(s: Scenario, o: HilOptions): Promise<HilResult> {
     );
     const episodes: Episode[] = new Array(nEp);
     devices.forEach((_, di) => all.filter((e) => e % devices.length === di).forEach((e, k) => (episodes[e] = parts[di][k])));
-    runs.push({ name, source: 'board', controller: c, episodes });
+    runs.push({ name, source: 'board', controller: c, episodes, ...(c === 'mpc' ? { mpc: { horizon: onboardHorizon, maxIterations: mpcBoard?.mpcMaxIterations } } : {}) });
   }
   if (host) {
     const net = await runEpisodes(s, all, async () => {}, async (meas) => ({ u: Array.from(floatNet(meas)) }), null, report('network (host, float)'));
@@ -192,9 +204,9 @@ export async function runHil(s: Scenario, o: HilOptions): Promise<HilResult> {
       null,
       report('MPC (host)'),
     );
-    runs.push({ name: 'MPC (host)', source: 'host', controller: 'mpc', episodes: mpc });
+    runs.push({ name: 'MPC (host)', source: 'host', controller: 'mpc', episodes: mpc, mpc: { horizon: teacherHorizon } });
   }
-  return { scenario: s, runs, cpuHz };
+  return { scenario: s, runs, cpuHz, teacherHorizon };
 }
 
 /** The float32 path of the generated policy, computed by the TS reference. */
@@ -205,18 +217,16 @@ function integerReference(q: QuantizedModel, meas: number[]): number[] {
   return outOffset.map((off, j) => Math.min(uMax[j], Math.max(uMin[j], Math.fround(off + Math.fround(uq[j] * outK[j])))));
 }
 
-/** Random initial states where the host MPC meets the state constraints (seeded). */
+/**
+ * Random initial states where the MPC meets the state constraints (seeded),
+ * in the middle `shrink` of the domain: feasibleStates (rejection, or
+ * hit-and-run where the feasible set is thin).
+ */
 export function feasibleInitialStates(plant: Plant, domain: { min: number[]; max: number[] }, count: number, seed: number, horizon = 20, shrink = 0.9): number[][] {
-  const mpc = new LinearMPC(plant, { horizon });
-  const rng = new Rng(seed);
-  const out: number[][] = [];
-  for (let tries = 0; out.length < count; tries++) {
-    if (tries > 1000 * count) throw new Error('could not find feasible initial states for the HIL scenario');
-    const x = domain.min.map((lo, i) => {
-      const c = (lo + domain.max[i]) / 2, h = ((domain.max[i] - lo) / 2) * shrink;
-      return rng.uniform(c - h, c + h);
-    });
-    if (!mpc.solve(x).needsSlack) out.push(x);
-  }
-  return out;
+  const box = {
+    min: domain.min.map((lo, i) => (lo + domain.max[i]) / 2 - ((domain.max[i] - lo) / 2) * shrink),
+    max: domain.min.map((lo, i) => (lo + domain.max[i]) / 2 + ((domain.max[i] - lo) / 2) * shrink),
+  };
+  const X = feasibleStates(new LinearMPC(plant, { horizon }), { count, seed, domain: box }).X;
+  return Array.from({ length: count }, (_, k) => Array.from(X.subarray(k * plant.nx, (k + 1) * plant.nx)));
 }

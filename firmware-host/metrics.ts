@@ -41,6 +41,14 @@ export interface ControllerSummary {
   /** Policy on the board: integers compared with the TS reference. */
   bitExact?: { checked: number; mismatches: number };
   solver?: { notConverged: number; iterations: Spread };
+  /** An MPC row: its horizon against the teacher's, and the steps cut short by the iteration cap. */
+  mpc?: { horizon: number; teacherHorizon: number; maxIterations?: number; cappedSteps: number };
+  /**
+   * What makes this row not what it seems, in words, shown in the row:
+   * an on-board MPC that hit its iteration cap, deviates from the exact
+   * solution beyond tolerance, or runs a shorter horizon than the teacher.
+   */
+  flags: string[];
 }
 
 export interface HilSummary {
@@ -49,6 +57,8 @@ export interface HilSummary {
   speedup?: number;
   /** Plant sample time (the deadline), µs. */
   deadlineUs: number;
+  /** Horizon of the host MPC that every cost ratio is against. */
+  teacherHorizon?: number;
 }
 
 export function spread(values: number[]): Spread {
@@ -119,6 +129,7 @@ function summarise(run: ControllerRun, r: HilResult, hostMpcCost: number): Contr
     stateViolations: sv,
     cost,
     costRatio: hostMpcCost > 0 ? cost / hostMpcCost : NaN,
+    flags: [],
   };
   if (cycles.length) {
     const usSpread = spread(us);
@@ -133,6 +144,18 @@ function summarise(run: ControllerRun, r: HilResult, hostMpcCost: number): Contr
   }
   if (checked) s.bitExact = { checked, mismatches };
   if (run.controller === 'mpc' && iters.length) s.solver = { notConverged, iterations: spread(iters) };
+  if (run.mpc) {
+    const cap = run.mpc.maxIterations;
+    // A step is cut short when the solver says so (status ≠ 0) or used every iteration it had.
+    let capped = 0;
+    for (const ep of run.episodes) for (const st of ep.steps) if ((st.status !== undefined && st.status !== 0) || (cap !== undefined && st.iterations !== undefined && st.iterations >= cap)) capped++;
+    s.mpc = { horizon: run.mpc.horizon, teacherHorizon: r.teacherHorizon, maxIterations: cap, cappedSteps: capped };
+    if (run.source === 'board') {
+      if (capped) s.flags.push(`iteration cap${cap !== undefined ? ` (${cap})` : ''} hit on ${capped}/${steps} steps`);
+      if (run.mpc.horizon < r.teacherHorizon) s.flags.push(`horizon ${run.mpc.horizon} < teacher's ${r.teacherHorizon}`);
+    }
+  }
+  if (s.deviation && !s.deviation.withinTolerance && run.controller === 'mpc') s.flags.push(`deviates ${s.deviation.max.toPrecision(3)} > tolerance ${s.deviation.tolerance}`);
   return s;
 }
 
@@ -146,6 +169,7 @@ export function summariseHil(r: HilResult): HilSummary {
     controllers,
     speedup: net?.latency && mpc?.latency ? mpc.latency.cycles.median / net.latency.cycles.median : undefined,
     deadlineUs: r.scenario.plant.dt * 1e6,
+    teacherHorizon: r.teacherHorizon,
   };
 }
 
@@ -153,7 +177,7 @@ export function summariseHil(r: HilResult): HilSummary {
 export function formatSummary(s: HilSummary): string {
   const e = (v: number) => (Number.isFinite(v) ? v.toExponential(2) : '–');
   const n = (v: number | undefined, d = 0) => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d));
-  const rows = [['controller', 'median cycles', 'median µs', 'p99 µs', 'deadline misses', 'input viol', 'state viol', 'cost / host MPC', 'deviation']];
+  const rows = [['controller', 'median cycles', 'median µs', 'p99 µs', 'deadline misses', 'input viol', 'state viol', 'cost / host MPC', 'deviation', 'flags']];
   for (const c of s.controllers)
     rows.push([
       c.name,
@@ -165,10 +189,12 @@ export function formatSummary(s: HilSummary): string {
       `${c.stateViolations.count}${c.stateViolations.count ? ` (max ${e(c.stateViolations.max)})` : ''}`,
       n(c.costRatio, 4),
       c.bitExact ? `${c.bitExact.mismatches} of ${c.bitExact.checked} not bit-exact` : c.deviation ? `max ${e(c.deviation.max)} (tol ${c.deviation.tolerance})` : '–',
+      c.flags.length ? `⚠ ${c.flags.join('; ')}` : '',
     ]);
   const w = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
   const lines = rows.map((r) => r.map((c, j) => c.padEnd(w[j])).join('  '));
   lines.splice(1, 0, w.map((x) => '-'.repeat(x)).join('  '));
   if (s.speedup) lines.push(`\nnetwork is ${s.speedup.toFixed(0)}× faster than the on-board MPC (median cycles); deadline = sample time ${(s.deadlineUs / 1000).toFixed(1)} ms`);
+  if (s.teacherHorizon) lines.push(`cost ratios are against the host MPC with the teacher's horizon (${s.teacherHorizon})`);
   return lines.join('\n');
 }

@@ -87,7 +87,7 @@ export function reportHtml(r: HilResult, s: HilSummary, meta: ReportMeta): strin
   if (meta.memory) parts.push(`<p>Memory: flash ${meta.memory.flash} B of ${meta.memory.flashLimit} B, static RAM ${meta.memory.ram} B of ${meta.memory.ramLimit} B.</p>`);
   if (s.speedup) parts.push(`<p><b>The network is ${s.speedup.toFixed(0)}× faster than the on-board MPC</b> (median on-board cycles). Deadline: the sample time, ${(s.deadlineUs / 1000).toFixed(1)} ms.</p>`);
 
-  parts.push('<h2>Summary</h2><table><tr><th>controller</th><th>median cycles</th><th>min / p99 / max µs</th><th>deadline misses</th><th>input violations</th><th>state violations (max)</th><th>cost / host MPC</th><th>vs host reference</th></tr>');
+  parts.push('<h2>Summary</h2><table><tr><th>controller</th><th>median cycles</th><th>min / p99 / max µs</th><th>deadline misses</th><th>input violations</th><th>state violations (max)</th><th>cost / host MPC</th><th>vs host reference</th><th>flags</th></tr>');
   for (const c of s.controllers) {
     const ok = (b: boolean) => `class="${b ? 'ok' : 'bad'}"`;
     const dev = c.bitExact
@@ -96,10 +96,11 @@ export function reportHtml(r: HilResult, s: HilSummary, meta: ReportMeta): strin
         ? `<span ${ok(c.deviation.withinTolerance)}>max ${fe(c.deviation.max)}, RMS ${fe(c.deviation.rms)} (tolerance ${c.deviation.tolerance})</span>`
         : '–';
     parts.push(
-      `<tr><td>${esc(c.name)}</td><td>${fmt(c.latency?.cycles.median, 0)}</td><td>${c.latency ? `${fmt(c.latency.us.min)} / ${fmt(c.latency.us.p99)} / ${fmt(c.latency.us.max)}` : '–'}</td><td ${c.latency ? ok(c.latency.deadlineMisses === 0) : ''}>${c.latency ? `${c.latency.deadlineMisses} / ${c.steps}` : '–'}</td><td ${ok(c.inputViolations.count === 0)}>${c.inputViolations.count}</td><td ${ok(c.stateViolations.count === 0)}>${c.stateViolations.count} (${fe(c.stateViolations.max)})</td><td>${fmt(c.costRatio, 4)}</td><td>${dev}</td></tr>`,
+      `<tr><td>${esc(c.name)}</td><td>${fmt(c.latency?.cycles.median, 0)}</td><td>${c.latency ? `${fmt(c.latency.us.min)} / ${fmt(c.latency.us.p99)} / ${fmt(c.latency.us.max)}` : '–'}</td><td ${c.latency ? ok(c.latency.deadlineMisses === 0) : ''}>${c.latency ? `${c.latency.deadlineMisses} / ${c.steps}` : '–'}</td><td ${ok(c.inputViolations.count === 0)}>${c.inputViolations.count}</td><td ${ok(c.stateViolations.count === 0)}>${c.stateViolations.count} (${fe(c.stateViolations.max)})</td><td>${fmt(c.costRatio, 4)}</td><td>${dev}</td><td ${c.flags.length ? ok(false) : ''}>${c.flags.length ? esc(`⚠ ${c.flags.join('; ')}`) : ''}</td></tr>`,
     );
   }
   parts.push('</table>');
+  if (s.teacherHorizon) parts.push(`<p>Every cost ratio is against the host MPC with the teacher's horizon (${s.teacherHorizon}).</p>`);
   parts.push('<p>Latency is the on-board compute time, read from the chip’s cycle counter (Timer1 at the CPU clock on the Uno) around the controller call. Cost is Σ xᵀQx + uᵀRu over all steps. Violations count excursions beyond the plant’s bounds. The network’s on-board integers are compared with the TypeScript integer reference at every step; the on-board MPC with an exact host solve at the same state.</p>');
 
   const board = r.runs.filter((x) => x.source === 'board');

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { PlantModel } from '../sim/index.js';
 import { modelHash, modelPlant, type PolicyModel } from '../trainer/index.js';
-import { onboardHorizon, quantizeModel, type Variant } from '../codegen/index.js';
+import { chooseVariant, onboardHorizon, quantizeModel, type VariantChoice } from '../codegen/index.js';
 import { ToolchainError, buildModelFirmware, getBoard, type ModelFirmware } from '../targets/index.js';
 import { Device } from './device.js';
 import { feasibleInitialStates, runHil, type HilResult } from './hil.js';
@@ -35,7 +35,7 @@ export interface SessionOptions {
   mpcHorizon?: number;
   mpcIters?: number;
   /** Integer width of the policy (default int8). */
-  variant?: Variant;
+  variant?: VariantChoice;
   /** Firmware already built by the caller for these controllers (skips the build). */
   firmware?: ModelFirmware;
   /** Emulated boards to spread episodes over (default: 2, one per core; each runs on its own thread). */
@@ -88,9 +88,9 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
       log(`connected: ${l.link.name}, firmware for model ${hash32.toString(16).padStart(8, '0')}, F_CPU ${(device.hello.cpuHz / 1e6).toFixed(0)} MHz`);
       devices.push({ device, controllers: l.controllers });
     }
-    // Initial states from which the MPC the board runs (its horizon) is feasible.
+    // Initial states from which both the MPC the board runs (its horizon) and the teacher are feasible.
     const horizon = firmware.find((f) => f.mpc)?.mpc?.N ?? onboardHorizon(o.model.mpc?.horizon, o.mpcHorizon, plant);
-    const initialStates = feasibleInitialStates(plant, o.model.input.domain, o.runs, o.seed, horizon);
+    const initialStates = feasibleInitialStates(plant, o.model.input.domain, o.runs, o.seed, Math.max(horizon, o.model.mpc?.horizon ?? horizon));
     const bar = (o.progress ?? process.stderr.isTTY) ? new cliProgress.SingleBar({ format: 'hil [{bar}] {percentage}% | {value}/{total} steps | {run}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
     const total = o.runs * o.steps * (controllers.length + 2);
     bar?.start(total, 0, { run: '' });
@@ -103,7 +103,7 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
         {
           boards: devices,
           model: o.model,
-          quant: quant ?? quantizeModel(o.model, { variant: o.variant ?? 'int8' }),
+          quant: quant ?? (o.variant === 'int8' || o.variant === 'int16' ? quantizeModel(o.model, { variant: o.variant }) : chooseVariant(o.model, 'auto').q),
           mpcHorizon: horizon,
           onProgress: (p) => {
             if (bar) return bar.update(p.done, { run: p.run });

@@ -3,13 +3,14 @@
  * controllers and the firmware sources (codegen), then build (this folder).
  */
 import { loadModel, modelPlant, type PolicyModel } from '../trainer/index.js';
-import { emitFirmware, onboardHorizon, quantizeModel, type AdmmData, type QuantizedModel, type Variant } from '../codegen/index.js';
+import { chooseVariant, emitFirmware, onboardHorizon, quantizeModel, type AdmmData, type QuantizedModel, type VariantChoice } from '../codegen/index.js';
 import type { Board } from './boards.js';
 import { buildFirmware, type BuildResult } from './build.js';
 
 export interface FirmwareBuildOptions {
   controllers?: ('policy' | 'mpc')[];
-  variant?: Variant;
+  /** Integer width of the policy (default auto: see codegen's chooseVariant). */
+  variant?: VariantChoice;
   mpcHorizon?: number;
   mpcIters?: number;
   mpcTol?: number;
@@ -26,7 +27,7 @@ export interface ModelFirmware {
 export function buildModelFirmware(board: Board, modelOrPath: string | PolicyModel, outDir: string, o: FirmwareBuildOptions = {}): ModelFirmware {
   const model = typeof modelOrPath === 'string' ? loadModel(modelOrPath) : modelOrPath;
   const controllers = o.controllers ?? ['policy', 'mpc'];
-  const quant = quantizeModel(model, { variant: o.variant ?? 'int8' });
+  const quant = o.variant === 'int8' || o.variant === 'int16' ? quantizeModel(model, { variant: o.variant }) : chooseVariant(model, 'auto').q;
   const plant = modelPlant(model);
   const horizon = onboardHorizon(model.mpc?.horizon, o.mpcHorizon, { nx: plant.nx, nu: plant.nu });
   const { files, mpc } = emitFirmware({

@@ -19,7 +19,7 @@ export interface WorkerInit {
 export interface WorkerRequest {
   op: 'assemble' | 'evaluate' | 'constraints' | 'directional' | 'matvec' | 'diagonal';
   range: [number, number];
-  params: { mode: MethodMode; rho: number; mu: number; margin: number };
+  params: { mode: MethodMode; rho: number; mu: number; margin: number; curvKeep?: number; curvSeed?: number };
   wantG?: boolean;
   cacheW?: boolean;
 }
@@ -35,6 +35,21 @@ export interface AssemblerOptions {
   threads?: 1 | 2 | 'auto';
   /** Force the matrix-free path (default: dense up to DENSE_PARAM_LIMIT parameters). */
   matrixFree?: boolean;
+  /**
+   * Labelled samples whose objective curvature enters the dense G per
+   * assembly (sub-sampled Gauss–Newton; constrained samples always enter).
+   * Default: all of them up to CURVATURE_SAMPLES(n, nu), a random share above.
+   */
+  curvatureSamples?: number;
+}
+
+/**
+ * Default curvature sub-sample: enough rows (samples × outputs) to exceed the
+ * parameter count several times over, so the sampled G is well conditioned,
+ * and at least 4,000 samples. Below it G is exact.
+ */
+export function curvatureSamples(nParams: number, nu: number): number {
+  return Math.max(4000, Math.ceil((6 * nParams) / nu));
 }
 
 export class Assembler {
@@ -63,7 +78,11 @@ export class Assembler {
   /** Whether dense G can be formed (nParams ≤ DENSE_PARAM_LIMIT). */
   readonly dense: boolean;
 
-  private constructor(data: KernelData, threads: 1 | 2, matrixFree: boolean) {
+  /** Share of unconstrained samples in each sampled G (1: exact). */
+  readonly curvKeep: number;
+  private assemblies = 0;
+
+  private constructor(data: KernelData, threads: 1 | 2, matrixFree: boolean, curvSamples?: number) {
     this.data = data;
     this.main = new GNKernel(data);
     const n = this.main.nParams;
@@ -75,6 +94,7 @@ export class Assembler {
     this.mult = sharedF64(this.ncon);
     this.slack = sharedF64(this.ncon);
     this.dense = !matrixFree && n <= DENSE_PARAM_LIMIT;
+    this.curvKeep = Math.min(1, (curvSamples ?? curvatureSamples(n, data.nu)) / Math.max(1, data.nLabelled));
     const nG = this.dense ? n * n : 0;
     this.gradA = new Float64Array(n);
     this.GA = new Float64Array(nG);
@@ -88,10 +108,11 @@ export class Assembler {
   /** `data` arrays should be SharedArrayBuffer-backed (see shared.ts) when threads may be 2. */
   static async create(data: KernelData, opts: AssemblerOptions = {}): Promise<Assembler> {
     const n = new GNKernel(data).nParams;
-    const work = data.K * data.nu * n * n * 0.5;
+    const keep = Math.min(1, (opts.curvatureSamples ?? curvatureSamples(n, data.nu)) / Math.max(1, data.nLabelled));
+    const work = keep * data.K * data.nu * n * n * 0.5;
     const want = opts.threads ?? 'auto';
     const threads: 1 | 2 = want === 'auto' ? (work >= THREAD_THRESHOLD ? 2 : 1) : want;
-    const a = new Assembler(data, threads, opts.matrixFree ?? false);
+    const a = new Assembler(data, threads, opts.matrixFree ?? false, opts.curvatureSamples);
     if (threads === 2) await a.startWorker();
     else a.second = new GNKernel(data);
     return a;
@@ -154,7 +175,7 @@ export class Assembler {
   }
 
   private params(p: Omit<MethodParams, 'mult' | 'slack'>): WorkerRequest['params'] {
-    return { mode: p.mode, rho: p.rho, mu: p.mu, margin: p.margin };
+    return { mode: p.mode, rho: p.rho, mu: p.mu, margin: p.margin, curvKeep: p.curvKeep, curvSeed: p.curvSeed };
   }
 
   private full(p: Omit<MethodParams, 'mult' | 'slack'>): MethodParams {
@@ -169,6 +190,7 @@ export class Assembler {
     if (wantG && !this.dense) throw new Error(`assembler: ${this.nParams} parameters is above the dense limit; use matvec()`);
     this.theta.set(theta);
     const n = this.nParams;
+    if (wantG && this.curvKeep < 1) p = { ...p, curvKeep: this.curvKeep, curvSeed: this.assemblies++ };
     const req: WorkerRequest = { op: 'assemble', range: [this.split, this.data.K], params: this.params(p), wantG, cacheW };
     const second = this.secondHalfStart(req);
     this.gradA.fill(0);

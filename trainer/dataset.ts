@@ -10,7 +10,24 @@
  */
 import { Worker } from 'node:worker_threads';
 import cliProgress from 'cli-progress';
-import { LinearMPC, Rng, plantToJson, simulateClosedLoop, workerPath, type Bounds, type MPCSettings, type Plant } from '../sim/index.js';
+import {
+  Heartbeat,
+  LinearMPC,
+  Rng,
+  feasibleStates,
+  hitAndRun,
+  interiorPoint,
+  liftedPolytope,
+  noFeasibleStateError,
+  operatingDomain,
+  plantToJson,
+  progressText,
+  simulateClosedLoop,
+  workerPath,
+  type Bounds,
+  type MPCSettings,
+  type Plant,
+} from '../sim/index.js';
 
 export interface Dataset {
   nx: number;
@@ -70,40 +87,61 @@ export function splitDataset(d: Dataset, valFraction: number, seed: number): { t
 }
 
 export interface LabelOptions {
-  /** Use worker threads above this many states (default 3000). */
+  /** Use worker threads above this many states (default: when labelling them on one thread would take over 2 s). */
   parallelAbove?: number;
   /** Show a progress bar (default: when stderr is a TTY). */
   progress?: boolean;
   label?: string;
+  /** Progress lines when there is no bar (stderr not a TTY). */
+  heartbeat?: Heartbeat;
 }
 
 /** Label states with the MPC: first input, and whether the state constraints held without slack. */
 export async function labelStates(plant: Plant, settings: MPCSettings, states: Float64Array, opts: LabelOptions = {}): Promise<{ U: Float64Array; ok: Uint8Array }> {
   const nx = plant.nx, nu = plant.nu;
   const count = states.length / nx;
-  const bar = (opts.progress ?? process.stderr.isTTY) && count > 500 ? new cliProgress.SingleBar({ format: `${opts.label ?? 'labelling'} [{bar}] {value}/{total} states`, stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+  const label = opts.label ?? 'labelling';
+  const bar = (opts.progress ?? process.stderr.isTTY) && count > 500 ? new cliProgress.SingleBar({ format: `${label} [{bar}] {value}/{total} states`, stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+  const t0 = performance.now();
+  const tick = (done: number) => {
+    if (bar) bar.update(done);
+    else opts.heartbeat?.beat(() => `${label}: ${progressText(done, count, performance.now() - t0, 'states')}`);
+  };
   bar?.start(count, 0);
   try {
-    if (count <= (opts.parallelAbove ?? 3000)) {
-      const mpc = new LinearMPC(plant, settings);
-      const U = new Float64Array(count * nu);
-      const ok = new Uint8Array(count);
-      for (let k = 0; k < count; k++) {
-        const sol = mpc.solve(states.subarray(k * nx, (k + 1) * nx));
-        U.set(sol.u, k * nu);
-        ok[k] = sol.status === 'solved' && !sol.needsSlack ? 1 : 0;
-        if (bar && k % 100 === 0) bar.update(k);
+    const U = new Float64Array(count * nu);
+    const ok = new Uint8Array(count);
+    const mpc = new LinearMPC(plant, settings);
+    // A few states on this thread tell what one solve costs; the rest go to two workers when that pays.
+    let k = 0;
+    const probe = opts.parallelAbove === undefined ? Math.min(count, 20) : Math.min(count, opts.parallelAbove + 1);
+    const solveOne = () => {
+      const sol = mpc.solve(states.subarray(k * nx, (k + 1) * nx));
+      U.set(sol.u, k * nu);
+      ok[k] = sol.status === 'solved' && !sol.needsSlack ? 1 : 0;
+      k++;
+    };
+    while (k < probe) solveOne();
+    const perState = (performance.now() - t0) / Math.max(1, k);
+    const parallel = opts.parallelAbove === undefined ? (count - k) * perState > 2000 : count > opts.parallelAbove;
+    if (!parallel) {
+      for (; k < count; ) {
+        solveOne();
+        if (k % 25 === 0) tick(k);
       }
       return { U, ok };
     }
-    return await labelParallel(plant, settings, states, bar);
+    const rest = await labelParallel(plant, settings, states.subarray(k * nx), (done) => tick(k + done));
+    U.set(rest.U, k * nu);
+    ok.set(rest.ok, k);
+    return { U, ok };
   } finally {
     bar?.update(count);
     bar?.stop();
   }
 }
 
-async function labelParallel(plant: Plant, settings: MPCSettings, states: Float64Array, bar: cliProgress.SingleBar | null): Promise<{ U: Float64Array; ok: Uint8Array }> {
+async function labelParallel(plant: Plant, settings: MPCSettings, states: Float64Array, progress: (done: number) => void): Promise<{ U: Float64Array; ok: Uint8Array }> {
   const nx = plant.nx, nu = plant.nu;
   const count = states.length / nx;
   const U = new Float64Array(count * nu);
@@ -143,7 +181,7 @@ async function labelParallel(plant: Plant, settings: MPCSettings, states: Float6
         U.set(r.U!, a * nu);
         ok.set(r.ok!, a);
         done += b - a;
-        bar?.update(done);
+        progress(done);
       }
     } finally {
       await w.terminate();
@@ -151,15 +189,6 @@ async function labelParallel(plant: Plant, settings: MPCSettings, states: Float6
   };
   await Promise.all([runWorker(), runWorker()]);
   return { U, ok };
-}
-
-/** The box states are drawn from: the state bounds, or `domain` where a bound is infinite. */
-export function samplingBox(plant: Plant, domain?: Bounds): Bounds {
-  const box = domain ?? plant.xBounds;
-  for (let i = 0; i < plant.nx; i++)
-    if (!Number.isFinite(box.min[i]) || !Number.isFinite(box.max[i]))
-      throw new Error(`state ${plant.stateNames[i]} is unbounded: give a finite input domain for it (--domain)`);
-  return box;
 }
 
 export interface SampleOptions extends LabelOptions {
@@ -189,29 +218,57 @@ function candidate(rng: Rng, box: Bounds, face: number, out: Float64Array, off: 
   }
 }
 
+/** Share of the pilot that must be MPC-feasible to keep uniform rejection sampling. */
+export const MIN_ACCEPTANCE = 0.2;
+/** Candidates labelled before deciding how to sample. */
+const PILOT = 256;
+
 /**
  * States in the domain box (uniform, plus a share on its faces), labelled by
  * the MPC and kept where it needs no slack. Rejected states are kept as
  * constraint-only samples, so the actuator bounds are enforced over the whole
  * domain, not only where there are labels.
+ *
+ * The first PILOT candidates measure how much of the domain is feasible. When
+ * it is less than MIN_ACCEPTANCE (thin feasible sets of 8–12-state plants),
+ * the labelled states come from a hit-and-run walk in the lifted feasible set
+ * instead (sim/feasible.ts), and only the constraint-only samples from the box.
  */
 export async function sampleFeasible(plant: Plant, settings: MPCSettings, opts: SampleOptions): Promise<Dataset> {
-  const box = samplingBox(plant, opts.domain);
+  const box = operatingDomain(plant, opts.domain);
   const rng = new Rng(opts.seed);
   const nx = plant.nx, nu = plant.nu;
   const face = opts.faceFraction ?? 0.15;
   const maxRejected = opts.constraintOnly ?? Math.floor(opts.count / 3);
+  const label = opts.label ?? 'sampling feasible states';
   const X: number[] = [];
   const U: number[] = [];
   const R: number[] = [];
   let tried = 0;
+  let first = true;
   while (X.length / nx < opts.count) {
     const need = opts.count - X.length / nx;
     const batch = Math.ceil(need * 1.5) + 16;
     const cand = new Float64Array(batch * nx);
     for (let k = 0; k < batch; k++) candidate(rng, box, face, cand, k * nx);
+    let lab: { U: Float64Array; ok: Uint8Array };
+    if (first) {
+      // Pilot: the first candidates of the batch (the batch itself is what rejection sampling always drew).
+      first = false;
+      const p = Math.min(PILOT, batch);
+      const pilot = await labelStates(plant, settings, cand.subarray(0, p * nx), { ...opts, label, progress: false });
+      let okCount = 0;
+      for (const o of pilot.ok) okCount += o;
+      const acceptance = okCount / p;
+      if (acceptance < MIN_ACCEPTANCE) {
+        opts.heartbeat?.say(`sampling: ${(100 * acceptance).toFixed(1)} % of ${p} pilot states in the domain are MPC-feasible; drawing the rest by hit-and-run in the feasible set`);
+        return hitAndRunSamples(plant, settings, box, rng, opts, { cand: cand.subarray(0, p * nx), ...pilot }, maxRejected);
+      }
+      opts.heartbeat?.say(`sampling: ${(100 * acceptance).toFixed(1)} % of ${p} pilot states in the domain are MPC-feasible; sampling the domain uniformly`);
+      const rest = await labelStates(plant, settings, cand.subarray(p * nx), { ...opts, label });
+      lab = { U: concatF64(pilot.U, rest.U), ok: Uint8Array.from([...pilot.ok, ...rest.ok]) };
+    } else lab = await labelStates(plant, settings, cand, { ...opts, label });
     tried += batch;
-    const lab = await labelStates(plant, settings, cand, { ...opts, label: opts.label ?? 'sampling feasible states' });
     for (let k = 0; k < batch && X.length / nx < opts.count; k++) {
       if (!lab.ok[k]) {
         if (R.length / nx < maxRejected) for (let i = 0; i < nx; i++) R.push(cand[k * nx + i]);
@@ -228,30 +285,119 @@ export async function sampleFeasible(plant: Plant, settings: MPCSettings, opts: 
   return { nx, nu, X: Float64Array.from([...X, ...R]), U: Float64Array.from([...U, ...new Array(nR * nu).fill(0)]), origin };
 }
 
-/** States (and labels) along closed-loop MPC runs from random feasible starts. */
-export function mpcTrajectories(plant: Plant, settings: MPCSettings, opts: { count: number; length: number; seed: number; domain?: Bounds }): Dataset {
-  const box = samplingBox(plant, opts.domain);
-  const rng = new Rng(opts.seed);
+function concatF64(a: Float64Array, b: Float64Array): Float64Array {
+  const out = new Float64Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/** sampleFeasible for a thin feasible set: labelled states by hit-and-run, constraint-only ones from the box. */
+async function hitAndRunSamples(
+  plant: Plant,
+  settings: MPCSettings,
+  box: Bounds,
+  rng: Rng,
+  opts: SampleOptions,
+  pilot: { cand: Float64Array; U: Float64Array; ok: Uint8Array },
+  maxRejected: number,
+): Promise<Dataset> {
+  const { nx, nu } = plant;
   const mpc = new LinearMPC(plant, settings);
+  const poly = liftedPolytope(mpc, box);
+  const start = interiorPoint(poly);
+  if (!start) throw noFeasibleStateError(plant, mpc.N);
+  const Z = hitAndRun(poly, start.z, opts.count, rng);
+  const states = new Float64Array(opts.count * nx);
+  for (let k = 0; k < opts.count; k++) states.set(Z.subarray(k * poly.n, k * poly.n + nx), k * nx);
+  const lab = await labelStates(plant, settings, states, { ...opts, label: opts.label ?? 'labelling hit-and-run states' });
+  // Every walk point is feasible up to rounding; a state the QP calls infeasible by a hair is dropped.
   const X: number[] = [];
   const U: number[] = [];
-  let runs = 0;
-  let attempts = 0;
-  while (runs < opts.count) {
-    if (++attempts > 100 * opts.count + 100) throw new Error(`could not find feasible initial states for plant ${plant.name}`);
-    const x0 = box.min.map((lo, i) => rng.uniform(lo, box.max[i]));
-    if (mpc.solve(x0).needsSlack) continue;
+  for (let k = 0; k < opts.count; k++) {
+    if (!lab.ok[k]) continue;
+    for (let i = 0; i < nx; i++) X.push(states[k * nx + i]);
+    for (let j = 0; j < nu; j++) U.push(lab.U[k * nu + j]);
+  }
+  // Constraint-only samples: infeasible box states (the pilot's, then more candidates), up to maxRejected.
+  const R: number[] = [];
+  const takeRejected = (cand: Float64Array, ok: Uint8Array) => {
+    for (let k = 0; k < ok.length && R.length / nx < maxRejected; k++) if (!ok[k]) for (let i = 0; i < nx; i++) R.push(cand[k * nx + i]);
+  };
+  takeRejected(pilot.cand, pilot.ok);
+  const more = maxRejected - R.length / nx;
+  if (more > 0) {
+    const cand = new Float64Array(more * nx);
+    for (let k = 0; k < more; k++) candidate(rng, box, opts.faceFraction ?? 0.15, cand, k * nx);
+    takeRejected(cand, (await labelStates(plant, settings, cand, { ...opts, label: 'labelling constraint-only states' })).ok);
+  }
+  const nX = X.length / nx, nR = R.length / nx;
+  const origin = new Uint8Array(nX + nR).fill(ORIGIN.uniform);
+  origin.fill(ORIGIN.constraintOnly, nX);
+  return { nx, nu, X: Float64Array.from([...X, ...R]), U: Float64Array.from([...U, ...new Array(nR * nu).fill(0)]), origin };
+}
+
+/** Initial states for closed-loop runs: MPC-feasible, in the domain (feasibleStates: rejection or hit-and-run). */
+export function feasibleStarts(plant: Plant, settings: MPCSettings, domain: Bounds, count: number, seed: number): Float64Array {
+  return feasibleStates(new LinearMPC(plant, settings), { count, seed, domain }).X;
+}
+
+/**
+ * States (and labels) along closed-loop MPC runs from random feasible starts,
+ * up to the first step that needs slack, and inside the domain (the board
+ * clamps its input to the domain, so the network is never asked outside it).
+ */
+export function mpcTrajectories(plant: Plant, settings: MPCSettings, opts: { count: number; length: number; seed: number; domain?: Bounds }): Dataset & { excursion: DomainExcursion } {
+  const box = operatingDomain(plant, opts.domain);
+  const mpc = new LinearMPC(plant, settings);
+  const starts = feasibleStarts(plant, settings, box, opts.count, opts.seed);
+  const X: number[] = [];
+  const U: number[] = [];
+  const excursion: DomainExcursion = { runs: 0, of: opts.count, worst: [] };
+  const reach = new Float64Array(plant.nx);
+  for (let r = 0; r < opts.count; r++) {
+    const x0 = Array.from(starts.subarray(r * plant.nx, (r + 1) * plant.nx));
     const tr = simulateClosedLoop(plant, mpc.controller(), x0, opts.length);
     const infos = tr.info as { needsSlack: boolean; status: string }[];
+    let left = false;
     for (let k = 0; k < opts.length; k++) {
       if (infos[k].needsSlack || infos[k].status !== 'solved') break;
+      // The MPC's soft state constraints hold to ~1e-9: only a real excursion leaves the domain.
+      let out = false;
+      tr.x[k].forEach((v, i) => {
+        const c = (box.min[i] + box.max[i]) / 2, h = (box.max[i] - box.min[i]) / 2;
+        const ratio = Math.abs(v - c) / h;
+        if (ratio > 1 + 1e-6) {
+          out = true;
+          reach[i] = Math.max(reach[i], ratio);
+        }
+      });
+      if (out) {
+        left = true;
+        continue;
+      }
       X.push(...tr.x[k]);
       U.push(...tr.u[k]);
     }
-    runs++;
+    if (left) excursion.runs++;
   }
+  reach.forEach((v, i) => v > 1 && excursion.worst.push({ state: plant.stateNames[i], ratio: v }));
   const K = X.length / plant.nx;
-  return { nx: plant.nx, nu: plant.nu, X: Float64Array.from(X), U: Float64Array.from(U), origin: new Uint8Array(K).fill(ORIGIN.trajectory) };
+  return { nx: plant.nx, nu: plant.nu, X: Float64Array.from(X), U: Float64Array.from(U), origin: new Uint8Array(K).fill(ORIGIN.trajectory), excursion };
+}
+
+/** How far the teacher's own closed-loop runs leave the operating domain (they should not). */
+export interface DomainExcursion {
+  /** Runs that left the domain, of so many. */
+  runs: number;
+  of: number;
+  /** States that went outside, with how far from the centre in half-widths (> 1). */
+  worst: { state: string; ratio: number }[];
+}
+
+function inBox(x: ArrayLike<number>, b: Bounds): boolean {
+  for (let i = 0; i < x.length; i++) if (!(x[i] >= b.min[i] && x[i] <= b.max[i])) return false;
+  return true;
 }
 
 /**
@@ -264,21 +410,13 @@ export async function daggerRound(
   policy: (x: Float64Array) => ArrayLike<number>,
   opts: { rollouts: number; length: number; seed: number; domain?: Bounds } & LabelOptions,
 ): Promise<Dataset> {
-  const box = samplingBox(plant, opts.domain);
-  const rng = new Rng(opts.seed);
-  const mpc = new LinearMPC(plant, settings);
+  const box = operatingDomain(plant, opts.domain);
+  const starts = feasibleStarts(plant, settings, box, opts.rollouts, opts.seed);
   const visited: number[] = [];
-  let runs = 0;
-  let attempts = 0;
-  while (runs < opts.rollouts) {
-    if (++attempts > 100 * opts.rollouts + 100) break;
-    const x0 = box.min.map((lo, i) => rng.uniform(lo, box.max[i]));
-    if (mpc.solve(x0).needsSlack) continue;
+  for (let r = 0; r < opts.rollouts; r++) {
+    const x0 = Array.from(starts.subarray(r * plant.nx, (r + 1) * plant.nx));
     const tr = simulateClosedLoop(plant, (x) => policy(x), x0, opts.length);
-    for (const x of tr.x.slice(0, opts.length)) {
-      if (x.every((v, i) => v >= box.min[i] && v <= box.max[i])) visited.push(...x);
-    }
-    runs++;
+    for (const x of tr.x.slice(0, opts.length)) if (inBox(x, box)) visited.push(...x);
   }
   const states = Float64Array.from(visited);
   const lab = await labelStates(plant, settings, states, { ...opts, label: opts.label ?? 'DAgger labelling' });

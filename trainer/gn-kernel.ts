@@ -55,6 +55,15 @@ export interface MethodParams {
   mu: number;
   /** Added to every g_i (tightening: g_i + margin ≤ 0). */
   margin: number;
+  /**
+   * Sub-sampled curvature: the share of samples whose objective part enters G
+   * (default 1, all). A sample with an active constraint term always enters G
+   * whole; any other enters with probability curvKeep and weight 1/curvKeep
+   * (an unbiased estimate of the rest), chosen by a hash of (k, curvSeed). The
+   * gradient and every statistic stay exact.
+   */
+  curvKeep?: number;
+  curvSeed?: number;
   /** AL: λ; IP: z (dual). */
   mult: Float64Array;
   /** IP: slacks s > 0. */
@@ -95,6 +104,8 @@ export class GNKernel {
   private readonly J: Float64Array;
   private readonly panel: Float64Array;
   private readonly jv: Float64Array;
+  /** Set by sample(): whether a constraint term of the sample had curvature (h ≠ 0). */
+  private constrained = false;
 
   constructor(readonly data: KernelData) {
     this.mlp = new MLP({ sizes: data.sizes, activation: data.activation });
@@ -120,6 +131,7 @@ export class GNKernel {
     const { y, W, r } = this;
     this.mlp.forward(theta, X, y, k * nx, 0);
     W.fill(0);
+    this.constrained = false;
     const swk = sw[k] / nLabelled;
     for (let j = 0; j < nu; j++) {
       const e = y[j] - Y[k * nu + j];
@@ -159,7 +171,10 @@ export class GNKernel {
         h = z / s;
         q = z + (z * g + p.mu) / s;
       }
-      if (h !== 0) for (let a = 0; a < nu; a++) for (let b = 0; b < nu; b++) W[a * nu + b] += h * conC[co + a] * conC[co + b];
+      if (h !== 0) {
+        this.constrained = true;
+        for (let a = 0; a < nu; a++) for (let b = 0; b < nu; b++) W[a * nu + b] += h * conC[co + a] * conC[co + b];
+      }
       if (q !== 0) for (let j = 0; j < nu; j++) r[j] += q * conC[co + j];
     }
   }
@@ -174,14 +189,17 @@ export class GNKernel {
     const { nu } = this.data;
     const n = this.nParams;
     const { panel, J, W, Lw, r } = this;
+    const keep = p.curvKeep ?? 1;
+    const seed = p.curvSeed ?? 0;
     let rows = 0;
     for (let k = k0; k < k1; k++) {
       this.sample(theta, p, k, st);
       if (Wcache) Wcache.set(W, k * nu * nu);
-      if (!G) {
+      if (!G || (keep < 1 && !this.constrained && !curvatureSampled(k, seed, keep))) {
         this.mlp.vjpAfterForward(theta, r, grad);
         continue;
       }
+      if (keep < 1 && !this.constrained) for (let i = 0; i < nu * nu; i++) W[i] /= keep;
       this.mlp.jacobianAfterForward(theta, J);
       // ∇ += J_kᵀ r_k
       for (let j = 0; j < nu; j++) {
@@ -288,6 +306,15 @@ export class GNKernel {
         }
     }
   }
+}
+
+/** Whether sample k's objective curvature is in the sub-sample for seed (probability keep). */
+export function curvatureSampled(k: number, seed: number, keep: number): boolean {
+  let h = Math.imul(k ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(seed + 0x632be5ab, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
+  h = Math.imul(h ^ (h >>> 12), 0x297a2d39);
+  h ^= h >>> 15;
+  return (h >>> 0) / 4294967296 < keep;
 }
 
 /** Cholesky of a small SPD matrix (nu × nu). */

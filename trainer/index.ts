@@ -18,14 +18,14 @@ export {
   type MPCRecord,
   type PolicyModel,
 } from './model-file.js';
-export { concatDatasets, daggerRound, datasetSize, labelStates, mpcTrajectories, sampleFeasible, splitDataset, type Dataset } from './dataset.js';
+export { MIN_ACCEPTANCE, concatDatasets, daggerRound, datasetSize, feasibleStarts, labelStates, mpcTrajectories, sampleFeasible, splitDataset, type Dataset } from './dataset.js';
 export { boxScaling, buildKernelData, constraintRows, type ConstraintOptions, type Scaling } from './problem.js';
 export { Assembler, DENSE_PARAM_LIMIT } from './assembler.js';
 export { trainAugmentedLagrangian, type ALSettings, type TrainResult } from './ultro.js';
 export { trainInteriorPoint, type IPSettings } from './ip.js';
 export { trainAdam, type AdamSettings } from './adam.js';
 export { WeightNormConstraints } from './weight-norm.js';
-export { datasetMse, evaluatePolicy, formatMetrics, heldOutStates, type PolicyMetrics } from './metrics.js';
+export { EVAL_SEED, datasetMse, evaluatePolicy, formatMetrics, heldOutStates, type PolicyMetrics } from './metrics.js';
 export { formatProgress, type ProgressEntry, type ProgressFn } from './progress.js';
-export { METHODS, mpcSettingsFor, trainPolicy, type Method, type TrainOptions, type TrainOutcome } from './train.js';
+export { METHODS, defaultHidden, defaultSamples, mpcSettingsFor, trainPolicy, type Method, type QatOutcome, type TrainOptions, type TrainOutcome } from './train.js';
 export { gridFrac, quantisationAwareRefit, snapRow, type QatBits, type QatOptions } from './qat.js';

@@ -20,7 +20,7 @@
  * exact in both.
  */
 import type { Assembler } from './assembler.js';
-import { trainAugmentedLagrangian } from './ultro.js';
+import { trainAugmentedLagrangian, type ALSettings } from './ultro.js';
 import type { ProgressFn } from './progress.js';
 
 export type QatBits = 8 | 16;
@@ -47,6 +47,7 @@ export interface QatOptions {
   margin?: number;
   onProgress?: ProgressFn;
   log?: (s: string) => void;
+  onStep?: ALSettings['onStep'];
 }
 
 /** θ laid out as in layersFromTheta: per layer, W row-major then b. */
@@ -61,7 +62,7 @@ export async function quantisationAwareRefit(asm: Assembler, theta: Float64Array
       frozen.fill(1, off, off + nin);
     }
     off += nout; // biases stay free
-    const r = await trainAugmentedLagrangian(asm, th, { skipFit: true, polishOnly: true, polishOuter: 6, polishMargin: o.margin, frozen, onProgress: o.onProgress });
+    const r = await trainAugmentedLagrangian(asm, th, { skipFit: true, polishOnly: true, polishOuter: 6, polishMargin: o.margin, frozen, onProgress: o.onProgress, onStep: o.onStep });
     th = Float64Array.from(r.theta);
     o.log?.(`qat: layer ${l} of ${sizes.length - 1} on the int${o.bits} grid; refit the rest (${r.steps} LM steps, ${r.stopped})`);
   }

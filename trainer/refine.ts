@@ -8,23 +8,24 @@
  * This is the cutting-plane view of semi-infinite constraints: enforce them
  * on a finite set, find where they fail, add those points.
  */
-import { Rng, boxViolation, plantStep, type Bounds, type MPCSettings, type Plant } from '../sim/index.js';
+import { Rng, boxViolation, plantStep, type Bounds, type Heartbeat, type MPCSettings, type Plant } from '../sim/index.js';
 import { ORIGIN, labelStates, type Dataset } from './dataset.js';
 import { policyFunction, type PolicyModel } from './model-file.js';
 
 export interface RefineOptions {
-  /** Candidate states checked (default 20,000). */
+  /** Candidate states checked (default 50,000: forward passes only, cheap next to the re-polish). */
   candidates?: number;
   /** At most this many states added per round, worst first (default 400). */
   maxAdd?: number;
   seed: number;
   margin: number;
   domain: Bounds;
+  heartbeat?: Heartbeat;
 }
 
 export async function findConstraintCuts(model: PolicyModel, plant: Plant, settings: MPCSettings, o: RefineOptions): Promise<Dataset> {
   const { nx, nu } = plant;
-  const n = o.candidates ?? 20_000;
+  const n = o.candidates ?? 50_000;
   const rng = new Rng(o.seed);
   const raw = policyFunction(model, { clampOutput: false });
   const deployed = policyFunction(model, { clampOutput: true });
@@ -55,7 +56,7 @@ export async function findConstraintCuts(model: PolicyModel, plant: Plant, setti
   const label = async (list: typeof bad) => {
     const states = new Float64Array(list.length * nx);
     list.forEach((b, r) => states.set(X.subarray(b.k * nx, (b.k + 1) * nx), r * nx));
-    return { states, lab: await labelStates(plant, settings, states, { progress: false }) };
+    return { states, lab: await labelStates(plant, settings, states, { progress: false, heartbeat: o.heartbeat, label: 'refine: labelling candidate cuts' }) };
   };
   const outX: number[] = [];
   const outU: number[] = [];

@@ -3,15 +3,15 @@
  * data from the MPC teacher → constrained training → DAgger rounds →
  * held-out metrics → model file with provenance.
  */
-import { LinearMPC, ULTRO_VERSION, plantToJson, type Bounds, type MPCSettings, type Plant } from '../sim/index.js';
+import { Heartbeat, LinearMPC, PhaseTimes, ULTRO_VERSION, formatSeconds, operatingDomain, plantToJson, type Bounds, type MPCSettings, type Plant } from '../sim/index.js';
 import { trainAdam } from './adam.js';
 import { Assembler } from './assembler.js';
-import { concatDatasets, daggerRound, datasetSize, mpcTrajectories, sampleFeasible, samplingBox, splitDataset, type Dataset } from './dataset.js';
+import { concatDatasets, daggerRound, datasetSize, mpcTrajectories, sampleFeasible, splitDataset, type Dataset } from './dataset.js';
 import { trainInteriorPoint } from './ip.js';
 import { MLP, type Activation } from './mlp.js';
 import { quantisationAwareRefit } from './qat.js';
 import { MODEL_FORMAT, layersFromTheta, policyFunction, type MPCRecord, type PolicyModel } from './model-file.js';
-import { evaluatePolicy, type PolicyMetrics } from './metrics.js';
+import { EVAL_SEED, datasetMse, evaluatePolicy, type PolicyMetrics } from './metrics.js';
 import { findConstraintCuts } from './refine.js';
 import { boxScaling, buildKernelData, type ConstraintOptions, type Scaling } from './problem.js';
 import type { ProgressFn } from './progress.js';
@@ -21,16 +21,32 @@ import { WeightNormConstraints } from './weight-norm.js';
 export type Method = 'al-lm' | 'ip' | 'adam' | 'adam-minibatch';
 export const METHODS: readonly Method[] = ['al-lm', 'ip', 'adam', 'adam-minibatch'];
 
+/**
+ * Default hidden widths from the plant's size: two equal layers, 16 wide up
+ * to 4 states, then growing with √(nx·nu) (12 states × 4 inputs: 24). The
+ * double integrator and the two-cart plant keep 2-16-16-1 / 4-16-16-2.
+ */
+export function defaultHidden(nx: number, nu: number): number[] {
+  const w = Math.max(16, 8 * Math.round((3.5 * Math.sqrt(nx * nu)) / 8));
+  return [w, w];
+}
+
+/** Default uniform/feasible samples: 2,000 up to 4 states, then 500 per state. */
+export function defaultSamples(nx: number): number {
+  return Math.max(2000, 500 * nx);
+}
+
 export interface TrainOptions {
   plant: Plant;
   /** How the plant was named on the command line (registry name or file), for provenance. */
   plantRef?: string;
-  hidden: number[];
+  /** Hidden widths (default defaultHidden(nx, nu)). */
+  hidden?: number[];
   activation: Activation;
   method: Method;
   horizon: number;
   seed: number;
-  /** Uniform feasible samples (default 2000). */
+  /** Uniform feasible samples (default defaultSamples(nx)). */
   samples?: number;
   /** Closed-loop MPC trajectories and their length (default 20 × 60). */
   trajectories?: number;
@@ -41,7 +57,7 @@ export interface TrainOptions {
   /** Constraint-generation rounds after DAgger (default 3; not for the Adam baseline). */
   refineRounds?: number;
   valFraction?: number;
-  /** Declared input domain; default the state box (required where a state is unbounded). */
+  /** Declared input domain; default the plant's operating domain (required where a state is unbounded). */
   domain?: Bounds;
   constraints?: ConstraintOptions;
   /** Tightening of the final polish / IP / penalty, in normalised output units. */
@@ -49,14 +65,27 @@ export interface TrainOptions {
   /** Frobenius bound on every layer's weights (al-lm only). */
   maxWeightNorm?: number;
   threads?: 1 | 2 | 'auto';
-  /** Quantisation-aware refit for the int8 or int16 code generator (al-lm and ip; default none). */
-  qat?: 'int8' | 'int16';
+  /**
+   * Quantisation-aware refit for the int8 or int16 code generator (al-lm and
+   * ip; default none). 'auto': int8, then int16 when int8 stays outside the
+   * code generator's error tolerance.
+   */
+  qat?: 'int8' | 'int16' | 'auto';
+  /**
+   * The deployed fixed-point policy of a model in a width, and whether its
+   * error is within the code generator's tolerance (codegen provides it; the
+   * trainer does not import codegen). With it, the refit is kept only when it
+   * lowers the fixed-point validation MSE, and 'auto' can tell when to move on
+   * to int16.
+   */
+  deploy?: (model: PolicyModel, bits: 8 | 16) => { policy: (x: Float64Array) => ArrayLike<number>; ok: boolean; rmsOfRange: number; tolerance: number };
   /** Wall-clock budget per training run, ms (the bench uses it for equal-time comparisons). */
   timeBudgetMs?: number;
-  /** Held-out evaluation sizes (default 10,000 states, 50 × 100-step runs). */
+  /** Held-out evaluation sizes (default 10,000 states, 50 × 100-step runs) and seed (default EVAL_SEED). */
   evalHeldOut?: number;
   evalRuns?: number;
   evalSteps?: number;
+  evalSeed?: number;
   onProgress?: ProgressFn;
   log?: (msg: string) => void;
   progressBars?: boolean;
@@ -67,6 +96,22 @@ export interface TrainOutcome {
   metrics: PolicyMetrics;
   result: TrainResult;
   data: { train: Dataset; val: Dataset };
+  /** Wall time per phase, ms. */
+  phases: [string, number][];
+  /** What the quantisation-aware refit did, when it ran. */
+  qat?: QatOutcome;
+}
+
+export interface QatOutcome {
+  /** The width deployed (the last one tried). */
+  bits: 8 | 16;
+  /** Fixed-point validation MSE without and with the refit (NaN without a deploy hook). */
+  before: number;
+  after: number;
+  kept: boolean;
+  /** Fixed-point RMS error of the kept network, worst output, as a fraction of its range, and the verdict. */
+  rmsOfRange: number;
+  withinTolerance: boolean;
 }
 
 export function mpcSettingsFor(opts: { horizon: number; constraints?: ConstraintOptions }): MPCSettings {
@@ -75,77 +120,150 @@ export function mpcSettingsFor(opts: { horizon: number; constraints?: Constraint
 
 export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
   const log = o.log ?? (() => {});
+  const hb = new Heartbeat(log);
+  const say = (m: string) => hb.say(m);
+  const onProgress: ProgressFn = (p) => {
+    o.onProgress?.(p);
+    hb.printed();
+  };
+  const times = new PhaseTimes();
   const { plant } = o;
   const settings = mpcSettingsFor(o);
-  const domain = samplingBox(plant, o.domain);
+  const domain = operatingDomain(plant, o.domain);
   const scaling = boxScaling(domain, plant.uBounds);
-  const net = { sizes: [plant.nx, ...o.hidden, plant.nu], activation: o.activation };
+  const hidden = o.hidden ?? defaultHidden(plant.nx, plant.nu);
+  const net = { sizes: [plant.nx, ...hidden, plant.nu], activation: o.activation };
   const mlp = new MLP(net);
+  const samples = o.samples ?? defaultSamples(plant.nx);
+  const resolved = { ...o, hidden, samples };
 
-  log(`data: sampling ${o.samples ?? 2000} MPC-feasible states and ${o.trajectories ?? 20} closed-loop MPC trajectories`);
-  const uniform = await sampleFeasible(plant, settings, { count: o.samples ?? 2000, seed: o.seed * 7 + 1, domain, progress: o.progressBars });
+  times.start('sampling');
+  say(`data: sampling ${samples} MPC-feasible states and ${o.trajectories ?? 20} closed-loop MPC trajectories`);
+  const uniform = await sampleFeasible(plant, settings, { count: samples, seed: o.seed * 7 + 1, domain, progress: o.progressBars, heartbeat: hb });
   const traj = mpcTrajectories(plant, settings, { count: o.trajectories ?? 20, length: o.trajectoryLength ?? 60, seed: o.seed * 7 + 2, domain });
+  if (traj.excursion.runs > 0)
+    say(
+      `data: warning: ${traj.excursion.runs} of ${traj.excursion.of} MPC runs from the domain leave it (${traj.excursion.worst.map((w) => `${w.state} to ${w.ratio.toFixed(2)}× its half-width`).join(', ')}); ` +
+        `the network is not trained out there and the board clamps its input to the domain, so widen the domain (domainMin/domainMax, --domain-min/--domain-max) for those states`,
+    );
   let { train, val } = splitDataset(concatDatasets(uniform, traj), o.valFraction ?? 0.2, o.seed * 7 + 3);
-  log(`data: ${datasetSize(train)} training / ${datasetSize(val)} validation samples`);
+  say(`data: ${datasetSize(train)} training / ${datasetSize(val)} validation samples`);
 
   let theta = mlp.init(o.seed);
   let result: TrainResult | null = null;
   const rounds = o.daggerRounds ?? 1;
+  const ctx: RunContext = { o: resolved, mlp, hb, onProgress };
   for (let round = 0; round <= rounds; round++) {
+    times.start(round ? 'dagger train' : 'train');
     const kd = buildKernelData(plant, train, scaling, net, o.constraints);
     const asm = await Assembler.create(kd, { threads: o.threads ?? 'auto' });
     try {
-      log(`train: ${o.method}, ${mlp.nParams} parameters, ${kd.K} samples, ${asm.ncon} constraints, ${asm.threads} thread(s)${round ? `, DAgger round ${round}` : ''}`);
-      result = await runMethod(o, asm, theta, mlp, round > 0 ? 'dagger' : 'first');
+      say(`train: ${o.method}, ${mlp.nParams} parameters, ${kd.K} samples, ${asm.ncon} constraints, ${asm.threads} thread(s)${asm.curvKeep < 1 ? `, curvature from ${(100 * asm.curvKeep).toFixed(0)} % of the samples` : ''}${round ? `, DAgger round ${round}` : ''}`);
+      result = await runMethod(ctx, asm, theta, round > 0 ? 'dagger' : 'first', result);
       theta = result.theta;
     } finally {
       await asm.close();
     }
     if (round === rounds) break;
-    const model = makeModel(o, plant, scaling, domain, net, theta, settings, null, null);
+    times.start('dagger data');
+    const model = makeModel(resolved, plant, scaling, domain, net, theta, settings, null, null);
     const pi = policyFunction(model, { clampOutput: true });
-    const extra = await daggerRound(plant, settings, (x) => pi(x), { rollouts: o.daggerRollouts ?? 20, length: o.trajectoryLength ?? 60, seed: o.seed * 7 + 10 + round, domain, progress: o.progressBars });
+    const extra = await daggerRound(plant, settings, (x) => pi(x), { rollouts: o.daggerRollouts ?? 20, length: o.trajectoryLength ?? 60, seed: o.seed * 7 + 10 + round, domain, progress: o.progressBars, heartbeat: hb });
     const split = splitDataset(extra, o.valFraction ?? 0.2, o.seed * 7 + 20 + round);
     train = concatDatasets(train, split.train);
     val = concatDatasets(val, split.val);
-    log(`dagger: round ${round + 1} added ${datasetSize(extra)} states visited by the network`);
+    say(`dagger: round ${round + 1} added ${datasetSize(extra)} states visited by the network`);
   }
   // Constraint generation: add states where the sampled constraints fail, re-polish.
   const refineRounds = o.method.startsWith('adam') ? 0 : (o.refineRounds ?? 3);
   for (let r = 0; r < refineRounds; r++) {
-    const model = makeModel(o, plant, scaling, domain, net, theta, settings, null, null);
-    const cuts = await findConstraintCuts(model, plant, settings, { seed: o.seed * 7 + 40 + r, margin: o.margin ?? 2e-3, domain });
+    times.start('refine');
+    const model = makeModel(resolved, plant, scaling, domain, net, theta, settings, null, null);
+    const cuts = await findConstraintCuts(model, plant, settings, { seed: o.seed * 7 + 40 + r, margin: o.margin ?? 2e-3, domain, heartbeat: hb });
     if (datasetSize(cuts) === 0) {
-      log(`refine: round ${r + 1}: no constraint violated on 20000 candidate states`);
+      say(`refine: round ${r + 1}: no constraint violated or nearly violated on 50,000 candidate states`);
       break;
     }
     train = concatDatasets(train, cuts);
-    log(`refine: round ${r + 1}: ${datasetSize(cuts)} states where a constraint failed or nearly did; re-polishing`);
+    say(`refine: round ${r + 1}: ${datasetSize(cuts)} states where a constraint failed or nearly did; re-polishing`);
     const kd = buildKernelData(plant, train, scaling, net, o.constraints);
     const asm = await Assembler.create(kd, { threads: o.threads ?? 'auto' });
     try {
-      result = await runMethod(o, asm, theta, mlp, 'refine');
+      result = await runMethod(ctx, asm, theta, 'refine', result);
       theta = result.theta;
     } finally {
       await asm.close();
     }
   }
-  // Quantisation-aware refit: weights onto the integer grid of the deployed variant.
+  // Quantisation-aware refit: weights onto the integer grid of the deployed width, kept only when it helps.
+  let qat: QatOutcome | undefined;
   if (o.qat && o.method !== 'adam' && o.method !== 'adam-minibatch') {
+    times.start('qat');
     const kd = buildKernelData(plant, train, scaling, net, o.constraints);
     const asm = await Assembler.create(kd, { threads: o.threads ?? 'auto' });
+    const asModel = (th: Float64Array) => makeModel(resolved, plant, scaling, domain, net, th, settings, null, null);
     try {
-      theta = await quantisationAwareRefit(asm, theta, net.sizes, { bits: o.qat === 'int8' ? 8 : 16, margin: o.margin, onProgress: o.onProgress, log });
+      const widths: (8 | 16)[] = o.qat === 'auto' ? [8, 16] : [o.qat === 'int8' ? 8 : 16];
+      for (const bits of widths) {
+        const score = (th: Float64Array) => {
+          const d = o.deploy?.(asModel(th), bits);
+          return d ? { mse: datasetMse(asModel(th), val, () => d.policy), ok: d.ok, rms: d.rmsOfRange, tol: d.tolerance } : null;
+        };
+        const last = bits === widths[widths.length - 1];
+        const before = score(theta);
+        // Cheap decisions first, from the network as it is: a width whose error is
+        // far outside the tolerance is not worth a refit when a wider one follows,
+        // and one already far inside it needs none.
+        if (before && !last && before.rms > 2 * before.tol) {
+          say(`qat: int${bits} errs by ${(100 * before.rms).toFixed(1)} % RMS of the actuator range without a refit (tolerance ${(100 * before.tol).toFixed(1)} %); going to int${widths[widths.length - 1]}`);
+          continue;
+        }
+        if (before && before.rms <= before.tol / 4) {
+          qat = { bits, before: before.mse, after: NaN, kept: false, withinTolerance: true, rmsOfRange: before.rms };
+          say(`qat: int${bits} errs by ${(100 * before.rms).toFixed(2)} % RMS of the actuator range without a refit, within a quarter of the tolerance; no refit`);
+          break;
+        }
+        const refit = await quantisationAwareRefit(asm, theta, net.sizes, { bits, margin: o.margin, onProgress, log: say, onStep: lmHeartbeat(hb, `qat int${bits}`) });
+        const after = score(refit);
+        const kept = !before || !after || !(after.mse > before.mse); // no deploy hook: keep the refit
+        const best = kept ? after : before;
+        qat = { bits, before: before?.mse ?? NaN, after: after?.mse ?? NaN, kept, withinTolerance: best?.ok ?? true, rmsOfRange: best?.rms ?? NaN };
+        if (before && after)
+          say(
+            `qat: int${bits} fixed-point validation MSE ${before.mse.toExponential(2)} without the refit, ${after.mse.toExponential(2)} with it: ${kept ? 'keeping the refit' : 'keeping the network without it'}; ` +
+              `RMS error ${(100 * best!.rms).toFixed(2)} % of the actuator range (${best!.ok ? 'within' : 'outside'} the code generator's tolerance)`,
+          );
+        if (kept) theta = refit;
+        if (best?.ok !== false || last) break;
+        say(`qat: int${bits} is outside the tolerance; trying int${widths[widths.length - 1]}`);
+      }
     } finally {
       await asm.close();
     }
   }
   const res = result!;
-  log('eval: held-out grid and closed loop against the MPC');
-  const draft = makeModel(o, plant, scaling, domain, net, theta, settings, null, null);
-  const metrics = await evaluatePolicy(draft, plant, settings, { train, val, heldOut: o.evalHeldOut, runs: o.evalRuns, steps: o.evalSteps, seed: o.seed + 1000, progress: o.progressBars });
-  const model = makeModel(o, plant, scaling, domain, net, theta, settings, res, { metrics, samples: { train: datasetSize(train), val: datasetSize(val) } });
-  return { model, metrics, result: res, data: { train, val } };
+  times.start('eval');
+  const evalSeed = o.evalSeed ?? EVAL_SEED;
+  say(`eval: held-out states and closed loop against the MPC (seed ${evalSeed}; \`ultro eval --seed ${evalSeed}\` gives the same numbers)`);
+  const draft = makeModel(resolved, plant, scaling, domain, net, theta, settings, null, null);
+  const metrics = await evaluatePolicy(draft, plant, settings, { train, val, heldOut: o.evalHeldOut, runs: o.evalRuns, steps: o.evalSteps, seed: evalSeed, progress: o.progressBars, heartbeat: hb });
+  times.stop();
+  const model = makeModel(resolved, plant, scaling, domain, net, theta, settings, res, { metrics, samples: { train: datasetSize(train), val: datasetSize(val) }, qat });
+  say(`time per phase: ${times.summary()}`);
+  return { model, metrics, result: res, data: { train, val }, phases: times.entries(), qat };
+}
+
+interface RunContext {
+  o: TrainOptions & { hidden: number[]; samples: number };
+  mlp: MLP;
+  hb: Heartbeat;
+  onProgress: ProgressFn;
+}
+
+/** Progress lines from inside an LM loop: at most every few seconds, with the phase and the training MSE. */
+function lmHeartbeat(hb: Heartbeat, what: string) {
+  return (s: { phase: string; outer: number; steps: number; mse: number; elapsedMs: number }) =>
+    hb.beat(() => `${what} ${s.phase}${s.outer ? ` ${s.outer}` : ''}: ${s.steps} LM steps, mse ${s.mse.toExponential(2)}, ${formatSeconds(s.elapsedMs)}`);
 }
 
 /**
@@ -153,11 +271,20 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
  * re-fit from scratch); 'refine': θ is feasible but for a few new samples,
  * so only the tightened polish runs.
  */
-async function runMethod(o: TrainOptions, asm: Assembler, theta: Float64Array, mlp: MLP, stage: 'first' | 'dagger' | 'refine'): Promise<TrainResult> {
-  const common = { timeBudgetMs: o.timeBudgetMs, onProgress: o.onProgress, skipFit: stage !== 'first' };
+async function runMethod(ctx: RunContext, asm: Assembler, theta: Float64Array, stage: 'first' | 'dagger' | 'refine', prev: TrainResult | null): Promise<TrainResult> {
+  const { o, mlp, hb, onProgress } = ctx;
+  const common = { timeBudgetMs: o.timeBudgetMs, onProgress, skipFit: stage !== 'first' };
   switch (o.method) {
     case 'al-lm':
-      return trainAugmentedLagrangian(asm, theta, { ...common, polishOnly: stage === 'refine', polishMargin: o.margin, weightNorm: o.maxWeightNorm ? new WeightNormConstraints(mlp.sizes, o.maxWeightNorm) : undefined });
+      return trainAugmentedLagrangian(asm, theta, {
+        ...common,
+        polishOnly: stage === 'refine',
+        polishMargin: o.margin,
+        weightNorm: o.maxWeightNorm ? new WeightNormConstraints(mlp.sizes, o.maxWeightNorm) : undefined,
+        // Later rounds append samples: their first constraints are the previous rows, so λ and ρ carry over.
+        warm: prev?.rho !== undefined && stage !== 'first' ? { multipliers: prev.multipliers, rho: prev.rho, nLabelled: prev.nLabelled ?? asm.data.nLabelled } : undefined,
+        onStep: lmHeartbeat(hb, 'al-lm'),
+      });
     case 'ip':
       if (o.maxWeightNorm) throw new Error('--max-weight-norm is supported by --method al-lm only');
       return trainInteriorPoint(asm, theta, { ...common, margin: o.margin });
@@ -177,7 +304,7 @@ function makeModel(
   theta: Float64Array,
   settings: MPCSettings,
   res: TrainResult | null,
-  extra: { metrics: PolicyMetrics; samples: { train: number; val: number } } | null,
+  extra: { metrics: PolicyMetrics; samples: { train: number; val: number }; qat?: QatOutcome } | null,
 ): PolicyModel {
   const mpc = new LinearMPC(plant, settings).describe();
   const mpcRecord: MPCRecord = { ...mpc, ...(settings.polytope ? { polytope: settings.polytope } : {}) };
@@ -194,11 +321,13 @@ function makeModel(
           plant: o.plantRef ?? plant.name,
           method: o.method,
           seed: o.seed,
-          hidden: o.hidden,
+          hidden: o.hidden ?? defaultHidden(plant.nx, plant.nu),
           activation: o.activation,
           margin: o.margin ?? 2e-3,
           maxWeightNorm: o.maxWeightNorm ?? null,
-          qat: o.qat ?? null,
+          // The width the network is meant to run in (codegen's --variant auto reads it).
+          qat: extra.qat ? `int${extra.qat.bits}` : o.qat === 'int8' || o.qat === 'int16' ? o.qat : null,
+          ...(extra.qat ? { qatFixedPoint: { validationMse: { without: extra.qat.before, with: extra.qat.after }, refitKept: extra.qat.kept, rmsOfRange: extra.qat.rmsOfRange, withinTolerance: extra.qat.withinTolerance } } : {}),
           data: { ...extra.samples, daggerRounds: o.daggerRounds ?? 1, refineRounds: o.refineRounds ?? 3 },
           // No wall-clock times: model files are deterministic for a given seed and thread count.
           training: { steps: res.steps, stopped: res.stopped, history: res.history.map(({ timeMs: _t, ...h }) => h) },

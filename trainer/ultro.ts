@@ -49,6 +49,14 @@ export interface ALSettings {
   polishOnly?: boolean;
   /** Parameters held fixed (1 = frozen), e.g. weights already on the integer grid (qat.ts). */
   frozen?: Uint8Array;
+  /**
+   * Warm start of the multipliers (and ρ) from a previous run on a prefix of
+   * the same samples: DAgger and refinement rounds append samples, so the
+   * first constraints are the same rows in the same order.
+   */
+  warm?: { multipliers: Float64Array; rho: number; nLabelled: number };
+  /** Called before every LM step, for progress lines: phase, outer iteration, LM steps so far, training MSE. */
+  onStep?: (s: { phase: 'fit' | 'train' | 'polish'; outer: number; steps: number; mse: number; elapsedMs: number }) => void;
 }
 
 export interface TrainResult {
@@ -59,6 +67,9 @@ export interface TrainResult {
   stopped: 'converged' | 'max_outer' | 'time';
   /** Multipliers of the per-sample constraints at the end (AL: λ, IP: z). */
   multipliers: Float64Array;
+  /** AL penalty at the end, and the number of labelled samples it is relative to (for warm starts). */
+  rho?: number;
+  nLabelled?: number;
 }
 
 export async function trainAugmentedLagrangian(asm: Assembler, theta0: Float64Array, s: ALSettings = {}): Promise<TrainResult> {
@@ -67,15 +78,29 @@ export async function trainAugmentedLagrangian(asm: Assembler, theta0: Float64Ar
   const maxOuter = s.maxOuter ?? 25;
   const maxInner = s.maxInner ?? 30;
   const firstInner = s.firstInner ?? 250;
-  const rhoMax = s.rhoMax ?? 1e10;
+  const rho0 = s.rho0 ?? 100 / K;
+  const rhoMax = s.rhoMax ?? 1e8 * rho0;
+  // ρ at the start of a phase that already has multiplier estimates (the
+  // polish after the train phase, warm-started rounds): with good λ a
+  // moderate ρ suffices, and a large one left over from a hard phase makes
+  // the LM subproblem so ill-conditioned that it stalls far from the optimum
+  // (the polish then "converges" with a several times larger MSE).
+  const rhoRestart = 100 * rho0;
   const feasTol = s.feasTol ?? 1e-5;
   const polishMargin = s.polishMargin ?? 2e-3;
   const polishOuter = s.polishOuter ?? 4;
   const wn = s.weightNorm;
   const lamW = new Float64Array(wn?.count ?? 0);
-  let rho = s.rho0 ?? 100 / K;
+  // The objective is a mean over the labelled samples: with more samples, a
+  // multiplier and ρ of the previous run weigh K_old/K as much.
+  const warmScale = s.warm ? s.warm.nLabelled / K : 1;
+  let rho = s.warm ? Math.min(rhoRestart, Math.max(rho0, s.warm.rho * warmScale)) : rho0;
   const state: LMState = { theta: Float64Array.from(theta0), mu: s.mu0 ?? 1e-3, steps: 0 };
   asm.mult.fill(0);
+  if (s.warm) {
+    const n = Math.min(s.warm.multipliers.length, asm.mult.length);
+    for (let i = 0; i < n; i++) asm.mult[i] = s.warm.multipliers[i] * warmScale;
+  }
   const history: ProgressEntry[] = [];
   const elapsed = () => performance.now() - t0;
   const outOfTime = () => s.timeBudgetMs !== undefined && elapsed() > s.timeBudgetMs;
@@ -89,8 +114,10 @@ export async function trainAugmentedLagrangian(asm: Assembler, theta0: Float64Ar
   // Warm start: the unconstrained least-squares fit. Started from there, the
   // AL only has to move the network where the fit leaves a constraint
   // violated, instead of fitting and enforcing at once.
+  const onStep = (phase: 'fit' | 'train' | 'polish', outer: number) =>
+    s.onStep ? (_it: number, st: KernelStats) => s.onStep!({ phase, outer, steps: state.steps, mse: st.sse / (K * asm.data.nu), elapsedMs: elapsed() }) : undefined;
   if (!s.skipFit) {
-    const fit = await lmMinimize(asm, state, { mode: 'objective', rho, mu: 0, margin: 0 }, firstInner, { outOfTime, frozen: s.frozen });
+    const fit = await lmMinimize(asm, state, { mode: 'objective', rho, mu: 0, margin: 0 }, firstInner, { outOfTime, frozen: s.frozen, onStep: onStep('fit', 0) });
     report('train', 0, fit.stats, Math.max(0, fit.stats.maxG));
   }
 
@@ -99,14 +126,17 @@ export async function trainAugmentedLagrangian(asm: Assembler, theta0: Float64Ar
     { phase: 'polish', margin: polishMargin, outers: polishOuter },
   ];
   let stopped: TrainResult['stopped'] = 'max_outer';
-  for (const ph of phases) {
+  for (const [p, ph] of phases.entries()) {
     if (outOfTime()) {
       stopped = 'time';
       break;
     }
+    // "converged" is a property of the last phase: KKT stationarity and feasibility of the final problem.
+    stopped = 'max_outer';
+    if (p > 0) rho = Math.min(rho, rhoRestart);
     let vPrev = Infinity;
     for (let outer = 1; outer <= ph.outers; outer++) {
-      const { converged, stats } = await lmMinimize(asm, state, { mode: 'al', rho, mu: 0, margin: ph.margin }, maxInner, { extra, outOfTime, frozen: s.frozen });
+      const { converged, stats } = await lmMinimize(asm, state, { mode: 'al', rho, mu: 0, margin: ph.margin }, maxInner, { extra, outOfTime, frozen: s.frozen, onStep: onStep(ph.phase, outer) });
       const g = await asm.constraintValues(state.theta, ph.margin);
       const gw = wn ? wn.values(state.theta) : new Float64Array(0);
       // complementarity-aware error |min(−g, λ/ρ)| (before the update), and the plain violation
@@ -128,7 +158,7 @@ export async function trainAugmentedLagrangian(asm: Assembler, theta0: Float64Ar
         break;
       }
       if (converged && maxViol <= feasTol && v <= feasTol) {
-        if (ph.phase === 'train' || s.polishOnly) stopped = 'converged';
+        stopped = 'converged';
         break;
       }
       if (v > 0.25 * vPrev) rho = Math.min(rhoMax, rho * 10);
@@ -136,7 +166,7 @@ export async function trainAugmentedLagrangian(asm: Assembler, theta0: Float64Ar
     }
     if (stopped === 'time') break;
   }
-  return { theta: state.theta, history, steps: state.steps, timeMs: elapsed(), stopped, multipliers: Float64Array.from(asm.mult) };
+  return { theta: state.theta, history, steps: state.steps, timeMs: elapsed(), stopped, multipliers: Float64Array.from(asm.mult), rho, nLabelled: K };
 }
 
 /** Weight-norm constraints under the augmented Lagrangian, as extra LM terms. */

@@ -6,9 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { getPlant } from '../../sim/index.js';
-import { trainPolicy, type PolicyModel } from '../../trainer/index.js';
+import { datasetMse, trainPolicy, type PolicyModel } from '../../trainer/index.js';
 import { snapRow } from '../../trainer/qat.js';
-import { fixedPointError, quantizeModel } from '../../codegen/index.js';
+import { deployedPolicy, fixedPointError, quantizeModel } from '../../codegen/index.js';
 
 function gridError(model: PolicyModel, variant: 'int8' | 'int16'): number {
   const q = quantizeModel(model, { variant });
@@ -36,10 +36,11 @@ describe('quantisation-aware refit', () => {
     for (const v of row) expect(Number.isInteger(v * Math.pow(2, f))).toBe(true);
   });
 
-  it('double integrator: weights end on the int8 grid, the deployed error falls, no more violations', async () => {
+  it('double integrator: weights end on the int8 grid, the deployed error falls; with the deploy check, never worse in fixed point', async () => {
     const plant = getPlant('double-integrator');
     const common = { plant, hidden: [8, 8], activation: 'tanh' as const, method: 'al-lm' as const, horizon: 20, seed: 3, samples: 400, daggerRounds: 0, refineRounds: 0, threads: 1 as const, evalHeldOut: 2000, evalRuns: 5, evalSteps: 50 };
     const plain = await trainPolicy(common);
+    // Without the deploy check the refit is kept whatever it does: the grid and the constraints are what it guarantees.
     const qat = await trainPolicy({ ...common, qat: 'int8' });
     // On the grid: codegen's quantiser reproduces every weight exactly, in int8 and int16.
     expect(gridError(qat.model, 'int8')).toBe(0);
@@ -50,10 +51,17 @@ describe('quantisation-aware refit', () => {
     const ePlain = fixedPointError(quantizeModel(plain.model, { variant: 'int8' }), plain.model, X, 2);
     const eQat = fixedPointError(quantizeModel(qat.model, { variant: 'int8' }), qat.model, X, 2);
     expect(eQat.rmsActuator).toBeLessThan(ePlain.rmsActuator);
-    // …and the refit kept the constraints on the training samples and imitates about as well.
-    expect(qat.metrics.valMse).toBeLessThan(4 * plain.metrics.valMse + 1e-5);
+    // …and the refit kept the constraints on the training samples.
     expect(qat.metrics.heldOut.actuator.count).toBeLessThanOrEqual(plain.metrics.heldOut.actuator.count + 2);
     expect(qat.metrics.heldOut.safety.count).toBeLessThanOrEqual(plain.metrics.heldOut.safety.count + 2);
+    // With the deploy check (what ultro train passes), the refit is kept only where it lowers the fixed-point
+    // validation MSE, measured with codegen's integer reference: the outcome is never worse than no refit.
+    const checked = await trainPolicy({ ...common, qat: 'int8', deploy: deployedPolicy });
+    const o = checked.qat!;
+    expect(Number.isFinite(o.before) && Number.isFinite(o.after)).toBe(true);
+    expect(o.kept).toBe(o.after <= o.before);
+    const fx = (m: PolicyModel) => datasetMse(m, checked.data.val, (mm) => deployedPolicy(mm, 8).policy);
+    expect(fx(checked.model)).toBeCloseTo(Math.min(o.before, o.after), 12);
     console.log(`qat: RMS fixed-point error ${ePlain.rmsActuator.toExponential(2)} → ${eQat.rmsActuator.toExponential(2)}, max ${ePlain.maxActuator.toExponential(2)} → ${eQat.maxActuator.toExponential(2)}; val MSE ${plain.metrics.valMse.toExponential(2)} → ${qat.metrics.valMse.toExponential(2)}; held-out actuator violations ${plain.metrics.heldOut.actuator.count} → ${qat.metrics.heldOut.actuator.count}, safety ${plain.metrics.heldOut.safety.count} → ${qat.metrics.heldOut.safety.count}; cost ratio ${plain.metrics.closedLoop.costRatio.toFixed(4)} → ${qat.metrics.closedLoop.costRatio.toFixed(4)}`);
-  }, 240_000);
+  }, 360_000);
 });

@@ -1,0 +1,115 @@
+/**
+ * Real plants, end to end with the defaults of `ultro train`: the unstable
+ * aircraft (4 states, two unbounded, ±25° surfaces) and the 12-state
+ * quadrotor, each through train → eval → codegen → build → HIL on the
+ * emulated Uno. Prints, per plant: the whole `ultro train` wall time (info:
+ * absolute minutes on this machine), validation MSE, held-out violations,
+ * closed-loop cost against the MPC, the fixed-point error of the width codegen
+ * picks (as a share of the actuator range), what fits on the Uno, and the HIL
+ * rows.
+ *
+ * ULTRO_BENCH_PLANTS=aircraft-pitch runs one plant; about 15 minutes for both.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getPlant } from '../sim/index.js';
+import { formatProgress, trainPolicy, type PolicyModel } from '../trainer/index.js';
+import { chooseVariant, deployedPolicy } from '../codegen/index.js';
+import { runSession } from '../firmware-host/index.js';
+import { ToolchainError, buildModelFirmware, getBoard, type ModelFirmware } from '../targets/index.js';
+import { fmt, table, type BenchSection, type Figure } from './harness.js';
+
+const PLANTS = (process.env.ULTRO_BENCH_PLANTS ?? 'aircraft-pitch,quadrotor-hover').split(',');
+
+/** Firmware for the Uno: policy and MPC in one image, else each alone, else the policy alone (said why). */
+function firmwareFor(model: PolicyModel, dir: string, variant: 'int8' | 'int16'): { images: ModelFirmware[]; note: string } {
+  const board = getBoard('uno');
+  const build = (controllers: ('policy' | 'mpc')[], sub: string) => buildModelFirmware(board, model, join(dir, sub), { controllers, variant });
+  try {
+    return { images: [build(['policy', 'mpc'], 'both')], note: 'policy + MPC in one image' };
+  } catch (e) {
+    if (!(e instanceof ToolchainError)) throw e;
+    const policy = build(['policy'], 'policy');
+    try {
+      return { images: [policy, build(['mpc'], 'mpc')], note: 'policy and MPC in separate images (together they do not fit)' };
+    } catch (e2) {
+      if (!(e2 instanceof ToolchainError)) throw e2;
+      return { images: [policy], note: `policy alone: the on-board MPC does not fit (${(e2 as Error).message.split('\n')[0]})` };
+    }
+  }
+}
+
+export async function benchPlants(): Promise<BenchSection> {
+  const figures: Figure[] = [];
+  const rows: (string | number)[][] = [];
+  const details: unknown[] = [];
+  const out = mkdtempSync(join(tmpdir(), 'ultro-bench-plants-'));
+  try {
+    for (const name of PLANTS) {
+      const plant = getPlant(name);
+      console.log(`\nplants: ${name} (${plant.nx} states, ${plant.nu} inputs): ultro train with its defaults`);
+      const t0 = performance.now();
+      const r = await trainPolicy({
+        plant,
+        plantRef: name,
+        activation: 'tanh',
+        method: 'al-lm',
+        horizon: 20,
+        seed: 1,
+        qat: 'auto',
+        deploy: deployedPolicy,
+        onProgress: (p) => console.log(formatProgress(p)),
+        log: (m) => console.log(m),
+      });
+      const minutes = (performance.now() - t0) / 60_000;
+      const m = r.metrics;
+      const chosen = chooseVariant(r.model, 'auto');
+      const fw = firmwareFor(r.model, join(out, name), chosen.q.variant);
+      console.log(`plants: ${name}: firmware: ${fw.note}`);
+      const hil = await runSession({
+        model: r.model,
+        target: 'uno',
+        out: join(out, name, 'hil'),
+        steps: 100,
+        runs: 6,
+        seed: 1,
+        controllers: fw.images.flatMap((f) => f.controllers),
+        firmware: fw.images.length === 1 ? fw.images[0] : undefined,
+        variant: chosen.q.variant,
+        progress: false,
+        log: (s) => console.log(s),
+      });
+      const rowOf = (n: string) => hil.summary.controllers.find((c) => c.name === n);
+      const net = rowOf('network (board)');
+      const mpc = rowOf('MPC (board)');
+      const violations = m.heldOut.actuator.count + m.heldOut.safety.count;
+      rows.push([
+        name,
+        `${minutes.toFixed(1)} min`,
+        m.valMse,
+        `${violations} (${m.heldOut.actuator.count} act, ${m.heldOut.safety.count} state)`,
+        m.closedLoop.costRatio,
+        `${chosen.q.variant} ${(100 * chosen.verdict.worst).toFixed(2)} %`,
+        fw.note,
+        net ? `net ${fmt(net.costRatio, 4)}${mpc ? `, MPC ${fmt(mpc.costRatio, 4)}${mpc.flags.length ? ` ⚠ ${mpc.flags.join('; ')}` : ''}` : ''}` : '–',
+      ]);
+      figures.push(
+        { name: `${name}: ultro train wall time (defaults, 2 threads)`, value: minutes, unit: 'min', kind: 'info' },
+        { name: `${name}: validation MSE (normalised)`, value: m.valMse, unit: '', kind: 'count' },
+        { name: `${name}: held-out violations (actuator + one-step state)`, value: violations, unit: `of ${m.heldOut.states}`, kind: 'count' },
+        { name: `${name}: closed-loop cost / MPC (50 runs)`, value: m.closedLoop.costRatio, unit: '×', kind: 'ratio' },
+        { name: `${name}: ${chosen.q.variant} fixed-point RMS error / actuator range`, value: chosen.verdict.worst, unit: '', kind: 'ratio' },
+      );
+      if (net?.latency) figures.push({ name: `${name}: network on the Uno, median`, value: net.latency.cycles.median, unit: 'cycles', kind: 'cycles' });
+      details.push({ name, phases: r.phases, metrics: m, qat: r.qat, variant: chosen.q.variant, why: chosen.why, firmware: fw.note, hil: hil.summary });
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+  console.log(
+    '\n' +
+      table(['plant', 'ultro train', 'val MSE', 'held-out violations', 'closed-loop cost / MPC', 'fixed-point RMS error / range', 'on the Uno', 'HIL cost / host MPC'], rows),
+  );
+  return { section: 'plants', figures, details };
+}
