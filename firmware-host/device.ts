@@ -19,9 +19,12 @@ import type { Link } from './links/link.js';
 import {
   ERR,
   FrameDecoder,
+  MAX_PAYLOAD,
   MSG,
   ProtocolError,
+  STATUS,
   WIRE_VERSION,
+  describeStatus,
   decodeError,
   decodeHello,
   decodeStats,
@@ -40,6 +43,15 @@ import {
 export class DeviceError extends Error {}
 export class DeviceTimeoutError extends DeviceError {}
 export class BoardResetError extends DeviceError {}
+/** The board had no finite control for this state (it said so, or sent NaN/±Inf): nothing may reach an actuator. */
+export class NonFiniteControlError extends DeviceError {}
+
+/**
+ * Largest state and input dimensions a HELLO may announce: a STEP carries
+ * 1 + 4·nx body bytes and its reply 17 + 4·nu + 2·nx + 2·nu, both inside
+ * MAX_PAYLOAD with type, seq and CRC.
+ */
+export const MAX_NX = Math.floor((MAX_PAYLOAD - 4 - 1) / 4);
 
 export interface DeviceOptions {
   /** Reply timeout per attempt, ms (multiplied by the link's timeoutScale). Default 1000. */
@@ -50,6 +62,9 @@ export interface DeviceOptions {
   modelHash32?: number;
   /** Controllers the caller needs; missing ones fail the handshake. */
   controllers?: ControllerKind[];
+  /** State and input dimensions the caller's model has; a board announcing others fails the handshake. */
+  nx?: number;
+  nu?: number;
 }
 
 interface Pending {
@@ -128,7 +143,8 @@ export class Device extends EventEmitter {
           continue; // the timeout path re-sends
         }
         this.pending = null;
-        p.reject(new DeviceError(`board on ${this.link.name} rejected the request: ${e.name}`));
+        const Err = e.code === ERR.NONFINITE_RESULT || e.code === ERR.NONFINITE_STATE ? NonFiniteControlError : DeviceError;
+        p.reject(new Err(`board on ${this.link.name} rejected the request: ${e.name}`));
         continue;
       }
       if (f.type !== p.expect) {
@@ -175,6 +191,15 @@ export class Device extends EventEmitter {
     const { frame } = await this.request(MSG.HELLO_REQ, MSG.HELLO);
     const h = decodeHello(frame.body);
     if (h.wireVersion !== WIRE_VERSION) throw new DeviceError(`board on ${this.link.name} speaks wire protocol ${h.wireVersion}, this host speaks ${WIRE_VERSION}: rebuild and reflash the firmware`);
+    const bad = (what: string) => new ProtocolError(`board on ${this.link.name} sent an impossible HELLO: ${what}`);
+    if (h.nx < 1 || h.nx > MAX_NX) throw bad(`nx = ${h.nx} (1 … ${MAX_NX} fit the wire protocol)`);
+    if (h.nu < 1 || 17 + 6 * h.nu + 2 * h.nx > MAX_PAYLOAD - 4) throw bad(`nu = ${h.nu} with nx = ${h.nx} (a STEP reply would not fit a frame)`);
+    if (!h.controllers.policy && !h.controllers.mpc) throw bad('no controller');
+    if (!(h.cpuHz > 0)) throw bad(`CPU clock ${h.cpuHz} Hz`);
+    if (h.controllers.policy && h.actBits !== 8 && h.actBits !== 16) throw bad(`policy activations of ${h.actBits} bits`);
+    if (h.controllers.mpc && (h.mpcHorizon < 1 || h.mpcMaxIterations < 1)) throw bad(`MPC horizon ${h.mpcHorizon}, iteration cap ${h.mpcMaxIterations}`);
+    if ((this.opts.nx !== undefined && h.nx !== this.opts.nx) || (this.opts.nu !== undefined && h.nu !== this.opts.nu))
+      throw new DeviceError(`board on ${this.link.name} has ${h.nx} states and ${h.nu} inputs, the model ${this.opts.nx} and ${this.opts.nu}: flash the firmware built from this model`);
     if (this.opts.modelHash32 !== undefined && h.modelHash32 !== this.opts.modelHash32 >>> 0)
       throw new DeviceError(`board on ${this.link.name} runs model ${hex32(h.modelHash32)}, expected ${hex32(this.opts.modelHash32)}: flash the firmware built from this model`);
     for (const c of this.opts.controllers ?? []) if (!h.controllers[c]) throw new DeviceError(`board on ${this.link.name} has no ${c} controller in its firmware`);
@@ -185,7 +210,13 @@ export class Device extends EventEmitter {
     if (x.length !== this.hello.nx) throw new DeviceError(`step: state has ${x.length} entries, the board expects ${this.hello.nx}`);
     const { frame, attempts, ms } = await this.request(MSG.STEP, MSG.STEP_REPLY, encodeStep(controller, x));
     const r = decodeStepReply(frame.body, this.hello.nx);
+    // Validate the reply against the handshake before anything can use it.
     if (r.controller !== controller) throw new ProtocolError(`step: the board answered for ${r.controller}, asked ${controller}`);
+    if (r.u.length !== this.hello.nu) throw new ProtocolError(`step: the board sent ${r.u.length} controls, its HELLO announced ${this.hello.nu}`);
+    const nonFinite = r.u.findIndex((v) => !Number.isFinite(v));
+    if (nonFinite >= 0) throw new NonFiniteControlError(`step: the board sent a non-finite control (u[${nonFinite}] = ${r.u[nonFinite]}); refusing it`);
+    if ((r.status & 0x0f) > STATUS.ITER_CAP || (r.status & 0xe0) !== 0) throw new ProtocolError(`step: unknown status 0x${r.status.toString(16)} (${describeStatus(r.status)})`);
+    if (controller === 'mpc' && r.status & STATUS.CLAMPED) throw new ProtocolError('step: the MPC reported a clamped state, which only the policy can');
     if (r.stepsSinceBoot <= this.lastSteps) {
       const before = this.lastSteps;
       this.resets++;

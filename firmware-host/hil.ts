@@ -9,7 +9,7 @@
 import { LinearMPC, Rng, feasibleStates, plantStep, type Plant, type PlantModel } from '../sim/index.js';
 import { policyFunction, type PolicyModel } from '../trainer/index.js';
 import { policyQ, quantizeInput, type QuantizedModel } from '../codegen/index.js';
-import type { Device } from './device.js';
+import { NonFiniteControlError, type Device } from './device.js';
 import type { ControllerKind } from './protocol.js';
 
 export interface Scenario {
@@ -45,6 +45,12 @@ export interface Episode {
   steps: StepLog[];
   /** Final state after the last step. */
   xEnd: number[];
+  /**
+   * Set when the episode ended early because the controller had no finite
+   * control (the board refused a non-finite state or result, or a control was
+   * NaN/±Inf): the plant is never stepped with it.
+   */
+  stopped?: { step: number; reason: string };
 }
 
 export type ControllerSource = 'board' | 'host';
@@ -104,22 +110,35 @@ async function runEpisodes(s: Scenario, which: number[], begin: () => Promise<vo
     const ns = noiseStreams(s, e);
     let x: Float64Array = Float64Array.from(s.initialStates[e]);
     const steps: StepLog[] = [];
+    let stopped: Episode['stopped'];
     for (let k = 0; k < s.steps; k++) {
       const n = ns.noise();
       const meas = Array.from(x, (v, i) => v + n[i]);
-      const r = await step(meas, k);
-      const log: StepLog = { x: Array.from(x), ...r };
+      let r: Awaited<ReturnType<StepFn>> | undefined;
+      try {
+        r = await step(meas, k);
+      } catch (e) {
+        if (!(e instanceof NonFiniteControlError)) throw e;
+        stopped = { step: k, reason: e.message };
+      }
+      if (!stopped && r!.u.some((v) => !Number.isFinite(v))) stopped = { step: k, reason: `non-finite control [${r!.u.join(', ')}]` };
+      if (stopped || !r) {
+        for (let kk = k; kk < s.steps; kk++) progress(e, kk);
+        break;
+      }
+      const out = r;
+      const log: StepLog = { x: Array.from(x), ...out };
       if (reference) {
         const ref = reference(meas);
-        log.deviation = r.u.map((v, j) => v - ref[j]);
+        log.deviation = out.u.map((v, j) => v - ref[j]);
       }
       steps.push(log);
       const d = ns.disturbance();
-      x = plantStep(s.plant, x, r.u, s.plantModel);
+      x = plantStep(s.plant, x, out.u, s.plantModel);
       for (let i = 0; i < x.length; i++) x[i] += d[i];
       progress(e, k);
     }
-    episodes.push({ x0: s.initialStates[e].slice(), steps, xEnd: Array.from(x) });
+    episodes.push({ x0: s.initialStates[e].slice(), steps, xEnd: Array.from(x), ...(stopped ? { stopped } : {}) });
   }
   return episodes;
 }

@@ -10,7 +10,7 @@ export { SerialLink, listSerialPorts, type SerialLinkOptions } from './links/ser
 export { EmulatedUnoLink, type EmulatedUnoOptions } from './links/emulated-uno.js';
 export { VirtualBoard, virtualBoardResponder, type VirtualBoardOptions } from './links/virtual-board.js';
 export { UNO_CPU_HZ, UnoEmulator, programFromHex } from './emulator/uno.js';
-export { BoardResetError, Device, DeviceError, DeviceTimeoutError, type DeviceOptions, type StepResult } from './device.js';
+export { BoardResetError, Device, DeviceError, DeviceTimeoutError, MAX_NX, NonFiniteControlError, type DeviceOptions, type StepResult } from './device.js';
 export { feasibleInitialStates, runHil, type ControllerRun, type Episode, type HilOptions, type HilProgress, type HilResult, type Scenario, type StepLog } from './hil.js';
 export { MPC_DEVIATION_TOLERANCE, formatSummary, spread, summariseHil, type ControllerSummary, type HilSummary, type Spread } from './metrics.js';
 export { reportHtml, reportJson, writeReport, type ReportMeta } from './report.js';

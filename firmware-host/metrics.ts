@@ -41,6 +41,10 @@ export interface ControllerSummary {
   /** Policy on the board: integers compared with the TS reference. */
   bitExact?: { checked: number; mismatches: number };
   solver?: { notConverged: number; iterations: Spread };
+  /** Episodes ended early because the controller had no finite control (the plant never got one). */
+  stoppedEpisodes: number;
+  /** Policy rows: steps whose state was outside the trained domain (the board clamped it). */
+  clampedSteps: number;
   /** An MPC row: its horizon against the teacher's, and the steps cut short by the iteration cap. */
   mpc?: { horizon: number; teacherHorizon: number; maxIterations?: number; cappedSteps: number };
   /**
@@ -109,7 +113,7 @@ function summarise(run: ControllerRun, r: HilResult, hostMpcCost: number): Contr
       if (st.us !== undefined) us.push(st.us);
       if (st.rttMs !== undefined) rtt.push(st.rttMs);
       if (st.iterations !== undefined && run.controller === 'mpc') iters.push(st.iterations);
-      if (st.status !== undefined && st.status !== 0) notConverged++;
+      if (st.status !== undefined && (st.status & 0x0f) !== 0) notConverged++;
       if (st.bitExact !== undefined) {
         checked++;
         if (!st.bitExact) mismatches++;
@@ -129,8 +133,12 @@ function summarise(run: ControllerRun, r: HilResult, hostMpcCost: number): Contr
     stateViolations: sv,
     cost,
     costRatio: hostMpcCost > 0 ? cost / hostMpcCost : NaN,
+    stoppedEpisodes: run.episodes.filter((ep) => ep.stopped).length,
+    clampedSteps: run.episodes.reduce((n, ep) => n + ep.steps.filter((st) => st.status !== undefined && (st.status & 0x10) !== 0).length, 0),
     flags: [],
   };
+  if (s.stoppedEpisodes) s.flags.push(`${s.stoppedEpisodes} episode(s) stopped: no finite control`);
+  if (s.clampedSteps) s.flags.push(`state outside the trained domain on ${s.clampedSteps}/${steps} steps (clamped)`);
   if (cycles.length) {
     const usSpread = spread(us);
     s.latency = { cycles: spread(cycles), us: usSpread, deadlineUs, deadlineMisses: us.filter((v) => v > deadlineUs).length };
@@ -148,7 +156,7 @@ function summarise(run: ControllerRun, r: HilResult, hostMpcCost: number): Contr
     const cap = run.mpc.maxIterations;
     // A step is cut short when the solver says so (status ≠ 0) or used every iteration it had.
     let capped = 0;
-    for (const ep of run.episodes) for (const st of ep.steps) if ((st.status !== undefined && st.status !== 0) || (cap !== undefined && st.iterations !== undefined && st.iterations >= cap)) capped++;
+    for (const ep of run.episodes) for (const st of ep.steps) if ((st.status !== undefined && (st.status & 0x0f) !== 0) || (cap !== undefined && st.iterations !== undefined && st.iterations >= cap)) capped++;
     s.mpc = { horizon: run.mpc.horizon, teacherHorizon: r.teacherHorizon, maxIterations: cap, cappedSteps: capped };
     if (run.source === 'board') {
       if (capped) s.flags.push(`iteration cap${cap !== undefined ? ` (${cap})` : ''} hit on ${capped}/${steps} steps`);

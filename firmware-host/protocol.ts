@@ -7,7 +7,7 @@
  * A corrupted, truncated or unexpected frame is detected and reported, never
  * acted on; the decoder resynchronises at the next 0x00.
  */
-export const WIRE_VERSION = 1;
+export const WIRE_VERSION = 2;
 export const MAX_PAYLOAD = 96;
 
 export const MSG = {
@@ -25,8 +25,37 @@ export const MSG = {
   ERROR: 0xee,
 } as const;
 
-export const ERR = { CRC: 1, LENGTH: 2, TYPE: 3, CONTROLLER: 4, OVERFLOW: 5, COBS: 6 } as const;
-export const ERR_NAMES: Record<number, string> = { 1: 'bad CRC', 2: 'bad length', 3: 'unknown type', 4: 'controller not in this firmware', 5: 'frame too long', 6: 'bad COBS encoding' };
+export const ERR = { CRC: 1, LENGTH: 2, TYPE: 3, CONTROLLER: 4, OVERFLOW: 5, COBS: 6, NONFINITE_STATE: 7, NONFINITE_RESULT: 8 } as const;
+export const ERR_NAMES: Record<number, string> = {
+  1: 'bad CRC',
+  2: 'bad length',
+  3: 'unknown type',
+  4: 'controller not in this firmware',
+  5: 'frame too long',
+  6: 'bad COBS encoding',
+  7: 'non-finite state (NaN or ±Inf): nothing was run',
+  8: 'non-finite controller result: no control sent, MPC warm start cleared',
+};
+/** Error codes the firmware counts in STATS (1 … ERR_COUNT − 1). */
+export const ERR_COUNT = 9;
+
+/**
+ * STEP reply status: the controller's status in the low nibble, flags above.
+ * ITER_CAP: the MPC stopped at its iteration cap (the control is its last
+ * iterate). CLAMPED: the state was outside the policy's trained domain (the
+ * control is for the state clamped to it).
+ */
+export const STATUS = { OK: 0, ITER_CAP: 1, CLAMPED: 0x10 } as const;
+
+/** The status byte in words ("ok", "iteration cap", "state outside the domain, clamped"). */
+export function describeStatus(s: number): string {
+  const parts: string[] = [];
+  const code = s & 0x0f;
+  parts.push(code === STATUS.OK ? 'ok' : code === STATUS.ITER_CAP ? 'iteration cap' : `status ${code}`);
+  if (s & STATUS.CLAMPED) parts.push('state outside the domain, clamped');
+  if (s & 0xe0) parts.push(`unknown flags 0x${(s & 0xe0).toString(16)}`);
+  return parts.join(', ');
+}
 
 export const CONTROLLER = { policy: 1, mpc: 2 } as const;
 export type ControllerKind = keyof typeof CONTROLLER;
@@ -329,7 +358,7 @@ export function decodeStats(body: Uint8Array): Stats {
   const framesOk = r.u32('frames ok');
   const framesBad = r.u32('frames bad');
   const badByCause: Record<string, number> = {};
-  for (let code = 1; code < 7; code++) badByCause[ERR_NAMES[code]] = r.u16(`count ${code}`);
+  for (let code = 1; code < ERR_COUNT; code++) badByCause[ERR_NAMES[code]] = r.u16(`count ${code}`);
   const steps = r.u32('steps');
   r.end();
   return { framesOk, framesBad, badByCause, steps };

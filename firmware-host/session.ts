@@ -84,7 +84,7 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
   const devices: { device: Device; controllers: ControllerKind[] }[] = [];
   try {
     for (const l of links) {
-      const device = await Device.connect(l.link, { modelHash32: hash32, controllers: l.controllers });
+      const device = await Device.connect(l.link, { modelHash32: hash32, controllers: l.controllers, nx: plant.nx, nu: plant.nu });
       log(`connected: ${l.link.name}, firmware for model ${hash32.toString(16).padStart(8, '0')}, F_CPU ${(device.hello.cpuHz / 1e6).toFixed(0)} MHz`);
       devices.push({ device, controllers: l.controllers });
     }

@@ -34,11 +34,15 @@ static uint8_t tx_frame[ULTRO_WIRE_MAX_FRAME];
 static uint32_t steps_done;
 static uint32_t frames_ok;
 static uint32_t frames_bad;
-static uint16_t bad_by_code[7];
+static uint16_t bad_by_code[ULTRO_ERR_COUNT];
 static uint32_t calib; /* cost of one cycle-counter read, subtracted from every measurement */
-/* The last reply, kept so that a retried request (same sequence number) gets
- * the same answer without running the controller again: retries are idempotent. */
+/* The last reply, kept so that a retried request gets the same answer without
+ * running the controller again: retries are idempotent. A retry is the same
+ * request again: same sequence number, same type and the same bytes (their
+ * CRC); a different request that reuses the number is a new request. */
 static int16_t last_seq = -1;
+static uint8_t last_type;
+static uint16_t last_crc;
 static uint16_t last_len;
 
 /* Encode tx_payload (type, seq, body) into `out` and transmit it; returns the frame length. */
@@ -63,7 +67,7 @@ static void send(uint8_t type, uint8_t seq, uint16_t body_len) {
 static void error_body(uint8_t code, uint8_t offending_type) {
   uint8_t *b = tx_payload + 2;
   frames_bad++;
-  if (code < 7) bad_by_code[code]++;
+  if (code < ULTRO_ERR_COUNT) bad_by_code[code]++;
   b[0] = code;
   b[1] = offending_type;
   ultro_put_u32(b + 2, frames_bad);
@@ -110,9 +114,16 @@ static void send_hello(uint8_t type, uint8_t seq) {
   send(type, seq, 24);
 }
 
+/* A float on the wire is finite unless its exponent bits are all ones (NaN, ±Inf). */
+static uint8_t wire_f32_finite(const uint8_t *p) {
+  return (ultro_get_u32(p) & 0x7F800000UL) != 0x7F800000UL;
+}
+
 /* STEP body: controller (u8), x (FW_NX floats). Reply body:
- * controller, status, cycles (u32), core cycles (u32), iterations (u16),
- * steps since boot (u32), u (FW_NU floats), then for the policy xq and uq (int16 each). */
+ * controller, status (ULTRO_STATUS_*), cycles (u32), core cycles (u32), iterations (u16),
+ * steps since boot (u32), u (FW_NU floats), then for the policy xq and uq (int16 each).
+ * A non-finite state is refused with ERROR before any controller runs; a
+ * non-finite result is never sent as a control. */
 static void handle_step(uint8_t seq, const uint8_t *body, uint16_t blen) {
   float x[FW_NX], u[FW_NU];
   uint8_t ctrl, i, status = 0;
@@ -125,6 +136,11 @@ static void handle_step(uint8_t seq, const uint8_t *body, uint16_t blen) {
     return;
   }
   ctrl = body[0];
+  for (i = 0; i < FW_NX; i++)
+    if (!wire_f32_finite(body + 1 + 4 * i)) {
+      send_error(seq, ULTRO_ERR_NONFINITE_STATE, ULTRO_MSG_STEP);
+      return;
+    }
   for (i = 0; i < FW_NX; i++) x[i] = ultro_get_f32(body + 1 + 4 * i);
   if (0) {
   }
@@ -138,7 +154,7 @@ static void handle_step(uint8_t seq, const uint8_t *body, uint16_t blen) {
     t1 = ultro_hal_timer_read();
     cycles = t1 - t0 - calib;
     /* the integer core alone, and the intermediate integers for the host's bit-exact check */
-    ultro_policy_quantize(x, xq);
+    if (ultro_policy_quantize(x, xq)) status |= ULTRO_STATUS_CLAMPED;
     ultro_hal_timer_start();
     t0 = ultro_hal_timer_read();
     ultro_policy_q(xq, uq);
@@ -156,6 +172,11 @@ static void handle_step(uint8_t seq, const uint8_t *body, uint16_t blen) {
     t0 = ultro_hal_timer_read();
     status = ultro_mpc_solve(x, u, &info);
     t1 = ultro_hal_timer_read();
+    if (status == ULTRO_MPC_NONFINITE) {
+      send_error(seq, ULTRO_ERR_NONFINITE_RESULT, ULTRO_MSG_STEP);
+      return;
+    }
+    status = status == ULTRO_MPC_MAX_ITER ? ULTRO_STATUS_ITER_CAP : ULTRO_STATUS_OK;
     cycles = t1 - t0 - calib;
     core = cycles;
     iterations = info.iterations;
@@ -185,12 +206,15 @@ static void handle(uint8_t *p, uint16_t n) {
   const uint8_t *body = p + 2;
   uint16_t blen = (uint16_t)(n - 2);
   uint8_t *b = tx_payload + 2;
-  if ((int16_t)seq == last_seq) {
+  uint16_t crc = ultro_crc16(p, n);
+  if ((int16_t)seq == last_seq && type == last_type && crc == last_crc) {
     /* a retry: the host did not get (or could not read) our reply */
     ultro_hal_write(tx_frame, last_len);
     return;
   }
   last_seq = seq;
+  last_type = type;
+  last_crc = crc;
   switch (type) {
     case ULTRO_MSG_HELLO_REQ:
       if (blen != 0) break;
@@ -224,9 +248,9 @@ static void handle(uint8_t *p, uint16_t n) {
       frames_ok++;
       ultro_put_u32(b, frames_ok);
       ultro_put_u32(b + 4, frames_bad);
-      for (i = 1; i < 7; i++) ultro_put_u16(b + 8 + 2 * (i - 1), bad_by_code[i]);
-      ultro_put_u32(b + 20, steps_done);
-      send(ULTRO_MSG_STATS, seq, 24);
+      for (i = 1; i < ULTRO_ERR_COUNT; i++) ultro_put_u16(b + 8 + 2 * (i - 1), bad_by_code[i]);
+      ultro_put_u32(b + 8 + 2 * (ULTRO_ERR_COUNT - 1), steps_done);
+      send(ULTRO_MSG_STATS, seq, 12 + 2 * (ULTRO_ERR_COUNT - 1));
       return;
     }
     default:

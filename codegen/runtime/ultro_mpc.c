@@ -27,6 +27,16 @@ static float absf(float v) {
   return v < 0.0f ? -v : v;
 }
 
+/* Not NaN and not ±Inf, by the exponent bits (no libm, immune to fast-math). */
+static uint8_t finitef(float v) {
+  union {
+    float f;
+    uint32_t u;
+  } c;
+  c.f = v;
+  return (c.u & 0x7F800000UL) != 0x7F800000UL;
+}
+
 void ultro_mpc_reset(void) {
   uint8_t k, i;
   for (k = 0; k < N; k++) {
@@ -58,6 +68,15 @@ uint8_t ultro_mpc_solve(const float *x0, float *u0, ultro_mpc_info_t *info) {
   uint8_t k, i, j, l;
   uint8_t status = ULTRO_MPC_MAX_ITER;
 
+  for (i = 0; i < NX; i++)
+    if (!finitef(x0[i])) {
+      if (info) {
+        info->iterations = 0;
+        info->status = ULTRO_MPC_NONFINITE;
+        info->primal = info->dual = 0.0f;
+      }
+      return ULTRO_MPC_NONFINITE;
+    }
   for (i = 0; i < NX; i++) ws_x[0][i] = x0[i] * ULTRO_RD_F32(&ULTRO_MPC_SX_INV[i]);
 
   for (it = 1; it <= ULTRO_MPC_MAX_ITERATIONS; it++) {
@@ -129,12 +148,18 @@ uint8_t ultro_mpc_solve(const float *x0, float *u0, ultro_mpc_info_t *info) {
     }
   }
   for (j = 0; j < NU; j++) u0[j] = ws_z[0][j] * ULTRO_RD_F32(&ULTRO_MPC_SU[j]);
+  /* An overflow anywhere shows in the residuals or in u0: never report it as a
+   * control, and do not warm-start the next solve from it. */
+  if (!finitef(pri) || !finitef(dua)) status = ULTRO_MPC_NONFINITE;
+  for (j = 0; j < NU; j++)
+    if (!finitef(u0[j])) status = ULTRO_MPC_NONFINITE;
   if (info) {
     info->iterations = it > ULTRO_MPC_MAX_ITERATIONS ? ULTRO_MPC_MAX_ITERATIONS : it;
     info->status = status;
     info->primal = pri;
     info->dual = dua;
   }
-  shift();
+  if (status == ULTRO_MPC_NONFINITE) ultro_mpc_reset();
+  else shift();
   return status;
 }

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#define ULTRO_WIRE_VERSION 1
+#define ULTRO_WIRE_VERSION 2
 /* Largest payload (type + seq + body + crc); frames above it are rejected. */
 #define ULTRO_WIRE_MAX_PAYLOAD 96
 /* Encoded frame buffer: COBS adds one byte per 254, plus the delimiter. */
@@ -38,7 +38,17 @@ enum {
   ULTRO_ERR_TYPE = 3,
   ULTRO_ERR_CONTROLLER = 4,
   ULTRO_ERR_OVERFLOW = 5,
-  ULTRO_ERR_COBS = 6
+  ULTRO_ERR_COBS = 6,
+  ULTRO_ERR_NONFINITE_STATE = 7,  /* a STEP whose state has a NaN or ±Inf: nothing was run */
+  ULTRO_ERR_NONFINITE_RESULT = 8  /* the controller's result was not finite: no control, MPC warm start cleared */
+};
+#define ULTRO_ERR_COUNT 9
+
+/* STEP reply status: the controller's status in the low nibble, flags above. */
+enum {
+  ULTRO_STATUS_OK = 0,         /* policy computed / MPC converged */
+  ULTRO_STATUS_ITER_CAP = 1,   /* MPC stopped at its iteration cap: the control is its last iterate */
+  ULTRO_STATUS_CLAMPED = 0x10  /* policy: the state was outside the trained domain; the control is for the clamped state */
 };
 
 uint16_t ultro_crc16(const uint8_t *p, uint16_t n);

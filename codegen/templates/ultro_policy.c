@@ -27,16 +27,22 @@ void ultro_policy_q(const ultro_act_t *xq, int16_t *uq) {
   ultro_nn_forward(ULTRO_LAYERS, ULTRO_POLICY_NLAYERS, ULTRO_TANH_PTR, xc, uq, buf_a, buf_b);
 }
 
-void ultro_policy_quantize(const float *x, ultro_act_t *xq) {
-  uint8_t i;
+uint8_t ultro_policy_quantize(const float *x, ultro_act_t *xq) {
+  uint8_t i, clamped = 0;
   for (i = 0; i < ULTRO_POLICY_NX; i++) {
     float v = x[i];
     float dmin = ULTRO_RD_F32(&ULTRO_D_MIN[i]);
     float dmax = ULTRO_RD_F32(&ULTRO_D_MAX[i]);
     float t;
     int32_t q;
-    if (!(v >= dmin)) v = dmin; /* also maps NaN to the lower bound */
-    if (v > dmax) v = dmax;
+    if (!(v >= dmin)) {
+      v = dmin; /* also maps NaN to the lower bound */
+      clamped = 1;
+    }
+    if (v > dmax) {
+      v = dmax;
+      clamped = 1;
+    }
     t = (v - ULTRO_RD_F32(&ULTRO_IN_OFF[i])) * ULTRO_RD_F32(&ULTRO_IN_K[i]);
     t = t + 0.5f;
     q = (int32_t)floorf(t);
@@ -44,6 +50,7 @@ void ultro_policy_quantize(const float *x, ultro_act_t *xq) {
     if (q < ULTRO_ACT_MIN) q = ULTRO_ACT_MIN;
     xq[i] = (ultro_act_t)q;
   }
+  return clamped;
 }
 
 void ultro_policy_dequantize(const int16_t *uq, float *u) {
@@ -58,10 +65,11 @@ void ultro_policy_dequantize(const int16_t *uq, float *u) {
   }
 }
 
-void ultro_policy(const float *x, float *u) {
+uint8_t ultro_policy(const float *x, float *u) {
   ultro_act_t xq[ULTRO_POLICY_NX];
   int16_t uq[ULTRO_POLICY_NU];
-  ultro_policy_quantize(x, xq);
+  uint8_t clamped = ultro_policy_quantize(x, xq);
   ultro_policy_q(xq, uq);
   ultro_policy_dequantize(uq, u);
+  return clamped;
 }

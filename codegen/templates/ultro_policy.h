@@ -20,11 +20,14 @@
 /* Integer network: xq in Q(ULTRO_POLICY_IN_FRAC), uq in Q(ULTRO_POLICY_OUT_FRAC). */
 void ultro_policy_q(const ultro_act_t *xq, int16_t *uq);
 
-/* Float wrapper pieces: quantise a state, dequantise a control. */
-void ultro_policy_quantize(const float *x, ultro_act_t *xq);
+/* Float wrapper pieces: quantise a state (returns 1 when some entry was outside
+ * the declared domain, NaN included, and was clamped to it), dequantise a control. */
+uint8_t ultro_policy_quantize(const float *x, ultro_act_t *xq);
 void ultro_policy_dequantize(const int16_t *uq, float *u);
 
-/* The whole policy: u = clamp(dequantize(ultro_policy_q(quantize(clamp(x))))). */
-void ultro_policy(const float *x, float *u);
+/* The whole policy: u = clamp(dequantize(ultro_policy_q(quantize(clamp(x))))).
+ * Returns 1 when the state was outside the declared domain (u is then the
+ * control for the clamped state); u is always finite and inside its bounds. */
+uint8_t ultro_policy(const float *x, float *u);
 
 #endif /* ULTRO_POLICY_H */

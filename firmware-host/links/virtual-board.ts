@@ -5,7 +5,7 @@
  * input and the cached reply for a retried sequence number. The controller
  * is any function; cycle counts are whatever `cycles` says.
  */
-import { CONTROLLER, ERR, FrameDecoder, MSG, encodeFrame, type ControllerKind } from '../protocol.js';
+import { CONTROLLER, ERR, FrameDecoder, MSG, WIRE_VERSION, crc16, encodeFrame, type ControllerKind } from '../protocol.js';
 
 export interface VirtualBoardOptions {
   nx: number;
@@ -18,7 +18,8 @@ export interface VirtualBoardOptions {
 
 export class VirtualBoard {
   private readonly dec = new FrameDecoder();
-  private lastSeq = -1;
+  /** The cached reply's request: sequence number, type and a checksum of its body (a retry matches all three). */
+  private lastKey = '';
   private lastReply: Uint8Array | null = null;
   steps = 0;
   framesOk = 0;
@@ -28,7 +29,7 @@ export class VirtualBoard {
 
   /** The BOOT frame a freshly started board sends. */
   boot(): Uint8Array {
-    this.lastSeq = -1;
+    this.lastKey = '';
     this.steps = 0;
     return encodeFrame(MSG.BOOT, 0, this.helloBody());
   }
@@ -43,11 +44,12 @@ export class VirtualBoard {
         continue;
       }
       const { type, seq, body } = ev.frame;
-      if (seq === this.lastSeq && this.lastReply) {
+      const key = `${seq}:${type}:${crc16(body)}`;
+      if (key === this.lastKey && this.lastReply) {
         out.push(this.lastReply);
         continue;
       }
-      this.lastSeq = seq;
+      this.lastKey = key;
       const reply = this.handle(type, seq, body);
       this.lastReply = reply;
       out.push(reply);
@@ -66,7 +68,7 @@ export class VirtualBoard {
     const b = new Uint8Array(24);
     const dv = new DataView(b.buffer);
     const ctrl = this.o.controllers ?? ['policy', 'mpc'];
-    b[0] = 1;
+    b[0] = WIRE_VERSION;
     dv.setUint16(1, 0x0001, true);
     b[3] = (ctrl.includes('policy') ? 1 : 0) | (ctrl.includes('mpc') ? 2 : 0);
     dv.setUint32(4, this.o.modelHash32 >>> 0, true);
@@ -74,6 +76,10 @@ export class VirtualBoard {
     b[12] = this.o.nx;
     b[13] = this.o.nu;
     b[14] = 8;
+    if (ctrl.includes('mpc')) {
+      b[17] = 20; // MPC horizon
+      dv.setUint16(18, 50, true); // iteration cap
+    }
     return b;
   }
 
@@ -107,7 +113,15 @@ export class VirtualBoard {
         }
         const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
         const x = Array.from({ length: nx }, (_, i) => dv.getFloat32(1 + 4 * i, true));
+        if (x.some((v) => !Number.isFinite(v))) {
+          this.framesBad++;
+          return this.error(seq, ERR.NONFINITE_STATE, type);
+        }
         const r = this.o.control(kind, x);
+        if (r.u.some((v) => !Number.isFinite(v))) {
+          this.framesBad++;
+          return this.error(seq, ERR.NONFINITE_RESULT, type);
+        }
         this.steps++;
         this.framesOk++;
         const len = 17 + 4 * nu + (kind === 'policy' ? 2 * nx + 2 * nu : 0);
