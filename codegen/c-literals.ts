@@ -106,6 +106,20 @@ export function cFloatTensor(name: string, dims: number[], values: ArrayLike<num
   return `${storage ? storage + ' ' : ''}const float ${cIdent(name)}${dims.map((d) => `[${d}]`).join('')} ULTRO_ROM = ${body};`;
 }
 
+/**
+ * Text for inside a C block comment: one line of printable ASCII (anything
+ * else becomes '?'), with no comment delimiter ("*" "/" or "/" "*") and no
+ * trigraph ("??" followed by anything), so that no user string (a plant's
+ * name, say) can end the comment and become code or a directive.
+ */
+export function cComment(s: string): string {
+  return s
+    .replace(/[^\x20-\x7e]/g, '?')
+    .replace(/\*\//g, '*_/')
+    .replace(/\/\*/g, '/_*')
+    .replace(/\?\?/g, '?_?');
+}
+
 /** A C string literal (ASCII, escaped). */
 export function cString(s: string): string {
   if (!/^[\x20-\x7e]*$/.test(s)) throw new Error('C string literals here must be printable ASCII');

@@ -3,7 +3,7 @@
  * fixed-point error, MPC settings and (when a toolchain is present) sizes.
  * Written as report.json and report.md next to the generated C.
  */
-import { Rng, type Plant } from '../sim/index.js';
+import { Rng, escapeMarkdown, type Plant } from '../sim/index.js';
 import { heldOutStates, type PolicyModel } from '../trainer/index.js';
 import { macCount } from './emit-c.js';
 import type { AdmmData } from './mpc-admm.js';
@@ -86,7 +86,7 @@ export function reportMarkdown(r: CodegenReport, plant: Plant): string {
     `- generator: ${r.generator}`,
     `- model sha256: \`${r.modelHash}\``,
     `- quantised data sha256: \`${r.quantHash}\``,
-    `- target: ${r.target}; plant: ${plant.name}`,
+    `- target: ${escapeMarkdown(r.target)}; plant: ${escapeMarkdown(plant.name)}`,
     `- network: ${r.network.sizes.join('-')} ${r.network.activation}, ${r.network.macs} MACs`,
     '',
     `## Formats (${r.quantisation.variant}, ${r.quantisation.perNeuronScales ? 'per-neuron' : 'per-layer'} weight scales)`,

@@ -2,6 +2,8 @@
  * Tiny inline-SVG charts for the self-contained HTML report (no scripts, no
  * CDN): line plots with horizontal bound lines, and histograms.
  */
+import { escapeHtml } from '../sim/index.js';
+
 export interface Series {
   name: string;
   color: string;
@@ -20,9 +22,8 @@ export interface LinePlot {
   height?: number;
 }
 
-export function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
+/** HTML escaping for every user string in a report (sim's escapeHtml: one function for the context). */
+export const esc = escapeHtml;
 
 function niceTicks(lo: number, hi: number, n = 5): number[] {
   if (!(hi > lo)) return [lo];

@@ -6,6 +6,7 @@ export * as linalg from './linalg.js';
 export type { Mat } from './linalg.js';
 export { expm, zohDiscretize } from './expm.js';
 export { ULTRO_VERSION, packageRoot, workerPath } from './package-root.js';
+export { commandArg, escapeHtml, escapeMarkdown } from './escape.js';
 export { InputError, formatPath, parseWith, readJsonFile, toJson, writeDirAtomic, writeFileAtomic } from './io.js';
 export { Rng } from './random.js';
 export {

@@ -5,6 +5,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { commandArg } from '../sim/index.js';
 import type { Board } from './boards.js';
 import { ToolchainError, hasCommand } from './toolchain.js';
 
@@ -17,7 +19,11 @@ export function flashFirmware(board: Board, port: string, image: string): string
   const alternatives = tool.kind === 'esptool' ? [cmd, 'esptool'] : [cmd];
   const found = alternatives.find(hasCommand);
   if (!found) throw new ToolchainError(`${cmd} is not installed (${tool.kind === 'avrdude' ? 'apt-get install avrdude' : 'pip install esptool'}); ${tool.note}`);
-  const args = tool.kind === 'avrdude' ? [...(tool.args ?? []), '-P', port, '-U', `flash:w:${image}:i`] : ['--port', port, ...(tool.args ?? []), image];
+  // No shell runs the tool, but the tool itself parses its arguments: a port or image it could read as an option, or
+  // (avrdude -U memory:op:file:format) an image path with a ':' in it, is refused. The image goes in as an absolute path.
+  const portArg = commandArg(port, '--port');
+  const imageArg = commandArg(resolve(image), '--image', tool.kind === 'avrdude' ? ':' : '');
+  const args = tool.kind === 'avrdude' ? [...(tool.args ?? []), '-P', portArg, '-U', `flash:w:${imageArg}:i`] : ['--port', portArg, ...(tool.args ?? []), imageArg];
   const r = spawnSync(found, args, { encoding: 'utf8' });
   if (r.status !== 0) throw new ToolchainError(`${found} failed on ${port}:\n${r.stderr || r.stdout}`);
   return `${board.name} flashed on ${port} with ${found}`;

@@ -9,7 +9,8 @@ import type { Board } from './boards.js';
 export class ToolchainError extends Error {}
 
 export function hasCommand(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${JSON.stringify(cmd).slice(1, -1)}`]).status === 0;
+  // the name is a positional parameter of the shell, never part of its script
+  return spawnSync('sh', ['-c', 'command -v "$1" >/dev/null', 'sh', cmd]).status === 0;
 }
 
 export interface SizeReport {

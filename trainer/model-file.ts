@@ -11,8 +11,9 @@
  *   mpc         the teacher's settings (horizon, weights, terminal P)
  *   provenance  plant name, method, seed, data, metrics, generator version
  *
- * The model hash is the SHA-256 of the canonical JSON of network, input and
- * output: everything that defines π(x). Generated C and firmware carry it.
+ * The model hash is the SHA-256 of the canonical JSON of network, input,
+ * output, plant and MPC: everything the generated C and firmware are built
+ * from. Generated C and firmware carry it.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -142,8 +143,25 @@ export function modelPlant(model: PolicyModel): Plant {
 
 /** SHA-256 (hex) of the canonical JSON of what defines π(x): network, input, output. */
 export function modelHash(model: PolicyModel): string {
-  const canon = JSON.stringify({ network: model.network, input: model.input, output: model.output });
+  // The plant (matrices, bounds, names) and the teacher's MPC are part of what
+  // the firmware is built from (the on-board MPC, the comments in the C), so a
+  // board built for another plant fails the HELLO check. Canonical JSON: keys
+  // sorted, so that a plant read from a file hashes like the one written.
+  const canon = JSON.stringify({ network: model.network, input: model.input, output: model.output, plant: canonical(model.plant), mpc: canonical(model.mpc ?? null) });
   return createHash('sha256').update(canon).digest('hex');
+}
+
+/** A JSON value with every object's keys sorted (and undefined members dropped), for hashing. */
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v && typeof v === 'object')
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+        .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+    );
+  return v;
 }
 
 /** The first 32 bits of the hash, as the firmware reports it. */
