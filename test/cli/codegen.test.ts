@@ -1,8 +1,9 @@
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, ultro } from '../helpers/cli.js';
+import { randomModel } from '../helpers/models.js';
 
 const fixture = join(ROOT, 'test/fixtures/models/double-integrator.json');
 
@@ -39,6 +40,52 @@ describe('ultro codegen', () => {
     const r2 = ultro(['codegen', join(dir, 'nodomain.json'), '--out', join(dir, 'o')]);
     expect(r2.code).toBe(2);
     expect(r2.stderr).toMatch(/nodomain\.json: input\.domain: /);
+  });
+  it('refuses C whose fixed-point error exceeds the tolerance (exit 2, nothing written) unless --force', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ultro-gen-'));
+    const scaled = (gain: number, layer: number) => {
+      const m = randomModel('double-integrator', [16, 16], 'tanh', 1);
+      m.network.layers[layer].W = m.network.layers[layer].W.map((row) => row.map((w) => w * gain));
+      return m;
+    };
+    // huge first-layer weights (7.8 % RMS of the range in int8), huge output weights (over 700 %), a 20-layer network (11 %)
+    const cases: [string, ReturnType<typeof randomModel>][] = [
+      ['w1e6', scaled(1e6, 0)],
+      ['out1e4', scaled(1e4, 2)],
+      ['deep20', randomModel('double-integrator', new Array(19).fill(16), 'tanh', 2, 3)],
+    ];
+    for (const [name, m] of cases) {
+      const file = join(dir, `${name}.json`);
+      writeFileSync(file, JSON.stringify(m));
+      const out = join(dir, `out-${name}`);
+      const r = ultro(['codegen', file, '--variant', 'int8', '--out', out]);
+      expect(r.code, name).toBe(2);
+      expect(r.stderr.trim(), name).toMatch(/fixed-point error \(RMS [0-9.]+ % of the range of force\) exceeds the 2\.0 % tolerance; .* --force/);
+      expect(r.stdout.split('\n')[0], name).toMatch(/^codegen: fixed point vs float \(int8, --variant int8\): RMS/);
+      expect(existsSync(out), name).toBe(false);
+    }
+    const forced = ultro(['codegen', join(dir, 'out1e4.json'), '--variant', 'int8', '--force', '--out', join(dir, 'forced')]);
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toMatch(/warning: .* \(--force\)/);
+  });
+  it('replaces the output directory as a whole: a failed run leaves the old one exactly as it was', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ultro-gen-'));
+    const out = join(dir, 'gen');
+    expect(ultro(['codegen', fixture, '--out', out]).code).toBe(0);
+    const before = Object.fromEntries(readdirSync(out).map((f) => [f, readFileSync(join(out, f), 'utf8')]));
+    const bad = randomModel('double-integrator', [16, 16], 'tanh', 1);
+    bad.network.layers[2].W = bad.network.layers[2].W.map((row) => row.map((w) => w * 1e4));
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify(bad));
+    expect(ultro(['codegen', join(dir, 'bad.json'), '--variant', 'int8', '--out', out]).code).toBe(2);
+    expect(Object.fromEntries(readdirSync(out).map((f) => [f, readFileSync(join(out, f), 'utf8')]))).toEqual(before);
+    // a new model replaces every file: no old report beside new C
+    const other = randomModel('double-integrator', [8], 'tanh', 3, 0.5);
+    writeFileSync(join(dir, 'other.json'), JSON.stringify(other));
+    expect(ultro(['codegen', join(dir, 'other.json'), '--variant', 'int16', '--force', '--out', out]).code).toBe(0);
+    const rep = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(rep.network.sizes).toEqual([2, 8, 1]);
+    expect(readFileSync(join(out, 'ultro_policy.c'), 'utf8')).toContain(rep.modelHash);
+    expect(readdirSync(dir).filter((f) => f.startsWith('.gen'))).toEqual([]);
   });
   it('rejects an unknown target', () => {
     expect(ultro(['codegen', fixture, '--target', 'pic16']).stderr).toMatch(/--target must be one of uno, esp32, generic/);
