@@ -2,10 +2,11 @@
 import { InvalidArgumentError } from 'commander';
 import { InputError } from '../sim/index.js';
 
-export function parseIntArg(name: string, min = 1) {
+export function parseIntArg(name: string, min = 1, max = Number.MAX_SAFE_INTEGER) {
   return (v: string): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got "${v}"`);
+    if (n > max) throw new InvalidArgumentError(`${name} must be at most ${max}, got "${v}"`);
     return n;
   };
 }
@@ -20,24 +21,28 @@ export function parseFloatArg(name: string, opts: { min?: number; positive?: boo
   };
 }
 
-/** "1,0.5,-2" → [1, 0.5, -2] */
-export function parseVectorArg(name: string) {
+/** "1,0.5,-2" → [1, 0.5, -2]; with `min`, every entry must be ≥ it. */
+export function parseVectorArg(name: string, opts: { min?: number } = {}) {
   return (v: string): number[] => {
     const parts = v.split(',').map((s) => s.trim());
     const out = parts.map(Number);
     const bad = parts.findIndex((s, i) => s === '' || !Number.isFinite(out[i]));
     if (bad >= 0) throw new InvalidArgumentError(`${name}: entry ${bad} ("${parts[bad]}") is not a finite number`);
+    const low = opts.min === undefined ? -1 : out.findIndex((x) => x < opts.min!);
+    if (low >= 0) throw new InvalidArgumentError(`${name}: entry ${low} (${out[low]}) must be ≥ ${opts.min}`);
     return out;
   };
 }
 
-/** "16,16" → [16, 16] */
-export function parseIntListArg(name: string, min = 1) {
+/** "16,16" → [16, 16]; at most `maxEntries` entries, each in [min, max]. */
+export function parseIntListArg(name: string, min = 1, max = Number.MAX_SAFE_INTEGER, maxEntries = Number.MAX_SAFE_INTEGER) {
   return (v: string): number[] => {
     const parts = v.split(',').map((s) => s.trim());
+    if (parts.length > maxEntries) throw new InvalidArgumentError(`${name}: ${parts.length} entries, at most ${maxEntries}`);
     return parts.map((s, i) => {
       const n = Number(s);
       if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name}: entry ${i} ("${s}") must be an integer ≥ ${min}`);
+      if (n > max) throw new InvalidArgumentError(`${name}: entry ${i} (${n}) must be at most ${max}`);
       return n;
     });
   };

@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { InputError, ULTRO_VERSION, packageRoot, toJson, writeDirAtomic, writeFileAtomic } from '../sim/index.js';
+import { InputError, LIMITS, ULTRO_VERSION, checkOutputDir, packageRoot, toJson, writeDirAtomic, writeFileAtomic } from '../sim/index.js';
 import { loadModel, modelPlant } from '../trainer/index.js';
 import { FIXED_POINT_TOLERANCE, buildReport, chooseVariant, emitMpc, emitPolicy, onboardHorizon, reportMarkdown, type VariantChoice } from '../codegen/index.js';
-import { boardNames, formatSize, getBoard, measureSize } from '../targets/index.js';
+import { boardNames, checkMpcFits, formatSize, getBoard, measureSize } from '../targets/index.js';
 import { choice, parseFloatArg, parseIntArg } from './args.js';
 
 export interface CodegenOptions {
@@ -40,6 +40,7 @@ export function runCodegen(modelPath: string, o: CodegenOptions, log: (s: string
   }
   const files = { ...emitPolicy(q) };
   const mpcHorizon = onboardHorizon(model.mpc?.horizon, o.mpcHorizon, plant);
+  if (o.mpc) checkMpcFits(board, { nx: plant.nx, nu: plant.nu, N: mpcHorizon });
   const mpc = o.mpc ? emitMpc(plant, { horizon: mpcHorizon, maxIter: o.mpcIters, tol: o.mpcTol }, q.modelHash) : null;
   if (mpc) Object.assign(files, mpc.files);
   const report = buildReport(model, q, board.name, `ultro ${ULTRO_VERSION}`, mpc?.data);
@@ -86,11 +87,12 @@ export function registerCodegenCommands(program: Command): void {
     .option('--force', `write the C even when its fixed-point error exceeds ${pct(FIXED_POINT_TOLERANCE)} of an actuator's range (RMS)`)
     .option('--per-neuron <mode>', 'per-neuron weight scales: auto, on, off', choice('--per-neuron', ['auto', 'on', 'off'] as const), 'auto')
     .option('--mpc', 'also emit the on-board MPC for the model’s plant')
-    .option('--mpc-horizon <N>', 'on-board MPC horizon (default: the teacher’s, shortened to fit 1 KB of workspace)', parseIntArg('--mpc-horizon'))
-    .option('--mpc-iters <k>', 'ADMM iteration cap per solve', parseIntArg('--mpc-iters'), 50)
+    .option('--mpc-horizon <N>', 'on-board MPC horizon (default: the teacher’s, shortened to fit 1 KB of workspace)', parseIntArg('--mpc-horizon', 1, LIMITS.maxHorizon))
+    .option('--mpc-iters <k>', 'ADMM iteration cap per solve', parseIntArg('--mpc-iters', 1, LIMITS.maxMpcIterations), 50)
     .option('--mpc-tol <t>', 'ADMM residual tolerance (normalised units)', parseFloatArg('--mpc-tol', { positive: true }), 1e-3)
     .addHelpText('after', '\nExamples:\n  $ ultro codegen model.json --target uno --out gen/\n  $ ultro codegen model.json --variant int16 --mpc --mpc-horizon 10 --out gen16/')
     .action((modelPath: string, opts: CodegenOptions) => {
+      checkOutputDir(opts.out);
       runCodegen(modelPath, opts);
     });
 }

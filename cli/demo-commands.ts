@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_PLANT, ULTRO_VERSION, resolvePlant, toJson, writeFileAtomic } from '../sim/index.js';
+import { DEFAULT_PLANT, ULTRO_VERSION, checkOutputDir, resolvePlant, toJson, writeFileAtomic } from '../sim/index.js';
 import { defaultHidden, formatMetrics, formatProgress, loadModel, modelHash, saveModel, trainPolicy } from '../trainer/index.js';
 import { deployedPolicy } from '../codegen/index.js';
 import { buildModelFirmware, formatSize, getBoard } from '../targets/index.js';
@@ -43,6 +43,7 @@ export function registerDemoCommands(program: Command): void {
       const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(0)} s`;
       const stage = (n: number, what: string) => console.log(`\n[${n}/5] ${what}  (${elapsed()})`);
       const out = resolve(o.out);
+      checkOutputDir(o.out);
       const plant = resolvePlant(o.plant);
       const board = getBoard('uno');
       const modelPath = join(out, 'model.json');

@@ -1,6 +1,7 @@
 /** `ultro hil`: hardware-in-the-loop, the network against the on-board MPC. */
+import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
-import { InputError } from '../sim/index.js';
+import { InputError, LIMITS, checkOutputDir } from '../sim/index.js';
 import { loadModel, modelPlant } from '../trainer/index.js';
 import { formatSummary, runSession, type SessionResult } from '../firmware-host/index.js';
 import type { ModelFirmware } from '../targets/index.js';
@@ -32,6 +33,7 @@ export interface HilCliOptions {
 /** Run a HIL session from CLI-style options (also used by `ultro demo`). */
 export async function runHilCommand(o: HilCliOptions, log: (s: string) => void = console.log): Promise<SessionResult> {
   if (o.port !== undefined && o.emulate) throw new InputError('--port and --emulate: give one, not both');
+  checkOutputDir(o.out);
   if (o.port !== undefined && !o.port.trim()) throw new InputError('--port: empty path');
   const model = loadModel(o.model);
   const plant = modelPlant(model);
@@ -51,7 +53,8 @@ export async function runHilCommand(o: HilCliOptions, log: (s: string) => void =
     mpcHorizon: o.mpcHorizon,
     mpcIters: o.mpcIters,
     variant: o.variant,
-    parallel: o.parallel,
+    // more boards than runs would idle
+    parallel: Math.min(o.parallel, o.runs),
     progress: o.progress,
     firmware: o.firmware,
     log,
@@ -75,14 +78,14 @@ export function registerHilCommands(program: Command): void {
     .option('--steps <n>', 'steps per initial state', parseIntArg('--steps'), 100)
     .option('--runs <n>', 'initial states (drawn from the MPC-feasible region)', parseIntArg('--runs'), 20)
     .option('--seed <s>', 'seed for initial states, noise and disturbances', parseIntArg('--seed', 0), 1)
-    .option('--noise <std>', 'measurement noise std: one value, or one per state "0.01,0.02"', parseVectorArg('--noise'))
-    .option('--disturbance <std>', 'process disturbance std added to the state each step (one, or one per state)', parseVectorArg('--disturbance'))
+    .option('--noise <std>', 'measurement noise std: one value, or one per state "0.01,0.02"', parseVectorArg('--noise', { min: 0 }))
+    .option('--disturbance <std>', 'process disturbance std added to the state each step (one, or one per state)', parseVectorArg('--disturbance', { min: 0 }))
     .option('--plant-model <m>', 'simulate the plant linear or nonlinear (plants with a nonlinear model)', choice('--plant-model', ['linear', 'nonlinear'] as const), 'linear')
     .option('--controllers <list>', 'on-board controllers: policy, mpc or policy,mpc', controllersArg, ['policy', 'mpc'])
-    .option('--mpc-horizon <N>', 'on-board MPC horizon (default: the teacher’s, shortened to fit 1 KB of workspace)', parseIntArg('--mpc-horizon'))
-    .option('--mpc-iters <k>', 'on-board ADMM iteration cap', parseIntArg('--mpc-iters'), 50)
+    .option('--mpc-horizon <N>', 'on-board MPC horizon (default: the teacher’s, shortened to fit 1 KB of workspace)', parseIntArg('--mpc-horizon', 1, LIMITS.maxHorizon))
+    .option('--mpc-iters <k>', 'on-board ADMM iteration cap', parseIntArg('--mpc-iters', 1, LIMITS.maxMpcIterations), 50)
     .option('--variant <v>', 'int8, int16 or auto (the width the model was refitted for, else the narrowest within the fixed-point tolerance)', choice('--variant', ['int8', 'int16', 'auto'] as const), 'auto')
-    .option('--parallel <n>', 'emulated boards to spread the runs over, each on its own thread', parseIntArg('--parallel'), 2)
+    .option('--parallel <n>', `emulated boards to spread the runs over, each on its own thread (at most the runs and the ${availableParallelism()} cores)`, parseIntArg('--parallel', 1, availableParallelism()), Math.min(2, availableParallelism()))
     .option('--out <dir>', 'report directory (report.json, report.html, firmware)', 'hil-report')
     .addHelpText(
       'after',

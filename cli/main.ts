@@ -15,7 +15,7 @@ program
   .name('ultro')
   .description('Train small policy networks to imitate MPC under constraints, emit fixed-point C, and run them hardware-in-the-loop.')
   .version(VERSION)
-  .showHelpAfterError()
+  .showHelpAfterError('(ultro <command> --help shows the options and examples)')
   .exitOverride();
 
 registerSimCommands(program);
@@ -26,10 +26,11 @@ registerHilCommands(program);
 registerRigCommands(program);
 registerDemoCommands(program);
 
+// Exit codes: 0 done, 2 a user error (an option, a file, a frame, a limit: one line naming it), 1 anything else.
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  if (e instanceof CommanderError) process.exit(e.exitCode);
+  if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2);
   if (e instanceof InputError) {
     console.error(`ultro: ${e.message}`);
     process.exit(2);

@@ -1,6 +1,6 @@
 /** `ultro rig`: run a policy on the host against a StandardFirmata rig, through johnny-five. */
 import type { Command } from 'commander';
-import { toJson, writeFileAtomic } from '../sim/index.js';
+import { InputError, checkOutputFile, toJson, writeFileAtomic } from '../sim/index.js';
 import { loadModel, modelPlant } from '../trainer/index.js';
 import { Rig, loadRigConfig } from '../firmware-host/index.js';
 import { parseIntArg } from './args.js';
@@ -16,9 +16,10 @@ export function registerRigCommands(program: Command): void {
     .option('--log <file>', 'write every sample (raw readings, state, control, pin values) as JSON')
     .addHelpText('after', '\nExample:\n  $ ultro rig --model model.json --config examples/rig-double-integrator.json --port /dev/ttyACM0 --steps 300 --log rig-log.json')
     .action(async (o: { model: string; config: string; port?: string; steps: number; log?: string }) => {
+      if (o.log) checkOutputFile(o.log, '--log');
       const model = loadModel(o.model);
       const config = loadRigConfig(o.config, modelPlant(model));
-      if (!o.port) throw new Error('rig: give --port, the serial port of a board running StandardFirmata (e.g. /dev/ttyACM0)');
+      if (!o.port) throw new InputError('rig: give --port, the serial port of a board running StandardFirmata (e.g. /dev/ttyACM0)');
       const rig = await Rig.connect(model, config, { port: o.port });
       let stop = false;
       const onSigint = () => (stop = true);

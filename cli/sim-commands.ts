@@ -1,6 +1,6 @@
 /** `ultro plants` and `ultro mpc`. */
 import type { Command } from 'commander';
-import { DEFAULT_PLANT, InputError, LinearMPC, listPlants, plantToJson, resolvePlant, simulateClosedLoop, toJson, writeFileAtomic } from '../sim/index.js';
+import { DEFAULT_PLANT, InputError, LIMITS, LinearMPC, checkOutputFile, listPlants, plantToJson, resolvePlant, simulateClosedLoop, toJson, writeFileAtomic } from '../sim/index.js';
 import { parseIntArg, parseVectorArg } from './args.js';
 
 const fmtBound = (lo: number, hi: number) => `[${Number.isFinite(lo) ? lo : '-∞'}, ${Number.isFinite(hi) ? hi : '∞'}]`;
@@ -31,12 +31,13 @@ export function registerSimCommands(program: Command): void {
     .description('Run the host MPC in closed loop on a plant and summarise it.')
     .option('--plant <name|file>', 'registry name or plant JSON file', DEFAULT_PLANT)
     .option('--x0 <vector>', 'initial state, comma separated (default: 80% of the first state’s upper bound, or of its operating domain)', parseVectorArg('--x0'))
-    .option('--steps <T>', 'closed-loop steps', parseIntArg('--steps'), 100)
-    .option('--horizon <N>', 'MPC horizon', parseIntArg('--horizon'), 20)
+    .option('--steps <T>', 'closed-loop steps', parseIntArg('--steps', 1, 1_000_000), 100)
+    .option('--horizon <N>', 'MPC horizon', parseIntArg('--horizon', 1, LIMITS.maxHorizon), 20)
     .option('--nonlinear', 'simulate the nonlinear model (plants that have one)')
     .option('--out <file>', 'write the JSON trace here')
     .addHelpText('after', '\nExamples:\n  $ ultro mpc --x0 4,0 --steps 80\n  $ ultro mpc --plant cartpole --x0 0,0,0.15,0 --nonlinear --out trace.json\n  $ ultro mpc --plant ./my-plant.json --steps 200')
     .action((opts: { plant: string; x0?: number[]; steps: number; horizon: number; nonlinear?: boolean; out?: string }) => {
+      if (opts.out) checkOutputFile(opts.out);
       const plant = resolvePlant(opts.plant);
       // Default start: 80 % of the first state's upper bound (or of its operating domain when it is unbounded).
       const first = (plant.domain ?? plant.xBounds).max[0];

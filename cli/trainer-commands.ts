@@ -1,6 +1,6 @@
 /** `ultro train` and `ultro eval`. */
 import type { Command } from 'commander';
-import { DEFAULT_PLANT, InputError, resolvePlant } from '../sim/index.js';
+import { DEFAULT_PLANT, InputError, LIMITS, checkOutputFile, resolvePlant } from '../sim/index.js';
 import { ACTIVATIONS, EVAL_SEED, METHODS, evaluatePolicy, formatMetrics, formatProgress, loadModel, modelHash, modelPlant, saveModel, trainPolicy, type Activation, type Method } from '../trainer/index.js';
 import { deployedPolicy } from '../codegen/index.js';
 import { choice, parseFloatArg, parseIntArg, parseIntListArg, parseVectorArg } from './args.js';
@@ -48,11 +48,11 @@ export function registerTrainerCommands(program: Command): void {
     .command('train')
     .description('Train a policy network to imitate the MPC, with actuator and one-step safety limits as constraints.')
     .option('--plant <name|file>', 'registry name or plant JSON file', DEFAULT_PLANT)
-    .option('--hidden <sizes>', 'hidden layer widths (default: from the plant size, 16,16 up to 4 states)', parseIntListArg('--hidden'))
+    .option('--hidden <sizes>', 'hidden layer widths (default: from the plant size, 16,16 up to 4 states)', parseIntListArg('--hidden', 1, LIMITS.maxWidth, LIMITS.maxHiddenLayers))
     .option('--act <activation>', `hidden activation: ${ACTIVATIONS.join(', ')}`, choice('--act', ACTIVATIONS), TRAIN_DEFAULTS.activation)
     .option('--method <method>', `optimiser: ${METHODS.join(', ')}`, choice('--method', METHODS), TRAIN_DEFAULTS.method)
-    .option('--horizon <N>', 'MPC (teacher) horizon', parseIntArg('--horizon'), TRAIN_DEFAULTS.horizon)
-    .option('--samples <K>', 'MPC-feasible samples (default: 2000, or 500 per state above 4 states)', parseIntArg('--samples', 10))
+    .option('--horizon <N>', 'MPC (teacher) horizon', parseIntArg('--horizon', 1, LIMITS.maxHorizon), TRAIN_DEFAULTS.horizon)
+    .option('--samples <K>', 'MPC-feasible samples (default: 2000, or 500 per state above 4 states)', parseIntArg('--samples', 10, LIMITS.maxSamples))
     .option('--dagger <rounds>', 'DAgger rounds after the first fit', parseIntArg('--dagger', 0), 1)
     .option('--refine <rounds>', 'constraint-generation rounds after DAgger', parseIntArg('--refine', 0), 3)
     .option('--eval-held-out <n>', 'held-out states of the final evaluation (as ultro eval --held-out)', parseIntArg('--eval-held-out', 100), 10_000)
@@ -68,6 +68,7 @@ export function registerTrainerCommands(program: Command): void {
     .option('--out <file>', 'model file to write', 'model.json')
     .addHelpText('after', '\nExamples:\n  $ ultro train --out model.json\n  $ ultro train --plant cartpole --hidden 32,32 --method ip --out cartpole.json\n  $ ultro train --plant ./my-plant.json --samples 5000 --dagger 2')
     .action(async (opts: TrainCliOptions) => {
+      checkOutputFile(opts.out); // before minutes of training, not after
       const plant = resolvePlant(opts.plant);
       const base = plant.domain ?? plant.xBounds;
       const domain = opts.domainMin || opts.domainMax ? { min: opts.domainMin ?? base.min, max: opts.domainMax ?? base.max } : undefined;

@@ -15,4 +15,4 @@ export { feasibleInitialStates, runHil, type ControllerRun, type Episode, type H
 export { MPC_DEVIATION_TOLERANCE, formatSummary, spread, summariseHil, type ControllerSummary, type HilSummary, type Spread } from './metrics.js';
 export { reportHtml, reportJson, writeReport, type ReportMeta } from './report.js';
 export { runSession, type SessionOptions, type SessionResult } from './session.js';
-export { RIG_FORMAT, Rig, loadRigConfig, parseRigConfig, type RigConfig, type RigOptions, type RigStep } from './rig.js';
+export { RIG_FORMAT, Rig, RigSafetyError, loadRigConfig, parseRigConfig, type RigConfig, type RigOptions, type RigStep } from './rig.js';

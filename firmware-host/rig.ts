@@ -18,6 +18,13 @@
  * linearly onto [outMin, outMax] (PWM 0…255, servo 0…180°); a motor drives
  * |u|/max(|uMin|, |uMax|) × 255 on its PWM pin and the sign on its direction pin.
  * On close, every actuator gets its safe input (default 0, inside the bounds).
+ *
+ * Nothing stale or non-finite reaches an actuator: the rig reads each analog
+ * channel itself (the IO plugin's analogRead callback) and notes when each
+ * reading arrived. A step whose readings are missing or older than
+ * `staleAfter` (default three sample times, at least 100 ms), or whose state
+ * or control is not finite, writes the safe inputs instead and throws a
+ * RigSafetyError naming the sensor.
  */
 import { SerialPort } from 'serialport';
 import five from 'johnny-five';
@@ -28,6 +35,9 @@ import { modelPlant, policyFunction, type PolicyModel } from '../trainer/index.j
 import { policyFloat32, quantizeModel, type QuantizedModel } from '../codegen/index.js';
 
 export const RIG_FORMAT = 'ultro-rig/1';
+
+/** A step refused because a reading was missing or stale, or a number not finite; the actuators got their safe inputs. */
+export class RigSafetyError extends Error {}
 
 const finite = z.number({ error: 'expected a finite number' });
 const index = z.number({ error: 'expected an index' }).int({ error: 'expected an integer index' }).nonnegative({ error: 'must be ≥ 0' });
@@ -116,13 +126,20 @@ export interface RigOptions {
   /** Called once the johnny-five board exists, before it is ready (tests emit `ready` here). */
   onBoard?: (board: five.Board) => void;
   timeoutMs?: number;
+  /** A reading older than this (s) is stale (default: three sample times, at least 0.1 s). */
+  staleAfter?: number;
+  /** The clock, ms (tests pass their own). */
+  now?: () => number;
 }
 
 /** One johnny-five board running a policy. */
 export class Rig {
   readonly plant: Plant;
   readonly sampleTime: number;
-  private readonly sensors: { cfg: AnalogSensor; sensor: five.Sensor }[] = [];
+  /** Each analog sensor's latest reading and when it arrived (ms; −∞ before the first). */
+  private readonly sensors: { cfg: AnalogSensor; channel: number; raw: number; at: number }[] = [];
+  private readonly staleAfterMs: number;
+  private readonly now: () => number;
   private readonly policy: (x: number[]) => number[];
   private readonly writers: { a: Actuator; write: (u: number) => number }[] = [];
   private prev: number[] | null = null;
@@ -133,9 +150,12 @@ export class Rig {
     readonly model: PolicyModel,
     readonly config: RigConfig,
     readonly quant: QuantizedModel,
+    o: RigOptions = {},
   ) {
     this.plant = modelPlant(model);
     this.sampleTime = config.sampleTime ?? this.plant.dt;
+    this.staleAfterMs = 1000 * (o.staleAfter ?? Math.max(3 * this.sampleTime, 0.1));
+    this.now = o.now ?? (() => performance.now());
     const float = policyFunction(model, { clampOutput: true });
     this.policy = config.policy === 'float' ? (x) => Array.from(float(x)) : (x) => policyFloat32(quant, x).u;
   }
@@ -158,14 +178,22 @@ export class Rig {
     board.on('error', (e: Error) => fail(e));
     o.onBoard?.(board);
     await ready;
-    const rig = new Rig(board, model, config, quantizeModel(model, { variant: 'int8' }));
+    const rig = new Rig(board, model, config, quantizeModel(model, { variant: 'int8' }), o);
     rig.attach();
     return rig;
   }
 
   private attach(): void {
-    const period = Math.max(1, Math.round((this.sampleTime * 1000) / 2));
-    for (const s of this.config.sensors) if ('pin' in s) this.sensors.push({ cfg: s, sensor: new five.Sensor({ pin: s.pin, freq: period, board: this.board }) });
+    const io = (this.board as unknown as { io: { analogRead(channel: number, cb: (v: number) => void): void } }).io;
+    for (const s of this.config.sensors) {
+      if (!('pin' in s)) continue;
+      const r = { cfg: s, channel: Number(String(s.pin).replace(/^A/, '')), raw: NaN, at: -Infinity };
+      this.sensors.push(r);
+      io.analogRead(r.channel, (v) => {
+        r.raw = v;
+        r.at = this.now();
+      });
+    }
     const { min, max } = this.plant.uBounds;
     for (const a of this.config.actuators) {
       const j = a.input;
@@ -204,8 +232,11 @@ export class Rig {
   /** Latest ADC readings → state estimate (derived states by finite differences). */
   private estimate(): { raw: number[]; x: number[] } {
     const x = new Array<number>(this.plant.nx).fill(0);
-    const raw = this.sensors.map(({ cfg, sensor }) => {
-      const r = sensor.raw ?? 0;
+    const now = this.now();
+    const raw = this.sensors.map(({ cfg, channel, raw: r, at }) => {
+      const age = now - at;
+      if (!(age <= this.staleAfterMs) || !Number.isFinite(r))
+        this.refuse(at === -Infinity ? `sensor A${channel} (state ${cfg.state}) has not reported yet` : `sensor A${channel} (state ${cfg.state}) is stale: its last reading is ${(age / 1000).toFixed(2)} s old (limit ${(this.staleAfterMs / 1000).toFixed(2)} s)`);
       x[cfg.state] = cfg.min + (r / (cfg.rawMax ?? 1023)) * (cfg.max - cfg.min);
       return r;
     });
@@ -221,14 +252,27 @@ export class Rig {
     return { raw, x };
   }
 
-  /** One sample: read, compute, write. */
+  /** One sample: read, compute, write (the safe inputs instead, and a RigSafetyError, when anything is stale or not finite). */
   step(): RigStep {
     const { raw, x } = this.estimate();
+    if (!x.every(Number.isFinite)) this.refuse(`state estimate [${x.join(', ')}] is not finite`);
     const t0 = performance.now();
     const u = this.policy(x);
     const computeUs = (performance.now() - t0) * 1000;
+    if (u.length !== this.plant.nu || !u.every(Number.isFinite)) this.refuse(`policy output [${u.join(', ')}] is not ${this.plant.nu} finite numbers`);
     const out = this.writers.map(({ a, write }) => write(u[a.input]));
     return { raw, x, u, out, computeUs };
+  }
+
+  /** Every actuator to its safe input. */
+  private writeSafe(): void {
+    const { min, max } = this.plant.uBounds;
+    for (const { a, write } of this.writers) write(a.safe ?? Math.min(max[a.input], Math.max(min[a.input], 0)));
+  }
+
+  private refuse(why: string): never {
+    this.writeSafe();
+    throw new RigSafetyError(`rig: ${why}; the actuators were set to their safe inputs`);
   }
 
   /** Run `steps` samples at the sample time (deadline-scheduled, no drift); returns the log. */
@@ -248,9 +292,7 @@ export class Rig {
 
   /** Write every actuator's safe input, then let go of the board. */
   async close(): Promise<void> {
-    const { min, max } = this.plant.uBounds;
-    for (const { a, write } of this.writers) write(a.safe ?? Math.min(max[a.input], Math.max(min[a.input], 0)));
-    for (const { sensor } of this.sensors) (sensor as unknown as { disable(): void }).disable(); // stops its read timer (missing from @types)
+    this.writeSafe();
     const io = (this.board as unknown as { io?: { transport?: { close?: (cb?: () => void) => void; isOpen?: boolean } } }).io;
     const t = io?.transport;
     if (t?.close && t.isOpen !== false) await new Promise<void>((r) => t.close!(() => r()));

@@ -7,12 +7,14 @@ export type { Mat } from './linalg.js';
 export { expm, zohDiscretize } from './expm.js';
 export { ULTRO_VERSION, packageRoot, workerPath } from './package-root.js';
 export { commandArg, escapeHtml, escapeMarkdown } from './escape.js';
-export { InputError, formatPath, parseWith, readJsonFile, toJson, writeDirAtomic, writeFileAtomic } from './io.js';
+export { LIMITS } from './limits.js';
+export { InputError, checkOutputDir, checkOutputFile, formatPath, parseWith, readJsonFile, toJson, writeDirAtomic, writeFileAtomic } from './io.js';
 export { Rng } from './random.js';
 export {
   boxViolation,
   checkPlant,
   operatingDomain,
+  validatePlant,
   diagRows,
   plantFromContinuous,
   plantFromDiscrete,
@@ -28,7 +30,7 @@ export { DEFAULT_PLANT, getPlant, listPlants, plantNames } from './plants/regist
 export { PLANT_FORMAT, loadPlantFile, plantFromJson, plantToJson, resolvePlant, type PlantFile } from './plants/file.js';
 export { QPSolver, solveQP, normalizeQP, qpMetrics } from './qp/index.js';
 export type { ActiveSet, DenseInput, QPOptions, QPProblem, QPResult, QPStatus, QPVectors } from './qp/index.js';
-export { dareResidual, lqr, lqrGain, solveDare } from './riccati.js';
+export { DareError, dareResidual, lqr, lqrGain, solveDare } from './riccati.js';
 export { LinearMPC, SLACK_TOL, type MPCReference, type MPCSettings, type MPCSolution } from './mpc.js';
 export { simulateClosedLoop, type ClosedLoopOptions, type Controller, type Trace, type ViolationStats } from './closed-loop.js';
 export { Heartbeat, PhaseTimes, formatSeconds, progressText, type LineSink } from './progress.js';

@@ -3,7 +3,7 @@
  * file and the field, zod validation with the same error shape, and atomic
  * writes (temp file + rename, so nothing half-written is ever left behind).
  */
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
+import { accessSync, constants as fsConstants, lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import type { z } from 'zod';
 
@@ -50,17 +50,110 @@ export function readJsonFile(path: string): unknown {
   }
 }
 
-/** Write a file atomically: a temp file in the same directory, then rename over the target. */
+const FS_REASONS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOTDIR: 'a part of the path is a file, not a directory',
+  EISDIR: 'is a directory',
+  ENOENT: 'no such directory',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  ENAMETOOLONG: 'name too long',
+  EEXIST: 'already exists',
+  ELOOP: 'too many symbolic links',
+};
+
+/** A file-system failure on `path` as a one-line InputError naming it (other errors pass through). */
+export function fsError(path: string, e: unknown, action = 'cannot write'): Error {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code && code in FS_REASONS) return new InputError(`${path}: ${action} (${FS_REASONS[code]})`);
+  return e as Error;
+}
+
+/** What is at `path` when it is not a regular file, in words (null for a regular file or nothing). */
+function notRegular(path: string): string | null {
+  const st = lstatOrNull(path);
+  if (!st || st.isFile()) return null;
+  if (st.isSymbolicLink()) return 'a symbolic link (give the path it points to)';
+  if (st.isDirectory()) return 'a directory';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  if (st.isFIFO()) return 'a named pipe';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/** The nearest existing ancestor of `path` (itself included), and whether it is a directory we may write in. */
+function writableAncestor(path: string): { dir: string; problem: string | null } {
+  let dir = dirname(resolvePath(path));
+  for (;;) {
+    const st = lstatOrNull(dir);
+    if (st) {
+      if (!st.isDirectory() && !(st.isSymbolicLink() && statIsDir(dir))) return { dir, problem: 'a part of the path is a file, not a directory' };
+      try {
+        accessSync(dir, fsConstants.W_OK);
+        return { dir, problem: null };
+      } catch (e) {
+        return { dir, problem: FS_REASONS[(e as NodeJS.ErrnoException).code ?? ''] ?? 'not writable' };
+      }
+    }
+    const up = dirname(dir);
+    if (up === dir) return { dir, problem: null };
+    dir = up;
+  }
+}
+
+function statIsDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Check, before any work, that `path` can be written as a file (what
+ * writeFileAtomic will do at the end): nothing but a regular file there, and a
+ * directory we may write in. One-line InputError naming the path.
+ */
+export function checkOutputFile(path: string, what = '--out'): void {
+  const kind = notRegular(path);
+  if (kind) throw new InputError(`${what} ${path}: is ${kind}; refusing to replace it with a file`);
+  const a = writableAncestor(path);
+  if (a.problem) throw new InputError(`${what} ${path}: cannot write there (${a.dir}: ${a.problem})`);
+}
+
+/** The same for an output directory (what writeDirAtomic will replace). */
+export function checkOutputDir(path: string, what = '--out'): void {
+  const st = lstatOrNull(path);
+  if (st && !st.isDirectory()) throw new InputError(`${what} ${path}: is ${notRegular(path) ?? 'a file'}, not a directory`);
+  const a = writableAncestor(path);
+  if (a.problem) throw new InputError(`${what} ${path}: cannot write there (${a.dir}: ${a.problem})`);
+}
+
+/**
+ * Write a file atomically: a temp file in the same directory, then rename over
+ * the target. Only a regular file or a new path is ever replaced: a device
+ * node (/dev/null), a symbolic link, a directory or a pipe at `path` is
+ * refused, so an --out can never destroy one. Failures are one-line
+ * InputErrors naming the path.
+ */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  const what = notRegular(path);
+  if (what) throw new InputError(`${path}: is ${what}; refusing to replace it with a file`);
   const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw fsError(dir, e, 'cannot create the directory');
+  }
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
   try {
-    writeFileSync(tmp, data);
+    writeFileSync(tmp, data, { flag: 'wx' });
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw e;
+    throw fsError(path, e);
   }
 }
 
@@ -73,10 +166,19 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
  */
 export function writeDirAtomic<T>(dir: string, fill: (tmpDir: string) => T): T {
   const parent = dirname(resolvePath(dir));
-  mkdirSync(parent, { recursive: true });
+  try {
+    mkdirSync(parent, { recursive: true });
+  } catch (e) {
+    throw fsError(parent, e, 'cannot create the directory');
+  }
   const st = lstatOrNull(dir);
-  if (st && !st.isDirectory()) throw new InputError(`${dir}: exists and is not a directory`);
-  const tmp = mkdtempSync(join(parent, `.${basename(dir)}.tmp-`));
+  if (st && !st.isDirectory()) throw new InputError(`${dir}: is ${notRegular(dir) ?? 'a file'}, not a directory; refusing to replace it`);
+  let tmp: string;
+  try {
+    tmp = mkdtempSync(join(parent, `.${basename(dir)}.tmp-`));
+  } catch (e) {
+    throw fsError(dir, e);
+  }
   let out: T;
   try {
     out = fill(tmp);
@@ -84,12 +186,17 @@ export function writeDirAtomic<T>(dir: string, fill: (tmpDir: string) => T): T {
     rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
-  if (st) {
-    const old = `${tmp}.old`;
-    renameSync(dir, old);
-    renameSync(tmp, dir);
-    rmSync(old, { recursive: true, force: true });
-  } else renameSync(tmp, dir);
+  try {
+    if (st) {
+      const old = `${tmp}.old`;
+      renameSync(dir, old);
+      renameSync(tmp, dir);
+      rmSync(old, { recursive: true, force: true });
+    } else renameSync(tmp, dir);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw fsError(dir, e);
+  }
   return out;
 }
 

@@ -16,11 +16,13 @@
  * Condensed, with X = Φx₀ + ΓU, the QP in U is dense N·nu × N·nu; only q, l
  * and u depend on x₀, so A and P are built once.
  */
-import { type Mat, fromRows, matmul, toRows, transpose, zeros } from './linalg.js';
+import { InputError } from './io.js';
+import { LIMITS } from './limits.js';
+import { type Mat, fromRows, matmul, maxAbs, toRows, transpose, zeros } from './linalg.js';
 import type { Plant } from './plants/plant.js';
 import { QPSolver } from './qp/solve.js';
 import type { ActiveSet, QPStatus } from './qp/problem.js';
-import { lqrGain, solveDare } from './riccati.js';
+import { DareError, lqrGain, solveDare } from './riccati.js';
 
 export interface MPCSettings {
   /** Prediction horizon N (number of inputs). */
@@ -98,8 +100,10 @@ export class LinearMPC {
 
   constructor(plant: Plant, settings: MPCSettings) {
     const N = settings.horizon;
-    if (!Number.isInteger(N) || N < 1) throw new Error(`MPC: horizon must be a positive integer, got ${N}`);
+    if (!Number.isInteger(N) || N < 1) throw new InputError(`MPC: horizon must be a positive integer, got ${N}`);
     const { nx, nu } = plant;
+    if (N > LIMITS.maxHorizon) throw new InputError(`MPC: horizon ${N} is above the limit of ${LIMITS.maxHorizon} steps`);
+    if (N * nu > LIMITS.maxQpInputs) throw new InputError(`MPC: horizon ${N} × ${nu} inputs = ${N * nu} QP variables, above the limit of ${LIMITS.maxQpInputs}; shorten the horizon`);
     this.plant = plant;
     this.N = N;
     this.nx = nx;
@@ -109,7 +113,12 @@ export class LinearMPC {
     this.Q = fromRows(settings.Q ?? plant.Q);
     this.R = fromRows(settings.R ?? plant.R);
     const term = settings.terminal ?? 'dare';
-    this.P = term === 'dare' ? solveDare(A, B, this.Q, this.R) : fromRows(term);
+    try {
+      this.P = term === 'dare' ? solveDare(A, B, this.Q, this.R) : fromRows(term);
+    } catch (e) {
+      if (e instanceof DareError) throw new InputError(`plant ${plant.name}: no stabilising LQR solution for the MPC's terminal cost (${e.message})`);
+      throw e;
+    }
     this.K = lqrGain(A, B, this.R, this.P);
 
     // Prediction matrices.
@@ -122,6 +131,12 @@ export class LinearMPC {
       for (let i = 0; i < nx; i++) for (let j = 0; j < nx; j++) Phi.data[(k * nx + i) * nx + j] = Ak.data[i * nx + j];
       Ak = matmul(A, Ak);
     }
+    // The condensed QP holds A^k for k ≤ N: a plant that grows too fast over the horizon makes it overflow or lose every digit.
+    const growth = maxAbs(Phi);
+    if (!(growth <= LIMITS.maxGrowth * Math.max(1, maxAbs(A))))
+      throw new InputError(
+        `plant ${plant.name}: its free response grows by ${growth.toExponential(1)} over the ${N}-step horizon, beyond what the condensed MPC can represent (limit ${LIMITS.maxGrowth.toExponential(0)}): the plant is too unstable for this horizon at dt = ${plant.dt} s; shorten --horizon or the sample time`,
+      );
     // Γ block (k, j) = A^{k-j} B for j ≤ k (row block k is x_{k+1}).
     const AkB: Mat[] = [B];
     for (let k = 1; k < N; k++) AkB.push(matmul(A, AkB[k - 1]));

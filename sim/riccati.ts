@@ -10,6 +10,9 @@
  */
 import { type Mat, add, eye, fromRows, inverse, matmul, maxAbs, solve, sub, symmetrize, toRows, transpose } from './linalg.js';
 
+/** The DARE has no stabilising solution (or the doubling broke down): (A, B) not stabilisable, or (A, Q) not detectable. */
+export class DareError extends Error {}
+
 export function solveDare(A: Mat, B: Mat, Q: Mat, R: Mat, opts: { maxIter?: number; tol?: number } = {}): Mat {
   const n = A.rows;
   const maxIter = opts.maxIter ?? 100;
@@ -27,13 +30,15 @@ export function solveDare(A: Mat, B: Mat, Q: Mat, R: Mat, opts: { maxIter?: numb
     const Hn = symmetrize(add(Hk, matmul(matmul(AkT, Hk), WinvA)));
     const Gn = symmetrize(add(Gk, matmul(matmul(Ak, WinvG), AkT)));
     const An = matmul(Ak, WinvA);
+    // An unstable mode the inputs cannot reach makes the iterates overflow: that is no solution, not convergence.
+    if (!Hn.data.every(Number.isFinite) || !An.data.every(Number.isFinite)) throw new DareError('the Riccati iteration overflowed: (A, B) is not stabilisable');
     const change = maxAbs(sub(Hn, Hk));
     Ak = An;
     Gk = Gn;
     Hk = Hn;
     if (change <= tol * Math.max(1, maxAbs(Hk))) return Hk;
   }
-  throw new Error('solveDare: doubling did not converge (is (A,B) stabilisable and (A,Q) detectable?)');
+  throw new DareError('the Riccati iteration did not converge: (A, B) is not stabilisable or (A, Q) not detectable');
 }
 
 /** LQR gain K = (R + BᵀPB)⁻¹ BᵀPA, so that u = −K x. */

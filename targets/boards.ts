@@ -2,6 +2,8 @@
  * Boards as typed data. Code reads these fields and never branches on a
  * board's name: a new board is a new entry here.
  */
+import { InputError } from '../sim/index.js';
+
 export type ToolchainKind = 'avr-gcc' | 'host-gcc' | 'arduino-esp32';
 export type CycleCounterKind = 'avr-timer1' | 'esp32-ccount' | 'cortex-dwt' | 'host-clock';
 export type FlashToolKind = 'avrdude' | 'esptool' | 'none';
@@ -94,6 +96,6 @@ export function boardNames(): string[] {
 
 export function getBoard(name: string): Board {
   const b = BOARDS[name];
-  if (!b) throw new Error(`unknown target "${name}"; known targets: ${boardNames().join(', ')}`);
+  if (!b) throw new InputError(`unknown target "${name}"; known targets: ${boardNames().join(', ')}`);
   return b;
 }

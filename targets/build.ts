@@ -6,9 +6,9 @@
  *    sketch folder, built when `pio` is installed and skipped otherwise.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { writeFileAtomic } from '../sim/index.js';
+import { mkdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { writeDirAtomic, writeFileAtomic } from '../sim/index.js';
 import type { Board } from './boards.js';
 import { ToolchainError, checkFits, compileAndLink, hasCommand, sizeOf, toHex, type SizeReport } from './toolchain.js';
 
@@ -27,10 +27,23 @@ export interface BuildResult {
   note?: string;
 }
 
+/**
+ * Build into `outDir` as a whole: sources, ELF, hex and size check happen in a
+ * temp directory that replaces `outDir` only when everything succeeded, so a
+ * failed or killed build (or a program that does not fit) never leaves a new
+ * hex beside old sources, or the other way round.
+ */
 export function buildFirmware(board: Board, files: Record<string, string>, outDir: string, extraFlags: string[] = []): BuildResult {
-  if (board.firmware.framework === 'arduino') return buildArduino(board, files, outDir);
+  return writeDirAtomic(outDir, (tmp) => {
+    const built = board.firmware.framework === 'arduino' ? buildArduino(board, files, tmp) : buildBareMetal(board, files, tmp, extraFlags);
+    // the paths the caller uses are those of the final directory
+    const moved = (p: string | undefined) => (p === undefined ? undefined : join(outDir, relative(tmp, p)));
+    return { ...built, dir: outDir, src: moved(built.src)!, elf: moved(built.elf), hex: moved(built.hex), platformio: moved(built.platformio), sketch: moved(built.sketch), note: built.note?.split(tmp).join(outDir) };
+  });
+}
+
+function buildBareMetal(board: Board, files: Record<string, string>, outDir: string, extraFlags: string[]): BuildResult {
   const src = join(outDir, 'src');
-  rmSync(src, { recursive: true, force: true });
   mkdirSync(src, { recursive: true });
   for (const [name, text] of Object.entries(files)) writeFileAtomic(join(src, name), text);
   const sources = Object.keys(files).filter((f) => f.endsWith('.c')).map((f) => join(src, f));
@@ -51,8 +64,6 @@ export function buildFirmware(board: Board, files: Record<string, string>, outDi
 function buildArduino(board: Board, files: Record<string, string>, outDir: string): BuildResult {
   const pio = join(outDir, 'platformio');
   const sketch = join(outDir, 'sketch', 'ultro_fw');
-  rmSync(pio, { recursive: true, force: true });
-  rmSync(join(outDir, 'sketch'), { recursive: true, force: true });
   for (const [name, text] of Object.entries(files)) {
     if (name === 'platformio.ini') writeFileAtomic(join(pio, name), text);
     else {

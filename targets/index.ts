@@ -6,4 +6,4 @@ export { BOARDS, boardNames, getBoard, type Board, type CycleCounterKind, type F
 export { ToolchainError, checkFits, compileAndLink, formatSize, hasCommand, measureSize, sizeOf, toHex, type SizeReport } from './toolchain.js';
 export { buildFirmware, type BuildResult } from './build.js';
 export { flashFirmware } from './flash.js';
-export { buildModelFirmware, type FirmwareBuildOptions, type ModelFirmware } from './firmware.js';
+export { buildModelFirmware, checkMpcFits, type FirmwareBuildOptions, type ModelFirmware } from './firmware.js';

@@ -17,7 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { InputError, parseWith, plantFromJson, readJsonFile, toJson, writeFileAtomic, type Plant, type PlantFile } from '../sim/index.js';
+import { InputError, LIMITS, parseWith, plantFromJson, readJsonFile, toJson, writeFileAtomic, type Plant, type PlantFile } from '../sim/index.js';
 import { ACTIVATIONS, MLP, type Activation } from './mlp.js';
 
 export const MODEL_FORMAT = 'ultro-model/1';
@@ -85,6 +85,24 @@ const modelSchema = z
     m.output.bounds.min.forEach((lo, j) => lo >= m.output.bounds.max[j] && fail(['output', 'bounds', 'min', j], `must be below bounds.max[${j}]`));
     m.input.scale.forEach((v, i) => !(v > 0) && fail(['input', 'scale', i], 'must be > 0'));
     m.output.scale.forEach((v, j) => !(v > 0) && fail(['output', 'scale', j], 'must be > 0'));
+    if (sizes.length - 2 > LIMITS.maxHiddenLayers) fail(['network', 'sizes'], `has ${sizes.length - 2} hidden layers; at most ${LIMITS.maxHiddenLayers} are supported`);
+    sizes.slice(1, -1).forEach((w, l) => w > LIMITS.maxWidth && fail(['network', 'sizes', l + 1], `is ${w}; layers up to ${LIMITS.maxWidth} wide are supported`));
+    if (m.mpc) {
+      const square = (name: 'Q' | 'R' | 'P', rows: number[][], n: number) => {
+        if (rows.length !== n) return fail(['mpc', name], `has ${rows.length} rows, expected ${n}`);
+        rows.forEach((r, i) => r.length !== n && fail(['mpc', name, i], `has ${r.length} entries, expected ${n}`));
+      };
+      if (m.mpc.horizon > LIMITS.maxHorizon) fail(['mpc', 'horizon'], `is ${m.mpc.horizon}; at most ${LIMITS.maxHorizon} is supported`);
+      square('Q', m.mpc.Q, nx);
+      square('R', m.mpc.R, nu);
+      square('P', m.mpc.P, nx);
+      if (!(m.mpc.slackPenalty > 0)) fail(['mpc', 'slackPenalty'], 'must be > 0');
+      const poly = m.mpc.polytope;
+      if (poly) {
+        if (poly.H.length !== poly.h.length) fail(['mpc', 'polytope', 'h'], `has ${poly.h.length} entries, H has ${poly.H.length} rows`);
+        poly.H.forEach((r, i) => r.length !== nx && fail(['mpc', 'polytope', 'H', i], `has ${r.length} entries, expected ${nx}`));
+      }
+    }
   });
 
 export type ModelFile = z.infer<typeof modelSchema>;

@@ -15,7 +15,8 @@
 import { z } from 'zod';
 import { cholesky, fromRows, isSymmetric } from '../linalg.js';
 import { InputError, parseWith, readJsonFile } from '../io.js';
-import { diagRows, plantFromContinuous, plantFromDiscrete, type Plant } from './plant.js';
+import { LIMITS } from '../limits.js';
+import { diagRows, plantFromContinuous, plantFromDiscrete, validatePlant, type Plant } from './plant.js';
 import { getPlant, plantNames } from './registry.js';
 
 export const PLANT_FORMAT = 'ultro-plant/1';
@@ -126,9 +127,10 @@ export function plantFromJson(data: unknown, source = 'plant'): Plant {
     stateNames: p.stateNames,
     inputNames: p.inputNames,
   };
-  return p.time === 'continuous'
-    ? plantFromContinuous({ ...spec, Ac: p.A, Bc: p.B })
-    : plantFromDiscrete({ ...spec, A: p.A, B: p.B });
+  if (p.A.length > LIMITS.maxStates) throw new InputError(`${source}: A: ${p.A.length} states; at most ${LIMITS.maxStates} are supported`);
+  const plant = p.time === 'continuous' ? plantFromContinuous({ ...spec, Ac: p.A, Bc: p.B }) : plantFromDiscrete({ ...spec, A: p.A, B: p.B });
+  validatePlant(plant, source);
+  return plant;
 }
 
 export function loadPlantFile(path: string): Plant {

@@ -6,6 +6,8 @@
 import { fromRows, toRows } from '../linalg.js';
 import { zohDiscretize } from '../expm.js';
 import { InputError } from '../io.js';
+import { LIMITS } from '../limits.js';
+import { DareError, solveDare } from '../riccati.js';
 
 export type Vec = ArrayLike<number>;
 
@@ -224,6 +226,39 @@ export function checkPlant(p: Plant): void {
       if (!Number.isFinite(p.domain.min[i]) || !Number.isFinite(p.domain.max[i])) throw new Error(`${where}: domain of state ${p.stateNames[i]} must be finite`);
       if (p.domain.min[i] < p.xBounds.min[i] || p.domain.max[i] > p.xBounds.max[i]) throw new Error(`${where}: domain of state ${p.stateNames[i]} leaves its bounds`);
     }
+  }
+}
+
+/**
+ * What can be checked of a plant before anything is computed with it, as
+ * InputErrors naming `source` and the field or the property: dimensions
+ * within LIMITS, every number finite and of a size float arithmetic (and
+ * float32 on a board) can carry, and a stabilising LQR solution to exist
+ * ((A, B) stabilisable, (A, Q) detectable), which the MPC's terminal cost
+ * needs.
+ */
+export function validatePlant(p: Plant, source = `plant ${p.name}`): void {
+  const fail = (m: string): never => {
+    throw new InputError(`${source}: ${m}`);
+  };
+  if (p.nx > LIMITS.maxStates) fail(`${p.nx} states; at most ${LIMITS.maxStates} are supported`);
+  if (p.nu > LIMITS.maxInputs) fail(`${p.nu} inputs; at most ${LIMITS.maxInputs} are supported`);
+  const big = (v: number) => !Number.isFinite(v) || Math.abs(v) > LIMITS.maxMagnitude;
+  const mat = (m: number[][], name: string, note: string) =>
+    m.forEach((row, i) => row.forEach((v, j) => big(v) && fail(`${name}[${i}][${j}] = ${v}${note}: entries up to ${LIMITS.maxMagnitude.toExponential(0)} in size are supported; rescale the units`)));
+  mat(p.A, 'A', p.continuous ? ' (after discretisation)' : '');
+  mat(p.B, 'B', p.continuous ? ' (after discretisation)' : '');
+  mat(p.Q, 'Q', '');
+  mat(p.R, 'R', '');
+  for (const [b, name] of [[p.xBounds, 'x'], [p.uBounds, 'u']] as const)
+    for (const side of ['min', 'max'] as const)
+      b[side].forEach((v, i) => Number.isFinite(v) && Math.abs(v) > LIMITS.maxMagnitude && fail(`${name}${side === 'min' ? 'Min' : 'Max'}[${i}] = ${v}: bounds up to ${LIMITS.maxMagnitude.toExponential(0)} in size are supported; rescale the units`));
+  try {
+    const P = solveDare(fromRows(p.A), fromRows(p.B), fromRows(p.Q), fromRows(p.R));
+    if (!P.data.every(Number.isFinite)) throw new DareError('non-finite solution');
+  } catch (e) {
+    if (!(e instanceof DareError)) throw e;
+    fail(`no stabilising LQR solution (${e.message}): some unstable mode is out of the inputs' reach, or invisible to Q; the MPC's terminal cost cannot be formed`);
   }
 }
 

@@ -1,4 +1,5 @@
 /** The plant registry: every built-in plant by name. */
+import { InputError } from '../io.js';
 import { aircraftPitch } from './aircraft.js';
 import { cartpole } from './cartpole.js';
 import { dcMotor } from './dc-motor.js';
@@ -22,7 +23,7 @@ export function plantNames(): string[] {
 
 export function getPlant(name: string): Plant {
   const make = REGISTRY[name];
-  if (!make) throw new Error(`unknown plant "${name}"; known plants: ${plantNames().join(', ')}`);
+  if (!make) throw new InputError(`unknown plant "${name}"; known plants: ${plantNames().join(', ')}`);
   return make();
 }
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { getPlant, plantStep } from '../../sim/index.js';
 import { loadModel } from '../../trainer/index.js';
 import { policyFloat32, quantizeModel } from '../../codegen/index.js';
-import { Rig, parseRigConfig, type RigConfig } from '../../firmware-host/index.js';
+import { Rig, RigSafetyError, parseRigConfig, type RigConfig } from '../../firmware-host/index.js';
 import { ROOT, ultro } from '../helpers/cli.js';
 
 const model = loadModel(join(ROOT, 'test/fixtures/models/double-integrator.json'));
@@ -50,9 +50,11 @@ afterEach(async () => {
   rig = undefined;
 });
 
+let clock = 0;
 async function connect(m: ReturnType<typeof mockIo>, cfg = config) {
   return Rig.connect(model, cfg, {
     io: m.io,
+    now: () => clock,
     onBoard: () => {
       m.io.emit('connect');
       m.io.emit('ready');
@@ -97,6 +99,28 @@ describe('ultro rig (johnny-five, mock Firmata)', () => {
     await rig.close();
     rig = undefined;
     expect(m.pwm.get(9)).toBe(128); // u = 0 → the middle of 0…255
+  });
+
+  it('never sends a stale or missing reading’s control: the safe input instead, and an error naming the sensor', async () => {
+    const m = mockIo();
+    rig = await connect(m);
+    // no reading yet: refused, pin 9 at the safe input (u = 0 → duty 128)
+    expect(() => rig!.step()).toThrow(RigSafetyError);
+    expect(() => rig!.step()).toThrow(/sensor A0 \(state 0\) has not reported yet; the actuators were set to their safe inputs/);
+    expect(m.pwm.get(9)).toBe(128);
+    m.setAnalog(0, 900);
+    rig.step();
+    expect(m.pwm.get(9)).not.toBe(128);
+    // the board goes quiet: three sample times (0.3 s) later the reading is stale
+    clock += 301;
+    expect(() => rig!.step()).toThrow(/sensor A0 \(state 0\) is stale: its last reading is 0\.30 s old \(limit 0\.30 s\)/);
+    expect(m.pwm.get(9)).toBe(128);
+    m.setAnalog(0, 900); // fresh again
+    rig.step();
+    // a reading that is not a number never becomes a control
+    m.setAnalog(0, NaN);
+    expect(() => rig!.step()).toThrow(/sensor A0 \(state 0\) is stale/);
+    expect(m.pwm.get(9)).toBe(128);
   });
 
   it('motor actuators drive PWM magnitude and a direction pin', async () => {
