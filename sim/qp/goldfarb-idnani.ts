@@ -13,6 +13,14 @@
  * a finite number of steps with the exact optimum, or proves infeasibility when
  * a violated constraint admits neither a primal nor a dual step.
  *
+ * "Proves" is taken literally: at that point the entering normal is (to
+ * rounding) a combination n_p = Σ r_j n_j of the working set with every
+ * inequality r_j ≤ 0, so y = (1 at p, −r_j on the working set) ≥ 0 has
+ * Nᵀy ≈ 0, and yᵀb > 0 certifies that no x satisfies N x ≥ b (Farkas). The
+ * certificate is checked with tolerances scaled to the data; a violation too
+ * small for it to hold (rounding, not infeasibility) defers the constraint
+ * instead, and the caller sees its small residual in the result.
+ *
  * Warm start: the working set of a previous solve is factorised first, the
  * equality-constrained minimiser on it computed, and constraints with negative
  * multipliers dropped until the point is dual feasible, which is a valid state
@@ -63,6 +71,8 @@ export class GoldfarbIdnani {
   private nzLo: Int32Array = new Int32Array(0);
   private nzHi: Int32Array = new Int32Array(0);
   private isActive: Uint8Array = new Uint8Array(0);
+  /** Constraints whose entry failed without an infeasibility certificate: not entered again in this solve. */
+  private deferred: Uint8Array = new Uint8Array(0);
   private cons: GIConstraints = { count: 0, N: new Float64Array(0), b: new Float64Array(0), isEq: new Uint8Array(0) };
   private feasTol = 1e-11;
   readonly x: Float64Array;
@@ -97,12 +107,14 @@ export class GoldfarbIdnani {
     this.feasTol = feasTol;
     if (this.isActive.length !== cons.count) {
       this.isActive = new Uint8Array(cons.count);
+      this.deferred = new Uint8Array(cons.count);
       this.flipped = new Uint8Array(cons.count);
       this.normScale = new Float64Array(cons.count);
       this.nzLo = new Int32Array(cons.count);
       this.nzHi = new Int32Array(cons.count);
     } else {
       this.isActive.fill(0);
+      this.deferred.fill(0);
       this.flipped.fill(0);
     }
     for (let k = 0; k < cons.count; k++) {
@@ -331,11 +343,20 @@ export class GoldfarbIdnani {
       this.computeZR();
       const q = this.q;
       // Partial (dual) step: the first working-set inequality whose multiplier reaches zero.
+      // When the entering normal is dependent on the working set, an r_j that is only
+      // rounding (below 1e-10 of the largest) must not set the step: it would send the
+      // multipliers to ~1/eps.
+      const dep = this.dependent();
+      let rFloor = 0;
+      if (dep) {
+        for (let j = 0; j < q; j++) rFloor = Math.max(rFloor, Math.abs(r[j]));
+        rFloor *= 1e-10;
+      }
       let t1 = Infinity;
       let l = -1;
       for (let j = 0; j < q; j++) {
         if (cons.isEq[this.act[j]]) continue;
-        if (r[j] > 0) {
+        if (r[j] > rFloor) {
           const ratio = u[j] / r[j];
           if (ratio < t1) {
             t1 = ratio;
@@ -344,7 +365,6 @@ export class GoldfarbIdnani {
         }
       }
       // Full (primal) step.
-      const dep = this.dependent();
       let t2 = Infinity;
       let zn = 0;
       if (!dep) {
@@ -353,7 +373,11 @@ export class GoldfarbIdnani {
       }
       if (dep && isEqP && Math.abs(s) <= this.tol(p)) return 'skipped'; // redundant equality
       const t = Math.min(t1, t2);
-      if (t === Infinity) return 'infeasible';
+      if (t === Infinity) {
+        if (this.certifiesInfeasibility(p, s)) return 'infeasible';
+        this.deferred[p] = 1;
+        return 'skipped';
+      }
       if (t2 === Infinity) {
         // Dual step only: the normal is in the span of the working set.
         for (let j = 0; j < q; j++) u[j] -= t * r[j];
@@ -375,6 +399,32 @@ export class GoldfarbIdnani {
       this.iterations++;
       s = this.ndot(p, this.x) - cons.b[p];
     }
+  }
+
+  /**
+   * With n_p dependent on the working set and no inequality multiplier able
+   * to fall, y = (1 at p, −r on the working set) is a Farkas certificate if
+   * Nᵀy vanishes and yᵀb is positive, both beyond rounding: relative 1e-9 of
+   * Σ|y_k|‖n_k‖ and 1e-8 of Σ|y_k|(1 + |b_k|).
+   */
+  private certifiesInfeasibility(p: number, s: number): boolean {
+    const { n, cons, r, q } = this;
+    const w = new Float64Array(n);
+    let scaleN = this.normScale[p], scaleB = 1 + Math.abs(cons.b[p]), yb = cons.b[p];
+    for (let j = 0; j < n; j++) w[j] = cons.N[p * n + j];
+    for (let j = 0; j < q; j++) {
+      const k = this.act[j];
+      const y = -r[j];
+      if (!cons.isEq[k] && y < -1e-12) return false;
+      for (let i = 0; i < n; i++) w[i] += y * cons.N[k * n + i];
+      scaleN += Math.abs(y) * this.normScale[k];
+      scaleB += Math.abs(y) * (1 + Math.abs(cons.b[k]));
+      yb += y * cons.b[k];
+    }
+    let wInf = 0;
+    for (let i = 0; i < n; i++) wInf = Math.max(wInf, Math.abs(w[i]));
+    // yᵀb equals the violation −s of the entering row up to rounding; require it to be well above rounding.
+    return wInf <= 1e-9 * scaleN && yb > 1e-8 * scaleB && -s > 1e-8 * scaleB;
   }
 
   private xScale(): number {
@@ -426,7 +476,7 @@ export class GoldfarbIdnani {
       let worst = 0;
       const xs = this.xScale();
       for (let k = 0; k < cons.count; k++) {
-        if (cons.isEq[k] || this.isActive[k]) continue;
+        if (cons.isEq[k] || this.isActive[k] || this.deferred[k]) continue;
         const s = this.ndot(k, this.x) - cons.b[k];
         if (s < -this.tol(k, xs)) {
           const v = s / this.normScale[k];

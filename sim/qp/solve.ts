@@ -129,9 +129,28 @@ function finish(qp: NormalizedQP, x: Float64Array, y: Float64Array, active: Acti
 /**
  * Polish: solve [[P, Aₐᵀ], [Aₐ, 0]] [x; y] = [−q; bₐ] on the working set and
  * accept the answer only if it is primal feasible and its multipliers have the
- * right signs. Returns null when the system is singular or the check fails.
+ * right signs. The KKT matrix is singular whenever the working set does not
+ * pin down P's null space (an LP-like problem, a dependent active row), so it
+ * is solved regularised, [[P + δI, Aₐᵀ], [Aₐ, −δI]], and the answer refined
+ * against the unregularised system (as OSQP polishes): a consistent system
+ * converges to a solution of it. Returns null when the refinement does not
+ * converge or the check fails.
  */
-function polish(qp: NormalizedQP, active: ActiveSet, tol: number): { x: Float64Array; y: Float64Array } | null {
+function polish(qp: NormalizedQP, active0: ActiveSet, tol: number): { x: Float64Array; y: Float64Array; active: ActiveSet } | null {
+  // A row the working set left out (deferred as numerically dependent) may be violated by the
+  // polished point: add the worst such row on its violated side and polish again, a few times.
+  let active = active0;
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const r = polishOnce(qp, active, tol);
+    if (r === null) return null;
+    if ('x' in r) return { ...r, active };
+    if (active.some((a) => Math.abs(a) - 1 === r.violated)) return null;
+    active = Int32Array.from([...active, r.side * (r.violated + 1)]);
+  }
+  return null;
+}
+
+function polishOnce(qp: NormalizedQP, active: ActiveSet, tol: number): { x: Float64Array; y: Float64Array } | { violated: number; side: 1 | -1 } | null {
   const { n, m, P, q, A, l, u } = qp;
   const k = active.length;
   const dim = n + k;
@@ -149,9 +168,38 @@ function polish(qp: NormalizedQP, active: ActiveSet, tol: number): { x: Float64A
     }
     rhs.data[n + a] = l[i] === u[i] ? l[i] : active[a] > 0 ? u[i] : l[i];
   }
-  const f = luFactor(K);
+  let kScale = 1;
+  for (let i = 0; i < dim * dim; i++) kScale = Math.max(kScale, Math.abs(K.data[i]));
+  const delta = 1e-7 * kScale;
+  const Kd: Mat = { rows: dim, cols: dim, data: Float64Array.from(K.data) };
+  for (let i = 0; i < dim; i++) Kd.data[i * dim + i] += i < n ? delta : -delta;
+  const f = luFactor(Kd);
   if (!f) return null;
   const sol = luSolve(f, rhs).data;
+  // Iterative refinement on the true KKT system.
+  const res: Mat = { rows: dim, cols: 1, data: new Float64Array(dim) };
+  let rScale = 1;
+  for (let i = 0; i < dim; i++) rScale = Math.max(rScale, Math.abs(rhs.data[i]));
+  // Refine until the residual is at rounding level (or stops falling); it must end below 1e-12 of the data.
+  let best = Infinity;
+  for (let it = 0; it < 30; it++) {
+    let worst = 0, solScale = 1;
+    for (let i = 0; i < dim; i++) solScale = Math.max(solScale, Math.abs(sol[i]));
+    for (let i = 0; i < dim; i++) {
+      let s = rhs.data[i];
+      for (let j = 0; j < dim; j++) s -= K.data[i * dim + j] * sol[j];
+      res.data[i] = s;
+      worst = Math.max(worst, Math.abs(s));
+    }
+    if (worst <= 1e-15 * (rScale + kScale * solScale) || !(worst < 0.5 * best)) {
+      best = Math.min(best, worst);
+      break;
+    }
+    best = worst;
+    const corr = luSolve(f, res).data;
+    for (let i = 0; i < dim; i++) sol[i] += corr[i];
+  }
+  if (!(best <= 1e-12 * rScale * Math.max(1, kScale))) return null;
   const x = sol.slice(0, n);
   const y = new Float64Array(m);
   for (let a = 0; a < k; a++) {
@@ -165,12 +213,19 @@ function polish(qp: NormalizedQP, active: ActiveSet, tol: number): { x: Float64A
   }
   let xs = 0;
   for (let j = 0; j < n; j++) xs = Math.max(xs, Math.abs(x[j]));
+  let worst = 0;
+  let violated: { violated: number; side: 1 | -1 } | null = null;
   for (let i = 0; i < m; i++) {
     let ax = 0;
     for (let j = 0; j < n; j++) ax += A[i * n + j] * x[j];
     const t = tol * (1 + Math.abs(Number.isFinite(l[i]) ? l[i] : 0) + Math.abs(Number.isFinite(u[i]) ? u[i] : 0) + xs);
-    if (ax < l[i] - t || ax > u[i] + t) return null;
+    const v = Math.max(l[i] - ax, ax - u[i]) / t;
+    if (v > 1 && v > worst) {
+      worst = v;
+      violated = { violated: i, side: ax > u[i] ? 1 : -1 };
+    }
   }
+  if (violated) return violated;
   return { x, y };
 }
 
@@ -280,11 +335,18 @@ function solveSemidefinite(qp: NormalizedQP, map: Mapping, gi: GoldfarbIdnani, s
     const { y, active } = extract(map, gi, m);
     // Polish once the working set repeats.
     const key = Array.from(active).sort((u, v) => u - v).join(',');
-    if (key === prevKey) {
+    const repeated = key === prevKey;
+    if (repeated) {
       const pol = polish(qp, active, 1e-9);
-      if (pol) return finish(qp, pol.x, pol.y, active, total, 'solved');
+      if (pol) return finish(qp, pol.x, pol.y, pol.active, total, 'solved');
     }
     prevKey = key;
+    // Stop on the original problem's KKT conditions, not the proximal subproblem's.
+    if (kktConverged(qp, gi.x, y)) {
+      // converged to the tolerance: a polish on this working set usually lands on the exact vertex
+      const pol = repeated ? null : polish(qp, active, 1e-9);
+      return pol ? finish(qp, pol.x, pol.y, pol.active, total, 'solved') : finish(qp, gi.x, y, active, total, 'solved');
+    }
     let dx = 0;
     let xs = 0;
     for (let i = 0; i < n; i++) {
@@ -302,6 +364,29 @@ function solveSemidefinite(qp: NormalizedQP, map: Mapping, gi: GoldfarbIdnani, s
   }
   const { y, active } = extract(map, gi, m);
   return finish(qp, gi.x, y, active, total, 'max_iter', 'proximal iterations did not converge');
+}
+
+/**
+ * KKT residuals of the original problem at (x, y), within 1e-9 of the data's
+ * scale: primal ‖max(Ax − u, l − Ax, 0)‖∞ against the bounds and Ax, dual
+ * ‖Px + q + Aᵀy‖∞ against Px, q and Aᵀy.
+ */
+function kktConverged(qp: NormalizedQP, x: Float64Array, y: Float64Array): boolean {
+  const { n, m, P, q, A, l, u } = qp;
+  const met = qpMetrics(qp, x, y);
+  let pScale = 1, dScale = 1;
+  for (let i = 0; i < m; i++) {
+    let ax = 0;
+    for (let j = 0; j < n; j++) ax += A[i * n + j] * x[j];
+    pScale = Math.max(pScale, Math.abs(ax), Number.isFinite(l[i]) ? Math.abs(l[i]) : 0, Number.isFinite(u[i]) ? Math.abs(u[i]) : 0);
+  }
+  for (let i = 0; i < n; i++) {
+    let px = 0, aty = 0;
+    for (let j = 0; j < n; j++) px += P[i * n + j] * x[j];
+    for (let k = 0; k < m; k++) aty += A[k * n + i] * y[k];
+    dScale = Math.max(dScale, Math.abs(px), Math.abs(q[i]), Math.abs(aty));
+  }
+  return met.primalResidual <= 1e-9 * pScale && met.dualResidual <= 1e-9 * dScale;
 }
 
 /** d = x⁺ − x: is it a certificate that the objective decreases without bound (Pd = 0, qᵀd < 0, A d in the recession cone)? */

@@ -1,10 +1,17 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Rng, solveQP, type QPResult } from '../../sim/index.js';
 import { bruteForceQP } from '../helpers/qp-oracle.js';
 
 const FIX = join(import.meta.dirname, '../fixtures/maros-meszaros');
+/**
+ * The larger problems (QAFIRO, QADLITTL, DUALC1, LOTSCHD: semidefinite P,
+ * degenerate working sets) come from the public set as data, converted to the
+ * same JSON, and live beside the project in the shared data folder rather than
+ * in this repository; without it these tests report as skipped.
+ */
+const SHARED = process.env.ULTRO_MM_DATA ?? join(import.meta.dirname, '../../../shared/maros-meszaros');
 const inf = (v: number | null, sign: 1 | -1) => (v === null ? sign * Infinity : v);
 
 /** Check the KKT conditions of l ≤ Ax ≤ u directly: stationarity, primal and dual feasibility, complementarity. */
@@ -25,23 +32,33 @@ function expectKKT(p: { P: number[][]; q: number[]; A: number[][]; l: number[]; 
   });
 }
 
+function checkAgainstPublished(doc: { name: string; P: number[][]; q: number[]; A: number[][]; l: (number | null)[]; u: (number | null)[]; c: number; objective: number }) {
+  const l = doc.l.map((v) => inf(v, -1));
+  const u = doc.u.map((v) => inf(v, 1));
+  const r = solveQP({ P: doc.P, q: doc.q, A: doc.A, l, u, c: doc.c });
+  expect(r.status).toBe('solved');
+  // The published optima carry 8 significant digits: 1e-6 relative.
+  const rel = Math.abs(r.obj - doc.objective) / Math.max(1, Math.abs(doc.objective));
+  expect(rel).toBeLessThan(1e-6);
+  expectKKT({ P: doc.P, q: doc.q, A: doc.A, l, u }, r, 1e-8);
+  // Residuals scaled to the data (bounds for the primal, P and q for the dual): 1e-9 and 1e-8.
+  const bounds = [...doc.l, ...doc.u].filter((v): v is number => v !== null).map(Math.abs);
+  expect(r.primalResidual).toBeLessThan(1e-9 * (1 + Math.max(0, ...bounds)));
+  expect(r.dualResidual).toBeLessThan(1e-8 * (1 + Math.max(...doc.q.map(Math.abs), ...doc.P.flat().map(Math.abs))));
+}
+
 describe('solveQP: Maros–Meszaros problems against their published optima', () => {
   const files = readdirSync(FIX).filter((f) => f.endsWith('.json'));
   it('has the fixture set', () => expect(files.length).toBeGreaterThanOrEqual(8));
   for (const f of files) {
     const doc = JSON.parse(readFileSync(join(FIX, f), 'utf8'));
-    it(`${doc.name}: relative objective error ≤ 1e-6 (constant included), KKT holds`, () => {
-      const l = doc.l.map((v: number | null) => inf(v, -1));
-      const u = doc.u.map((v: number | null) => inf(v, 1));
-      const r = solveQP({ P: doc.P, q: doc.q, A: doc.A, l, u, c: doc.c });
-      expect(r.status).toBe('solved');
-      // The published optima carry 8 significant digits; 1e-6 relative is the issue's bar.
-      const rel = Math.abs(r.obj - doc.objective) / Math.max(1, Math.abs(doc.objective));
-      expect(rel).toBeLessThan(1e-6);
-      expectKKT({ P: doc.P, q: doc.q, A: doc.A, l, u }, r, 1e-8);
-      expect(r.primalResidual).toBeLessThan(1e-9);
-      expect(r.dualResidual).toBeLessThan(1e-8);
-    });
+    it(`${doc.name}: relative objective error ≤ 1e-6 (constant included), KKT holds`, () => checkAgainstPublished(doc));
+  }
+  // Semidefinite and degenerate: QAFIRO used to stop at max_iter (a singular polish), QADLITTL was called
+  // infeasible (a 4.5e-9 violation against a 3.9e-9 tolerance taken as proof).
+  for (const name of ['QAFIRO', 'QADLITTL', 'DUALC1', 'LOTSCHD']) {
+    const file = join(SHARED, `${name}.json`);
+    it.skipIf(!existsSync(file))(`${name} (shared data): relative objective error ≤ 1e-6, KKT holds`, () => checkAgainstPublished(JSON.parse(readFileSync(file, 'utf8'))));
   }
 });
 
