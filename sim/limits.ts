@@ -19,7 +19,7 @@ export const LIMITS = {
   /** On-board MPC iteration cap (a 16-bit counter on the board). */
   maxMpcIterations: 10_000,
   /** Network: hidden layers and their width. */
-  maxHiddenLayers: 8,
+  maxHiddenLayers: 32,
   maxWidth: 256,
   /** Training samples asked for. */
   maxSamples: 200_000,

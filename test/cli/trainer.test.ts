@@ -9,7 +9,7 @@ describe('ultro train / eval', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ultro-train-'));
     const model = join(dir, 'model.json');
     // a small, quick run: the full-size acceptance run is test/trainer/train-double-integrator.test.ts
-    const t = ultro(['train', '--hidden', '6', '--samples', '200', '--dagger', '0', '--out', model], { timeout: 300_000 });
+    const t = ultro(['train', '--hidden', '6', '--samples', '200', '--dagger', '0', '--refine', '1', '--eval-held-out', '1000', '--eval-runs', '10', '--out', model], { timeout: 300_000 });
     expect(t.code).toBe(0);
     expect(t.stdout).toMatch(/al-lm outer\s+0\s+steps/); // one progress line per outer iteration
     expect(t.stdout).toMatch(/ρ .* μ_LM/);
