@@ -53,7 +53,6 @@ export async function benchPlants(): Promise<BenchSection> {
       const r = await trainPolicy({
         plant,
         plantRef: name,
-        activation: 'tanh',
         method: 'al-lm',
         horizon: 20,
         seed: 1,

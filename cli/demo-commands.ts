@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_PLANT, ULTRO_VERSION, checkOutputDir, resolvePlant, toJson, writeFileAtomic } from '../sim/index.js';
-import { defaultHidden, formatMetrics, formatProgress, loadModel, modelHash, saveModel, trainPolicy } from '../trainer/index.js';
+import { defaultActivation, defaultHidden, formatMetrics, formatProgress, loadModel, modelHash, saveModel, trainPolicy } from '../trainer/index.js';
 import { deployedPolicy } from '../codegen/index.js';
 import { buildModelFirmware, formatSize, getBoard } from '../targets/index.js';
 import { runCodegen } from './codegen-commands.js';
@@ -48,7 +48,7 @@ export function registerDemoCommands(program: Command): void {
       const board = getBoard('uno');
       const modelPath = join(out, 'model.json');
 
-      stage(1, `train a ${[plant.nx, ...defaultHidden(plant.nx, plant.nu), plant.nu].join('-')} ${TRAIN_DEFAULTS.activation} policy for ${plant.name} with Ultro (augmented Lagrangian + Levenberg–Marquardt)`);
+      stage(1, `train a ${[plant.nx, ...defaultHidden(plant.nx, plant.nu), plant.nu].join('-')} ${defaultActivation(plant.nx)} policy for ${plant.name} with Ultro (augmented Lagrangian + Levenberg–Marquardt)`);
       const key = { ultro: ULTRO_VERSION, plant: o.plant.endsWith('.json') ? readFileSync(o.plant, 'utf8') : o.plant, seed: o.seed, qat: TRAIN_DEFAULTS.qat };
       const keyPath = join(out, 'model.key.json');
       const cached = !o.fresh && existsSync(modelPath) && existsSync(keyPath) && readFileSync(keyPath, 'utf8') === toJson(key);
@@ -58,7 +58,6 @@ export function registerDemoCommands(program: Command): void {
         const r = await trainPolicy({
           plant,
           plantRef: o.plant,
-          activation: TRAIN_DEFAULTS.activation,
           method: TRAIN_DEFAULTS.method,
           horizon: TRAIN_DEFAULTS.horizon,
           qat: TRAIN_DEFAULTS.qat,

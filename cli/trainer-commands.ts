@@ -14,8 +14,7 @@ const fail = (m: string): never => {
  * policy. Hidden widths and sample counts follow the plant's size
  * (defaultHidden, defaultSamples).
  */
-export const TRAIN_DEFAULTS = { activation: 'tanh', method: 'al-lm', horizon: 20, qat: 'auto' } as const satisfies {
-  activation: Activation;
+export const TRAIN_DEFAULTS = { method: 'al-lm', horizon: 20, qat: 'auto' } as const satisfies {
   method: Method;
   horizon: number;
   qat: 'none' | 'int8' | 'int16' | 'auto';
@@ -24,7 +23,7 @@ export const TRAIN_DEFAULTS = { activation: 'tanh', method: 'al-lm', horizon: 20
 export interface TrainCliOptions {
   plant: string;
   hidden?: number[];
-  act: Activation;
+  act?: Activation;
   method: Method;
   horizon: number;
   samples?: number;
@@ -49,7 +48,7 @@ export function registerTrainerCommands(program: Command): void {
     .description('Train a policy network to imitate the MPC, with actuator and one-step safety limits as constraints.')
     .option('--plant <name|file>', 'registry name or plant JSON file', DEFAULT_PLANT)
     .option('--hidden <sizes>', 'hidden layer widths (default: from the plant size, 16,16 up to 4 states)', parseIntListArg('--hidden', 1, LIMITS.maxWidth, LIMITS.maxHiddenLayers))
-    .option('--act <activation>', `hidden activation: ${ACTIVATIONS.join(', ')}`, choice('--act', ACTIVATIONS), TRAIN_DEFAULTS.activation)
+    .option('--act <activation>', `hidden activation: ${ACTIVATIONS.join(', ')} (default: tanh up to 4 states, hardtanh above)`, choice('--act', ACTIVATIONS))
     .option('--method <method>', `optimiser: ${METHODS.join(', ')}`, choice('--method', METHODS), TRAIN_DEFAULTS.method)
     .option('--horizon <N>', 'MPC (teacher) horizon', parseIntArg('--horizon', 1, LIMITS.maxHorizon), TRAIN_DEFAULTS.horizon)
     .option('--samples <K>', 'MPC-feasible samples (default: 2000, or 500 per state above 4 states)', parseIntArg('--samples', 10, LIMITS.maxSamples))

@@ -44,12 +44,14 @@ export interface AssemblerOptions {
 }
 
 /**
- * Default curvature sub-sample: enough rows (samples × outputs) to exceed the
- * parameter count several times over, so the sampled G is well conditioned,
- * and at least 4,000 samples. Below it G is exact.
+ * Default curvature sub-sample: up to 4,000 labelled samples G is exact;
+ * above, 2,000 samples or enough rows (samples × outputs) for 4× the
+ * parameter count, whichever is more, so the sampled G stays well
+ * conditioned. On the 12-state quadrotor (24-24, 5,900 samples) this measured
+ * a lower validation MSE per wall second than 1,000 or 4,000 samples.
  */
-export function curvatureSamples(nParams: number, nu: number): number {
-  return Math.max(4000, Math.ceil((6 * nParams) / nu));
+export function curvatureSamples(nParams: number, nu: number, nLabelled: number): number {
+  return nLabelled <= 4000 ? nLabelled : Math.max(2000, Math.ceil((4 * nParams) / nu));
 }
 
 export class Assembler {
@@ -78,6 +80,17 @@ export class Assembler {
   /** Whether dense G can be formed (nParams ≤ DENSE_PARAM_LIMIT). */
   readonly dense: boolean;
 
+  /**
+   * Multiply-adds of one LM step (assembly of the sampled G and its Cholesky;
+   * matrix-free: ~100 CG products), the measure the trainers size their step
+   * budgets by.
+   */
+  get stepCost(): number {
+    const { K, nu } = this.data;
+    const n = this.nParams;
+    return this.dense ? this.curvKeep * K * nu * n * n * 0.5 + (n * n * n) / 3 : 100 * 4 * K * n * nu;
+  }
+
   /** Share of unconstrained samples in each sampled G (1: exact). */
   readonly curvKeep: number;
   private assemblies = 0;
@@ -94,7 +107,7 @@ export class Assembler {
     this.mult = sharedF64(this.ncon);
     this.slack = sharedF64(this.ncon);
     this.dense = !matrixFree && n <= DENSE_PARAM_LIMIT;
-    this.curvKeep = Math.min(1, (curvSamples ?? curvatureSamples(n, data.nu)) / Math.max(1, data.nLabelled));
+    this.curvKeep = Math.min(1, (curvSamples ?? curvatureSamples(n, data.nu, data.nLabelled)) / Math.max(1, data.nLabelled));
     const nG = this.dense ? n * n : 0;
     this.gradA = new Float64Array(n);
     this.GA = new Float64Array(nG);
@@ -108,7 +121,7 @@ export class Assembler {
   /** `data` arrays should be SharedArrayBuffer-backed (see shared.ts) when threads may be 2. */
   static async create(data: KernelData, opts: AssemblerOptions = {}): Promise<Assembler> {
     const n = new GNKernel(data).nParams;
-    const keep = Math.min(1, (opts.curvatureSamples ?? curvatureSamples(n, data.nu)) / Math.max(1, data.nLabelled));
+    const keep = Math.min(1, (opts.curvatureSamples ?? curvatureSamples(n, data.nu, data.nLabelled)) / Math.max(1, data.nLabelled));
     const work = keep * data.K * data.nu * n * n * 0.5;
     const want = opts.threads ?? 'auto';
     const threads: 1 | 2 = want === 'auto' ? (work >= THREAD_THRESHOLD ? 2 : 1) : want;

@@ -347,7 +347,7 @@ export function feasibleStarts(plant: Plant, settings: MPCSettings, domain: Boun
  * up to the first step that needs slack, and inside the domain (the board
  * clamps its input to the domain, so the network is never asked outside it).
  */
-export function mpcTrajectories(plant: Plant, settings: MPCSettings, opts: { count: number; length: number; seed: number; domain?: Bounds }): Dataset & { excursion: DomainExcursion } {
+export function mpcTrajectories(plant: Plant, settings: MPCSettings, opts: { count: number; length: number; seed: number; domain?: Bounds; heartbeat?: Heartbeat }): Dataset & { excursion: DomainExcursion } {
   const box = operatingDomain(plant, opts.domain);
   const mpc = new LinearMPC(plant, settings);
   const starts = feasibleStarts(plant, settings, box, opts.count, opts.seed);
@@ -355,7 +355,9 @@ export function mpcTrajectories(plant: Plant, settings: MPCSettings, opts: { cou
   const U: number[] = [];
   const excursion: DomainExcursion = { runs: 0, of: opts.count, worst: [] };
   const reach = new Float64Array(plant.nx);
+  const t0 = performance.now();
   for (let r = 0; r < opts.count; r++) {
+    opts.heartbeat?.beat(() => `data: closed-loop MPC trajectories ${progressText(r, opts.count, performance.now() - t0, 'runs')}`);
     const x0 = Array.from(starts.subarray(r * plant.nx, (r + 1) * plant.nx));
     const tr = simulateClosedLoop(plant, mpc.controller(), x0, opts.length);
     const infos = tr.info as { needsSlack: boolean; status: string }[];

@@ -27,5 +27,5 @@ export { trainAdam, type AdamSettings } from './adam.js';
 export { WeightNormConstraints } from './weight-norm.js';
 export { EVAL_SEED, datasetMse, evaluatePolicy, formatMetrics, heldOutStates, type PolicyMetrics } from './metrics.js';
 export { formatProgress, type ProgressEntry, type ProgressFn } from './progress.js';
-export { METHODS, defaultHidden, defaultSamples, mpcSettingsFor, trainPolicy, type Method, type QatOutcome, type TrainOptions, type TrainOutcome } from './train.js';
+export { METHODS, defaultActivation, defaultHidden, defaultSamples, mpcSettingsFor, trainPolicy, type Method, type QatOutcome, type TrainOptions, type TrainOutcome } from './train.js';
 export { gridFrac, quantisationAwareRefit, snapRow, type QatBits, type QatOptions } from './qat.js';

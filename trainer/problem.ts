@@ -59,15 +59,15 @@ export function normaliseOutputs(U: Float64Array, nu: number, s: Scaling): Float
 }
 
 /** Constraint rows (c, d) for one raw state x (in normalised output units). */
-export function constraintRows(plant: Plant, s: Scaling, x: ArrayLike<number>, opts: ConstraintOptions = {}): { c: number[]; d: number }[] {
+export function constraintRows(plant: Plant, s: Scaling, x: ArrayLike<number>, opts: ConstraintOptions = {}): { c: number[]; d: number; kind: 'actuator' | 'safety' }[] {
   const { nx, nu } = plant;
-  const rows: { c: number[]; d: number }[] = [];
+  const rows: { c: number[]; d: number; kind: 'actuator' | 'safety' }[] = [];
   if (opts.actuator ?? true) {
     for (let j = 0; j < nu; j++) {
       const c = new Array(nu).fill(0);
       c[j] = 1;
-      rows.push({ c, d: -1 });
-      rows.push({ c: c.map((v) => -v), d: -1 });
+      rows.push({ c, d: -1, kind: 'actuator' });
+      rows.push({ c: c.map((v) => -v), d: -1, kind: 'actuator' });
     }
   }
   const affine: { a: number[]; rhs: number }[] = [];
@@ -99,7 +99,7 @@ export function constraintRows(plant: Plant, s: Scaling, x: ArrayLike<number>, o
     const dn = free / scale;
     // Drop rows no output in [−1.5, 1.5] can violate.
     if (dn + 1.5 * cn.reduce((t, v) => t + Math.abs(v), 0) < 0) continue;
-    rows.push({ c: cn, d: dn });
+    rows.push({ c: cn, d: dn, kind: 'safety' });
   }
   return rows;
 }
@@ -111,6 +111,8 @@ export function buildKernelData(plant: Plant, data: Dataset, s: Scaling, net: { 
   const conPtr = new Int32Array(K + 1);
   const C: number[] = [];
   const D: number[] = [];
+  const cap: number[] = [];
+  const Yn = normaliseOutputs(data.U, nu, s);
   const sw = new Float64Array(K);
   for (let k = 0; k < K; k++) {
     // Constraint-only samples (MPC-infeasible states) carry no label: actuator rows only.
@@ -120,6 +122,10 @@ export function buildKernelData(plant: Plant, data: Dataset, s: Scaling, net: { 
     for (const r of constraintRows(plant, s, data.X.subarray(k * nx, (k + 1) * nx), rowOpts)) {
       C.push(...r.c);
       D.push(r.d);
+      // a safety row is tightened at most as far as the teacher's own control satisfies it
+      let gLabel = r.d;
+      for (let j = 0; j < nu; j++) gLabel += r.c[j] * Yn[k * nu + j];
+      cap.push(r.kind === 'safety' && !only ? Math.max(0, -gLabel) : Infinity);
     }
     conPtr[k + 1] = D.length;
   }
@@ -137,5 +143,6 @@ export function buildKernelData(plant: Plant, data: Dataset, s: Scaling, net: { 
     conPtr: toSharedI32(conPtr),
     conC: toSharedF64(C),
     conD: toSharedF64(D),
+    conCap: toSharedF64(cap),
   };
 }

@@ -23,12 +23,27 @@ export const METHODS: readonly Method[] = ['al-lm', 'ip', 'adam', 'adam-minibatc
 
 /**
  * Default hidden widths from the plant's size: two equal layers, 16 wide up
- * to 4 states, then growing with √(nx·nu) (12 states × 4 inputs: 24). The
- * double integrator and the two-cart plant keep 2-16-16-1 / 4-16-16-2.
+ * to 12 states × 4 inputs, then growing with √(nx·nu) (32 states × 16 inputs:
+ * 32). On the 12-state quadrotor a 24-24 network cost 2–3× as much per
+ * Gauss–Newton step as 16-16 for a validation MSE only 10 % lower without the
+ * constraints, and no lower with them.
  */
 export function defaultHidden(nx: number, nu: number): number[] {
-  const w = Math.max(16, 8 * Math.round((3.5 * Math.sqrt(nx * nu)) / 8));
+  const w = Math.max(16, 8 * Math.round((1.5 * Math.sqrt(nx * nu)) / 8));
   return [w, w];
+}
+
+/**
+ * Default hidden activation: tanh up to 4 states, hard tanh above. An MPC law
+ * is piecewise affine, and on larger plants most of the state space sits on
+ * saturated plateaus with sharp switching surfaces between them, which a
+ * piecewise-linear network represents with fewer units: on the 12-state
+ * quadrotor a 24-24 hard-tanh network reached validation MSE 1.8e-3 in 190 s
+ * where tanh stood at 2.4e-3. (Hard tanh is also the cheaper one on a board:
+ * no table.)
+ */
+export function defaultActivation(nx: number): Activation {
+  return nx <= 4 ? 'tanh' : 'hardtanh';
 }
 
 /** Default uniform/feasible samples: 2,000 up to 4 states, then 500 per state. */
@@ -42,7 +57,8 @@ export interface TrainOptions {
   plantRef?: string;
   /** Hidden widths (default defaultHidden(nx, nu)). */
   hidden?: number[];
-  activation: Activation;
+  /** Hidden activation (default defaultActivation(nx)). */
+  activation?: Activation;
   method: Method;
   horizon: number;
   seed: number;
@@ -132,15 +148,16 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
   const domain = operatingDomain(plant, o.domain);
   const scaling = boxScaling(domain, plant.uBounds);
   const hidden = o.hidden ?? defaultHidden(plant.nx, plant.nu);
-  const net = { sizes: [plant.nx, ...hidden, plant.nu], activation: o.activation };
+  const activation = o.activation ?? defaultActivation(plant.nx);
+  const net = { sizes: [plant.nx, ...hidden, plant.nu], activation };
   const mlp = new MLP(net);
   const samples = o.samples ?? defaultSamples(plant.nx);
-  const resolved = { ...o, hidden, samples };
+  const resolved = { ...o, hidden, samples, activation };
 
   times.start('sampling');
   say(`data: sampling ${samples} MPC-feasible states and ${o.trajectories ?? 20} closed-loop MPC trajectories`);
   const uniform = await sampleFeasible(plant, settings, { count: samples, seed: o.seed * 7 + 1, domain, progress: o.progressBars, heartbeat: hb });
-  const traj = mpcTrajectories(plant, settings, { count: o.trajectories ?? 20, length: o.trajectoryLength ?? 60, seed: o.seed * 7 + 2, domain });
+  const traj = mpcTrajectories(plant, settings, { count: o.trajectories ?? 20, length: o.trajectoryLength ?? 60, seed: o.seed * 7 + 2, domain, heartbeat: hb });
   if (traj.excursion.runs > 0)
     say(
       `data: warning: ${traj.excursion.runs} of ${traj.excursion.of} MPC runs from the domain leave it (${traj.excursion.worst.map((w) => `${w.state} to ${w.ratio.toFixed(2)}× its half-width`).join(', ')}); ` +
@@ -282,7 +299,7 @@ async function runMethod(ctx: RunContext, asm: Assembler, theta: Float64Array, s
         polishMargin: o.margin,
         weightNorm: o.maxWeightNorm ? new WeightNormConstraints(mlp.sizes, o.maxWeightNorm) : undefined,
         // Later rounds append samples: their first constraints are the previous rows, so λ and ρ carry over.
-        warm: prev?.rho !== undefined && stage !== 'first' ? { multipliers: prev.multipliers, rho: prev.rho, nLabelled: prev.nLabelled ?? asm.data.nLabelled } : undefined,
+        warm: prev?.rho !== undefined && stage !== 'first' ? { multipliers: prev.multipliers, rho: prev.rho, nLabelled: prev.nLabelled ?? asm.data.nLabelled, converged: prev.stopped === 'converged' } : undefined,
         onStep: lmHeartbeat(hb, 'al-lm'),
       });
     case 'ip':
@@ -322,7 +339,7 @@ function makeModel(
           method: o.method,
           seed: o.seed,
           hidden: o.hidden ?? defaultHidden(plant.nx, plant.nu),
-          activation: o.activation,
+          activation: net.activation,
           margin: o.margin ?? 2e-3,
           maxWeightNorm: o.maxWeightNorm ?? null,
           // The width the network is meant to run in (codegen's --variant auto reads it).

@@ -54,7 +54,7 @@ export interface ALSettings {
    * the same samples: DAgger and refinement rounds append samples, so the
    * first constraints are the same rows in the same order.
    */
-  warm?: { multipliers: Float64Array; rho: number; nLabelled: number };
+  warm?: { multipliers: Float64Array; rho: number; nLabelled: number; converged?: boolean };
   /** Called before every LM step, for progress lines: phase, outer iteration, LM steps so far, training MSE. */
   onStep?: (s: { phase: 'fit' | 'train' | 'polish'; outer: number; steps: number; mse: number; elapsedMs: number }) => void;
 }
@@ -76,8 +76,14 @@ export async function trainAugmentedLagrangian(asm: Assembler, theta0: Float64Ar
   const t0 = performance.now();
   const K = asm.data.nLabelled;
   const maxOuter = s.maxOuter ?? 25;
-  const maxInner = s.maxInner ?? 30;
-  const firstInner = s.firstInner ?? 250;
+  // Step budgets sized by what a step costs, so that a 12-state plant with a
+  // thousand parameters does not spend half an hour where the double integrator
+  // spends a minute: at ~1e9 multiply-adds per second and thread, the fit gets
+  // about 5 minutes and each outer iteration about 40 seconds, within [60, 250]
+  // and [10, 30] steps (the small plants keep 250 and 30).
+  const cost = asm.stepCost;
+  const maxInner = s.maxInner ?? Math.round(Math.min(30, Math.max(10, 4e10 / cost)));
+  const firstInner = s.firstInner ?? Math.round(Math.min(250, Math.max(60, 3e11 / cost)));
   const rho0 = s.rho0 ?? 100 / K;
   const rhoMax = s.rhoMax ?? 1e8 * rho0;
   // ρ at the start of a phase that already has multiplier estimates (the
@@ -95,9 +101,11 @@ export async function trainAugmentedLagrangian(asm: Assembler, theta0: Float64Ar
   // multiplier and ρ of the previous run weigh K_old/K as much.
   const warmScale = s.warm ? s.warm.nLabelled / K : 1;
   let rho = s.warm ? Math.min(rhoRestart, Math.max(rho0, s.warm.rho * warmScale)) : rho0;
+  if (s.warm && !s.warm.converged) rho = rho0;
   const state: LMState = { theta: Float64Array.from(theta0), mu: s.mu0 ?? 1e-3, steps: 0 };
   asm.mult.fill(0);
-  if (s.warm) {
+  // Multipliers carry over only from a run that converged (accurate estimates); otherwise start from zero.
+  if (s.warm?.converged) {
     const n = Math.min(s.warm.multipliers.length, asm.mult.length);
     for (let i = 0; i < n; i++) asm.mult[i] = s.warm.multipliers[i] * warmScale;
   }
@@ -132,8 +140,11 @@ export async function trainAugmentedLagrangian(asm: Assembler, theta0: Float64Ar
       break;
     }
     // "converged" is a property of the last phase: KKT stationarity and feasibility of the final problem.
+    // The restart only follows a converged phase: its multipliers are then good estimates. After one
+    // that ran out of outer iterations (constraints the network cannot meet, λ still growing), a
+    // small ρ against large λ would throw the network far off.
+    if (p > 0 && stopped === 'converged') rho = Math.min(rho, rhoRestart);
     stopped = 'max_outer';
-    if (p > 0) rho = Math.min(rho, rhoRestart);
     let vPrev = Infinity;
     for (let outer = 1; outer <= ph.outers; outer++) {
       const { converged, stats } = await lmMinimize(asm, state, { mode: 'al', rho, mu: 0, margin: ph.margin }, maxInner, { extra, outOfTime, frozen: s.frozen, onStep: onStep(ph.phase, outer) });
