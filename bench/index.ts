@@ -10,6 +10,7 @@ import { benchQP } from './qp.js';
 import { benchTrain } from './train.js';
 import { benchCycles, benchEmulator, benchHil } from './mcu.js';
 import { benchPlants } from './plants.js';
+import { benchTorch } from './torch.js';
 
 const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   qp: benchQP,
@@ -18,6 +19,7 @@ const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   hil: benchHil,
   emulator: benchEmulator,
   plants: benchPlants,
+  torch: benchTorch,
 };
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -123,6 +123,36 @@ describe('constrained training reaches a known constrained optimum', () => {
     expect(Math.max(...res.multipliers)).toBeGreaterThan(0);
     await asm.close();
   });
+  it('the polish after a converged train phase restarts ρ (≤ 100 ρ₀) and reaches the tightened QP optimum', async () => {
+    // A tiny ρ₀ makes the train phase raise ρ many times over; the polish used to inherit that ρ, and on
+    // real networks the LM subproblem then stalled far from the optimum (the polish "converged" at several
+    // times the MSE). With good multipliers a moderate ρ suffices.
+    const d = linearProblem(400, 1.6, 0.3);
+    const want = qpOptimum(d, 1 - margin);
+    const rho0 = 1e-4;
+    const asm = await Assembler.create(d, { threads: 1 });
+    const res = await trainAugmentedLagrangian(asm, Float64Array.of(0.1, 0), { rho0, polishMargin: margin, polishOuter: 20 });
+    const train = res.history.filter((h) => h.phase === 'train');
+    const polish = res.history.filter((h) => h.phase === 'polish');
+    expect(train.at(-1)!.rho).toBeGreaterThan(1e3 * rho0);
+    // the first polish entry reports ρ after its first outer iteration: at most one ×10 above the restart
+    expect(polish[0].rho).toBeLessThanOrEqual(1000 * rho0);
+    expect(res.stopped).toBe('converged');
+    expect(res.theta[0]).toBeCloseTo(want.w, 4);
+    expect(res.theta[1]).toBeCloseTo(want.b, 4);
+    await asm.close();
+  });
+  it('"converged" is the last phase’s: a polish cut short is reported as such', async () => {
+    const d = linearProblem(400, 1.6, 0.3);
+    const asm = await Assembler.create(d, { threads: 1 });
+    const res = await trainAugmentedLagrangian(asm, Float64Array.of(0.1, 0), { polishMargin: 0.2, polishOuter: 1 });
+    expect(res.history.filter((h) => h.phase === 'train').length).toBeGreaterThan(0);
+    const last = res.history.at(-1)!;
+    expect(last.phase).toBe('polish');
+    expect(last.maxViol).toBeGreaterThan(1e-5);
+    expect(res.stopped).toBe('max_outer');
+    await asm.close();
+  });
   it('augmented Lagrangian + matrix-free CG gives the same answer', async () => {
     const d = linearProblem(400, 1.6, 0.3);
     const want = qpOptimum(d, 1 - margin);

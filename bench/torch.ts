@@ -1,0 +1,162 @@
+/**
+ * Ultro against PyTorch, side by side: the same dataset (exported to a JSON
+ * file), the same architecture and initial weights, one thread each, equal
+ * CPU seconds, validation MSE scored the same way (normalised outputs).
+ *
+ * Ultro runs al-lm with no DAgger, no refinement and no refit (the
+ * bench/train.ts recipe) and sets the budget: its own CPU time. PyTorch then
+ * gets that many CPU seconds per method (bench/torch_train.py): Adam full
+ * batch and minibatch 64, each the best of lr ∈ {3e-3, 1e-2, 3e-2} with cosine
+ * decay, and L-BFGS (strong Wolfe). Two PyTorch runs go at a time, one per
+ * core, each with one thread, so CPU time stays comparable.
+ *
+ * Installs nothing: without `python3 -c 'import torch'` (Debian:
+ * apt-get install python3-torch) the section is skipped with that message.
+ * ULTRO_BENCH_TORCH_PLANTS=double-integrator,… picks plants; the 12-state
+ * quadrotor is included (hard tanh, its default activation).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { boxViolation, operatingDomain, packageRoot, plantStep, plantToJson, resolvePlant, type Plant } from '../sim/index.js';
+import {
+  Assembler,
+  MLP,
+  MODEL_FORMAT,
+  boxScaling,
+  buildKernelData,
+  concatDatasets,
+  datasetMse,
+  defaultActivation,
+  heldOutStates,
+  labelStates,
+  layersFromTheta,
+  mpcTrajectories,
+  policyFunction,
+  sampleFeasible,
+  splitDataset,
+  trainAugmentedLagrangian,
+  type Activation,
+  type Dataset,
+  type PolicyModel,
+} from '../trainer/index.js';
+import { fmt, table, type BenchSection, type Figure } from './harness.js';
+
+const PLANTS = (process.env.ULTRO_BENCH_TORCH_PLANTS ?? 'double-integrator,examples/two-carts.json,cartpole,quadrotor-hover').split(',');
+const LRS = [3e-3, 1e-2, 3e-2];
+
+/** A python3 that has torch, or null. */
+function torchPython(): string | null {
+  for (const py of ['python3', '/usr/bin/python3']) if (spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0) return py;
+  return null;
+}
+
+function runPy(py: string, args: string[]): Promise<{ method: string; lr: number; valMse: number; cpuSeconds: number; steps: number; torch: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(py, [join(packageRoot(), 'bench/torch_train.py'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    p.stdout.on('data', (b) => (out += b));
+    p.stderr.on('data', (b) => (err += b));
+    p.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`torch_train.py ${args.slice(1).join(' ')}: exit ${code}\n${err}`))));
+  });
+}
+
+/** Labelled samples only, in the network's normalised units. */
+function normalised(kd: ReturnType<typeof buildKernelData>): { X: number[]; Y: number[] } {
+  const X: number[] = [], Y: number[] = [];
+  for (let k = 0; k < kd.K; k++) {
+    if (kd.sw[k] === 0) continue;
+    for (let i = 0; i < kd.nx; i++) X.push(kd.X[k * kd.nx + i]);
+    for (let j = 0; j < kd.nu; j++) Y.push(kd.Y[k * kd.nu + j]);
+  }
+  return { X, Y };
+}
+
+function asModel(plant: Plant, sizes: number[], activation: Activation, theta: Float64Array, s: ReturnType<typeof boxScaling>, domain: { min: number[]; max: number[] }): PolicyModel {
+  return {
+    format: MODEL_FORMAT,
+    network: { sizes, activation, layers: layersFromTheta(sizes, theta) },
+    input: { names: plant.stateNames, domain, offset: s.inOffset, scale: s.inScale },
+    output: { names: plant.inputNames, offset: s.outOffset, scale: s.outScale, bounds: plant.uBounds },
+    plant: plantToJson(plant),
+  };
+}
+
+export async function benchTorch(): Promise<BenchSection> {
+  const py = torchPython();
+  if (!py) {
+    console.log("torch: skipped: `python3 -c 'import torch'` fails here (Debian: apt-get install python3-torch); the bench installs nothing itself");
+    return { section: 'torch', figures: [], details: { skipped: 'python3 cannot import torch' } };
+  }
+  const figures: Figure[] = [];
+  const rows: (string | number)[][] = [];
+  const details: unknown[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'ultro-bench-torch-'));
+  try {
+    for (const ref of PLANTS) {
+      const plant = resolvePlant(ref);
+      const activation = defaultActivation(plant.nx);
+      const sizes = [plant.nx, 16, 16, plant.nu];
+      const settings = { horizon: 20 };
+      const domain = operatingDomain(plant);
+      const uni = await sampleFeasible(plant, settings, { count: 2000, seed: 1, progress: false });
+      const traj = mpcTrajectories(plant, settings, { count: 20, length: 60, seed: 2 });
+      const { train, val } = splitDataset(concatDatasets(uni, traj), 0.2, 3);
+      const s = boxScaling(domain, plant.uBounds);
+      const net = { sizes, activation };
+      const kd = buildKernelData(plant, train, s, net);
+      const kv = buildKernelData(plant, val, s, net);
+      const theta0 = new MLP(net).init(1);
+
+      // Ultro: one thread, its CPU time is the budget.
+      const asm = await Assembler.create(kd, { threads: 1 });
+      const cpu0 = process.cpuUsage();
+      const al = await trainAugmentedLagrangian(asm, theta0, {});
+      const cpu = process.cpuUsage(cpu0);
+      await asm.close();
+      const budget = (cpu.user + cpu.system) / 1e6;
+      const model = asModel(plant, sizes, activation, al.theta, s, domain);
+      const alVal = datasetMse(model, val as Dataset);
+      const viol = await heldOutViolations(plant, settings, model);
+      console.log(`torch: ${plant.name}: al-lm val MSE ${alVal.toExponential(3)} in ${budget.toFixed(1)} CPU s (${al.stopped}); held-out violations ${viol.act} actuator, ${viol.safe} one-step state`);
+
+      const file = join(dir, `${plant.name}.json`);
+      const t = normalised(kd), v = normalised(kv);
+      writeFileSync(file, JSON.stringify({ plant: plant.name, sizes, activation, theta0: Array.from(theta0), Xtrain: t.X, Ytrain: t.Y, Xval: v.X, Yval: v.Y, budgetCpuSeconds: budget }));
+      const jobs: string[][] = [...LRS.map((lr) => [file, 'adam-full', String(lr)]), ...LRS.map((lr) => [file, 'adam-mini', String(lr)]), [file, 'lbfgs']];
+      const results: Awaited<ReturnType<typeof runPy>>[] = [];
+      // two at a time: one per core, one thread each
+      for (let i = 0; i < jobs.length; i += 2) results.push(...(await Promise.all(jobs.slice(i, i + 2).map((j) => runPy(py, j)))));
+      const best = (m: string) => results.filter((r) => r.method === m).sort((a, b) => a.valMse - b.valMse)[0];
+      const byMethod = [best('adam-full'), best('adam-mini'), best('lbfgs')];
+      const top = byMethod.slice().sort((a, b) => a.valMse - b.valMse)[0];
+      for (const r of byMethod) rows.push([plant.name, `torch ${r.method}${r.method === 'lbfgs' ? '' : ` lr ${r.lr}`}`, r.cpuSeconds.toFixed(1), r.valMse, r.valMse / alVal, '–']);
+      rows.push([plant.name, 'Ultro al-lm', budget.toFixed(1), alVal, 1, `${viol.act} / ${viol.safe}`]);
+      figures.push({ name: `${plant.name}: best PyTorch val MSE / al-lm val MSE at equal CPU time`, value: top.valMse / alVal, unit: '×', kind: 'ratio', note: `best: ${top.method}` });
+      figures.push({ name: `${plant.name}: al-lm held-out violations (actuator + one-step state)`, value: viol.act + viol.safe, unit: `of ${viol.states}`, kind: 'count' });
+      details.push({ plant: plant.name, activation, sizes, budgetCpuSeconds: budget, alLm: { valMse: alVal, stopped: al.stopped, violations: viol }, torch: results });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log('\nUltro al-lm against PyTorch at equal CPU time (one thread each, same data, architecture and initial weights); ratio = method / al-lm (above 1: al-lm better)');
+  console.log(table(['plant', 'method', 'CPU s', 'val MSE', 'MSE / al-lm', 'held-out viol (act / state)'], rows.map((r) => r.map((c) => (typeof c === 'number' ? fmt(c, 3) : c)))));
+  return { section: 'torch', figures, details };
+}
+
+/** Held-out violations of the raw network output (actuator) and of one step of the deployed one (state), on 10,000 states. */
+async function heldOutViolations(plant: Plant, settings: { horizon: number }, model: PolicyModel): Promise<{ act: number; safe: number; states: number }> {
+  const ho = heldOutStates(model, 10_000, 99);
+  const lab = await labelStates(plant, settings, ho.X, { progress: false });
+  const raw = policyFunction(model, { clampOutput: false });
+  const dep = policyFunction(model, { clampOutput: true });
+  let act = 0, safe = 0;
+  const n = ho.X.length / plant.nx;
+  for (let k = 0; k < n; k++) {
+    const x = ho.X.subarray(k * plant.nx, (k + 1) * plant.nx);
+    if (boxViolation(raw(x), plant.uBounds) > 0) act++;
+    if (lab.ok[k] && boxViolation(plantStep(plant, x, dep(x)), plant.xBounds) > 0) safe++;
+  }
+  return { act, safe, states: n };
+}
