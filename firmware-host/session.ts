@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import type { PlantModel } from '../sim/index.js';
+import { Heartbeat, type PlantModel } from '../sim/index.js';
 import { modelHash, modelPlant, type PolicyModel } from '../trainer/index.js';
 import { chooseVariant, onboardHorizon, quantizeModel, type VariantChoice } from '../codegen/index.js';
 import { ToolchainError, buildModelFirmware, getBoard, type ModelFirmware } from '../targets/index.js';
@@ -95,6 +95,7 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
     const total = o.runs * o.steps * (controllers.length + 2);
     bar?.start(total, 0, { run: '' });
     let lastTenth = 0;
+    const hb = new Heartbeat(log);
     const quant = firmware.find((f) => f.controllers.includes('policy'))?.quant;
     let result: HilResult;
     try {
@@ -107,12 +108,12 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
           mpcHorizon: horizon,
           onProgress: (p) => {
             if (bar) return bar.update(p.done, { run: p.run });
-            // No TTY (logs, CI): a line every 10 %.
+            // No TTY (logs, CI): a line every 10 %, and at least every 5 s.
             const tenth = Math.floor((10 * p.done) / p.total);
             if (tenth > lastTenth) {
               lastTenth = tenth;
-              log(`hil: ${tenth * 10}% (${p.done}/${p.total} steps, ${p.run})`);
-            }
+              hb.say(`hil: ${tenth * 10}% (${p.done}/${p.total} steps, ${p.run})`);
+            } else hb.beat(() => `hil: ${p.done}/${p.total} steps (${p.run}, episode ${p.episode + 1}, step ${p.step + 1})`);
           },
         },
       );

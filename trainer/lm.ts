@@ -38,7 +38,7 @@ export async function lmMinimize(
   state: LMState,
   p: Omit<MethodParams, 'mult' | 'slack'>,
   maxIter: number,
-  opts: { extra?: ExtraTerms; outOfTime?: () => boolean; frozen?: Uint8Array; onStep?: (it: number, stats: KernelStats, mu: number) => void } = {},
+  opts: { extra?: ExtraTerms; outOfTime?: () => boolean; frozen?: Uint8Array; onStep?: (it: number, maxIter: number, stats: KernelStats, mu: number) => void } = {},
 ): Promise<LMResult> {
   const { extra, frozen } = opts;
   let nu = 2;
@@ -48,7 +48,7 @@ export async function lmMinimize(
   let phi = a.stats.f + a.stats.pen + (extra ? extra.add(state.theta, a.G, a.grad) : 0);
   let op = freeze(await operator(asm, state.theta, a.G, extra), a.grad, frozen);
   for (let it = 0; it < maxIter; it++) {
-    opts.onStep?.(it, a.stats, state.mu);
+    opts.onStep?.(it, maxIter, a.stats, state.mu);
     if (opts.outOfTime?.()) return { converged: false, stats: a.stats };
     if (normInf(a.grad) <= 1e-12 * Math.max(1, phi)) return { converged: true, stats: a.stats };
     const delta = await solveDamped(op, state.mu * dampingScale(op), a.grad.map((v) => -v));

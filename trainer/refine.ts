@@ -8,7 +8,7 @@
  * This is the cutting-plane view of semi-infinite constraints: enforce them
  * on a finite set, find where they fail, add those points.
  */
-import { Rng, boxViolation, plantStep, type Bounds, type Heartbeat, type MPCSettings, type Plant } from '../sim/index.js';
+import { Rng, boxViolation, plantStep, progressText, type Bounds, type Heartbeat, type MPCSettings, type Plant } from '../sim/index.js';
 import { ORIGIN, labelStates, type Dataset } from './dataset.js';
 import { policyFunction, type PolicyModel } from './model-file.js';
 
@@ -31,7 +31,9 @@ export async function findConstraintCuts(model: PolicyModel, plant: Plant, setti
   const deployed = policyFunction(model, { clampOutput: true });
   const bad: { k: number; score: number; kind: 'act' | 'safe' }[] = [];
   const X = new Float64Array(n * nx);
+  const t0 = performance.now();
   for (let k = 0; k < n; k++) {
+    if (k % 1000 === 0) o.heartbeat?.beat(() => `refine: checking candidate states ${progressText(k, n, performance.now() - t0, 'states')}`);
     const face = rng.next() < 0.2;
     for (let i = 0; i < nx; i++) X[k * nx + i] = rng.uniform(o.domain.min[i], o.domain.max[i]);
     if (face) {

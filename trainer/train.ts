@@ -279,8 +279,12 @@ interface RunContext {
 
 /** Progress lines from inside an LM loop: at most every few seconds, with the phase and the training MSE. */
 function lmHeartbeat(hb: Heartbeat, what: string) {
-  return (s: { phase: string; outer: number; steps: number; mse: number; elapsedMs: number }) =>
-    hb.beat(() => `${what} ${s.phase}${s.outer ? ` ${s.outer}` : ''}: ${s.steps} LM steps, mse ${s.mse.toExponential(2)}, ${formatSeconds(s.elapsedMs)}`);
+  return (s: { phase: string; outer: number; steps: number; mse: number; elapsedMs: number; inner: number; maxInner: number; innerMs: number }) =>
+    hb.beat(() => {
+      // an upper bound: the LM loop may stop earlier on convergence
+      const left = s.inner > 0 ? (s.innerMs / s.inner) * (s.maxInner - s.inner) : NaN;
+      return `${what} ${s.phase}${s.outer ? ` ${s.outer}` : ''}: step ${s.inner} of at most ${s.maxInner}${Number.isFinite(left) ? ` (≤ ${formatSeconds(left)} left)` : ''}, ${s.steps} LM steps in all, mse ${s.mse.toExponential(2)}, ${formatSeconds(s.elapsedMs)}`;
+    });
 }
 
 /**

@@ -56,7 +56,7 @@ export interface ALSettings {
    */
   warm?: { multipliers: Float64Array; rho: number; nLabelled: number; converged?: boolean };
   /** Called before every LM step, for progress lines: phase, outer iteration, LM steps so far, training MSE. */
-  onStep?: (s: { phase: 'fit' | 'train' | 'polish'; outer: number; steps: number; mse: number; elapsedMs: number }) => void;
+  onStep?: (s: { phase: 'fit' | 'train' | 'polish'; outer: number; steps: number; mse: number; elapsedMs: number; inner: number; maxInner: number; innerMs: number }) => void;
 }
 
 export interface TrainResult {
@@ -122,8 +122,11 @@ export async function trainAugmentedLagrangian(asm: Assembler, theta0: Float64Ar
   // Warm start: the unconstrained least-squares fit. Started from there, the
   // AL only has to move the network where the fit leaves a constraint
   // violated, instead of fitting and enforcing at once.
-  const onStep = (phase: 'fit' | 'train' | 'polish', outer: number) =>
-    s.onStep ? (_it: number, st: KernelStats) => s.onStep!({ phase, outer, steps: state.steps, mse: st.sse / (K * asm.data.nu), elapsedMs: elapsed() }) : undefined;
+  const onStep = (phase: 'fit' | 'train' | 'polish', outer: number) => {
+    if (!s.onStep) return undefined;
+    const start = elapsed();
+    return (it: number, max: number, st: KernelStats) => s.onStep!({ phase, outer, steps: state.steps, mse: st.sse / (K * asm.data.nu), elapsedMs: elapsed(), inner: it, maxInner: max, innerMs: elapsed() - start });
+  };
   if (!s.skipFit) {
     const fit = await lmMinimize(asm, state, { mode: 'objective', rho, mu: 0, margin: 0 }, firstInner, { outOfTime, frozen: s.frozen, onStep: onStep('fit', 0) });
     report('train', 0, fit.stats, Math.max(0, fit.stats.maxG));
