@@ -43,14 +43,6 @@ export interface KernelData {
   /** ncon × nu */
   conC: Float64Array;
   conD: Float64Array;
-  /**
-   * Per constraint, the most it may be tightened (the margin is min(margin,
-   * cap)): a one-step safety row at a state where the teacher's own control
-   * sits on the state bound can be tightened no further than the teacher
-   * satisfies it, or the tightened problem would exclude the label itself.
-   * +∞ for actuator rows.
-   */
-  conCap: Float64Array;
 }
 
 export type MethodMode = 'al' | 'ip' | 'penalty' | 'objective';
@@ -135,7 +127,7 @@ export class GNKernel {
    * caller reads the scratch arrays.
    */
   private sample(theta: Float64Array, p: MethodParams, k: number, st: KernelStats): void {
-    const { X, Y, w, sw, nLabelled, nx, nu, conPtr, conC, conD, conCap } = this.data;
+    const { X, Y, w, sw, nLabelled, nx, nu, conPtr, conC, conD } = this.data;
     const { y, W, r } = this;
     this.mlp.forward(theta, X, y, k * nx, 0);
     W.fill(0);
@@ -152,7 +144,7 @@ export class GNKernel {
     }
     for (let i = conPtr[k]; i < conPtr[k + 1]; i++) {
       const co = i * nu;
-      let g = conD[i] + Math.min(p.margin, conCap[i]);
+      let g = conD[i] + p.margin;
       for (let j = 0; j < nu; j++) g += conC[co + j] * y[j];
       if (g > st.maxG) st.maxG = g;
       if (g > 0) st.nViol++;
@@ -255,12 +247,12 @@ export class GNKernel {
 
   /** Constraint values g_i (with margin) for samples [k0, k1), written at their constraint indices. */
   constraintValues(theta: Float64Array, margin: number, k0: number, k1: number, g: Float64Array): void {
-    const { X, nx, nu, conPtr, conC, conD, conCap } = this.data;
+    const { X, nx, nu, conPtr, conC, conD } = this.data;
     const y = this.y;
     for (let k = k0; k < k1; k++) {
       this.mlp.forward(theta, X, y, k * nx, 0);
       for (let i = conPtr[k]; i < conPtr[k + 1]; i++) {
-        let v = conD[i] + Math.min(margin, conCap[i]);
+        let v = conD[i] + margin;
         for (let j = 0; j < nu; j++) v += conC[i * nu + j] * y[j];
         g[i] = v;
       }

@@ -111,8 +111,6 @@ export function buildKernelData(plant: Plant, data: Dataset, s: Scaling, net: { 
   const conPtr = new Int32Array(K + 1);
   const C: number[] = [];
   const D: number[] = [];
-  const cap: number[] = [];
-  const Yn = normaliseOutputs(data.U, nu, s);
   const sw = new Float64Array(K);
   for (let k = 0; k < K; k++) {
     // Constraint-only samples (MPC-infeasible states) carry no label: actuator rows only.
@@ -122,10 +120,6 @@ export function buildKernelData(plant: Plant, data: Dataset, s: Scaling, net: { 
     for (const r of constraintRows(plant, s, data.X.subarray(k * nx, (k + 1) * nx), rowOpts)) {
       C.push(...r.c);
       D.push(r.d);
-      // a safety row is tightened at most as far as the teacher's own control satisfies it
-      let gLabel = r.d;
-      for (let j = 0; j < nu; j++) gLabel += r.c[j] * Yn[k * nu + j];
-      cap.push(r.kind === 'safety' && !only ? Math.max(0, -gLabel) : Infinity);
     }
     conPtr[k + 1] = D.length;
   }
@@ -143,6 +137,5 @@ export function buildKernelData(plant: Plant, data: Dataset, s: Scaling, net: { 
     conPtr: toSharedI32(conPtr),
     conC: toSharedF64(C),
     conD: toSharedF64(D),
-    conCap: toSharedF64(cap),
   };
 }

@@ -26,7 +26,6 @@ function linearProblem(K: number, slope: number, offset: number, sizes = [1, 1])
     conPtr: toSharedI32(conPtr),
     conC: toSharedF64(conC),
     conD: toSharedF64(conD),
-    conCap: toSharedF64(new Array(2 * K).fill(Infinity)),
   };
 }
 
