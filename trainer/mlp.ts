@@ -113,6 +113,12 @@ export class MLP {
     return theta;
   }
 
+  /** The activations of layer l (1 … L−1 hidden) at input x, copied into `out`. */
+  layerActivations(theta: ArrayLike<number>, x: ArrayLike<number>, l: number, out: Float64Array, xOff = 0): void {
+    this.forward(theta, x, new Float64Array(this.nOut), xOff, 0);
+    out.set(this.h[l]);
+  }
+
   /** Forward pass for one input; writes the outputs to `out` and keeps activations for backprop. */
   forward(theta: ArrayLike<number>, x: ArrayLike<number>, out: Float64Array, xOff = 0, outOff = 0): void {
     const L = this.sizes.length - 1;

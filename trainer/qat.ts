@@ -20,6 +20,7 @@
  * exact in both.
  */
 import type { Assembler } from './assembler.js';
+import { MLP } from './mlp.js';
 import { trainAugmentedLagrangian, type ALSettings } from './ultro.js';
 import type { ProgressFn } from './progress.js';
 
@@ -50,15 +51,95 @@ export interface QatOptions {
   onStep?: ALSettings['onStep'];
 }
 
+/**
+ * Covariance of layer l's input (the activations of layer l−1) over the
+ * labelled training states: what a change δ of one weight row does to that
+ * row's output, once its (free) bias has absorbed the mean, is δᵀCδ.
+ */
+function inputCovariance(asm: Assembler, theta: Float64Array, sizes: number[], l: number): Float64Array {
+  const { X, K, nx, sw, activation } = asm.data;
+  const mlp = new MLP({ sizes, activation });
+  const n = sizes[l - 1];
+  const h = new Float64Array(n);
+  const mean = new Float64Array(n);
+  const S = new Float64Array(n * n);
+  let m = 0;
+  for (let k = 0; k < K; k++) {
+    if (sw[k] === 0) continue;
+    mlp.layerActivations(theta, X, l - 1, h, k * nx);
+    m++;
+    for (let a = 0; a < n; a++) {
+      mean[a] += h[a];
+      for (let b = 0; b <= a; b++) S[a * n + b] += h[a] * h[b];
+    }
+  }
+  const C = new Float64Array(n * n);
+  for (let a = 0; a < n; a++)
+    for (let b = 0; b <= a; b++) {
+      const v = S[a * n + b] / Math.max(1, m) - (mean[a] / Math.max(1, m)) * (mean[b] / Math.max(1, m));
+      C[a * n + b] = v;
+      C[b * n + a] = v;
+    }
+  return C;
+}
+
+/**
+ * Round a row onto its grid (the same grid, gridFrac of the row's largest
+ * |w|) at the lattice point that minimises δᵀCδ, δ the rounding error:
+ * nearest rounding, then single-weight moves to the other neighbouring grid
+ * point while they lower δᵀCδ and keep the grid (AdaRound's idea, Nagel et
+ * al. 2020, solved for a linear layer by coordinate descent).
+ */
+export function snapRowAdaptive(row: Float64Array, bits: QatBits, C: Float64Array): void {
+  const n = row.length;
+  const w = Float64Array.from(row);
+  snapRow(row, bits);
+  let m = 0;
+  for (const v of w) m = Math.max(m, Math.abs(v));
+  const f = gridFrac(m, bits);
+  const step = Math.pow(2, -f);
+  const qmax = bits === 8 ? 127 : 32767;
+  const d = Float64Array.from(row, (v, j) => v - w[j]);
+  const Cd = new Float64Array(n);
+  for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) Cd[a] += C[a * n + b] * d[b];
+  const rowMax = () => row.reduce((t, v) => Math.max(t, Math.abs(v)), 0);
+  for (let pass = 0; pass < 20; pass++) {
+    let moved = false;
+    for (let j = 0; j < n; j++) {
+      const alt = row[j] + (row[j] >= w[j] ? -step : step);
+      if (Math.abs(alt) * Math.pow(2, f) > qmax) continue;
+      const dj = alt - row[j];
+      const gain = 2 * dj * Cd[j] + dj * dj * C[j * n + j];
+      if (!(gain < -1e-15 * (1 + Math.abs(Cd[j])))) continue;
+      const old = row[j];
+      row[j] = alt;
+      // the move must keep the row on the same grid (its largest |w| decides it)
+      if (gridFrac(rowMax(), bits) !== f) {
+        row[j] = old;
+        continue;
+      }
+      for (let a = 0; a < n; a++) Cd[a] += C[a * n + j] * dj;
+      d[j] += dj;
+      moved = true;
+    }
+    if (!moved) break;
+  }
+}
+
 /** θ laid out as in layersFromTheta: per layer, W row-major then b. */
 export async function quantisationAwareRefit(asm: Assembler, theta: Float64Array, sizes: number[], o: QatOptions): Promise<Float64Array> {
   let th = Float64Array.from(theta);
   const frozen = new Uint8Array(th.length);
   let off = 0;
+  const L = sizes.length - 1;
   for (let l = 1; l < sizes.length; l++) {
     const nin = sizes[l - 1], nout = sizes[l];
+    // The output layer has only its biases left to absorb rounding: round it to the lattice point that
+    // disturbs the outputs least over the training states, not merely to the nearest one.
+    const C = l === L && l > 1 ? inputCovariance(asm, th, sizes, l) : null;
     for (let i = 0; i < nout; i++, off += nin) {
-      snapRow(th.subarray(off, off + nin), o.bits);
+      if (C) snapRowAdaptive(th.subarray(off, off + nin), o.bits, C);
+      else snapRow(th.subarray(off, off + nin), o.bits);
       frozen.fill(1, off, off + nin);
     }
     off += nout; // biases stay free

@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { getPlant } from '../../sim/index.js';
 import { datasetMse, trainPolicy, type PolicyModel } from '../../trainer/index.js';
-import { snapRow } from '../../trainer/qat.js';
+import { gridFrac, snapRow, snapRowAdaptive } from '../../trainer/qat.js';
+import { Rng } from '../../sim/index.js';
 import { deployedPolicy, fixedPointError, quantizeModel } from '../../codegen/index.js';
 
 function gridError(model: PolicyModel, variant: 'int8' | 'int16'): number {
@@ -34,6 +35,35 @@ describe('quantisation-aware refit', () => {
     expect(Math.max(...row.map(Math.abs))).toBeLessThanOrEqual(1.204 + 1e-12);
     const f = Math.floor(Math.log2(127 / 1.204));
     for (const v of row) expect(Number.isInteger(v * Math.pow(2, f))).toBe(true);
+  });
+
+  it('adaptive rounding of the output layer: on the same grid, and never a larger output disturbance δᵀCδ than nearest rounding', () => {
+    const rng = new Rng(7);
+    for (let trial = 0; trial < 50; trial++) {
+      const n = 16;
+      // a covariance with correlated inputs, like tanh features
+      const Z = Array.from({ length: 40 }, () => Array.from({ length: n }, () => rng.normal()));
+      const C = new Float64Array(n * n);
+      for (const z of Z) for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) C[a * n + b] += (z[a] + z[(a + 1) % n]) * (z[b] + z[(b + 1) % n]) / Z.length;
+      const w = Float64Array.from({ length: n }, () => 3 * rng.normal());
+      const near = Float64Array.from(w);
+      snapRow(near, 8);
+      const ada = Float64Array.from(w);
+      snapRowAdaptive(ada, 8, C);
+      const quad = (q: Float64Array) => {
+        let s = 0;
+        for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) s += (q[a] - w[a]) * C[a * n + b] * (q[b] - w[b]);
+        return s;
+      };
+      expect(quad(ada)).toBeLessThanOrEqual(quad(near) + 1e-12);
+      // the same grid as codegen's gridFrac of the row's largest weight, and each weight one of its two neighbours
+      const f = gridFrac(Math.max(...ada.map(Math.abs)), 8);
+      expect(f).toBe(gridFrac(Math.max(...near.map(Math.abs)), 8));
+      for (let j = 0; j < n; j++) {
+        expect(Number.isInteger(ada[j] * 2 ** f)).toBe(true);
+        expect(Math.abs(ada[j] - w[j])).toBeLessThan(2 ** -f);
+      }
+    }
   });
 
   it('double integrator: weights end on the int8 grid, the deployed error falls; with the deploy check, never worse in fixed point', async () => {
