@@ -11,11 +11,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../sim/index.js';
-import { loadModel } from '../trainer/index.js';
-import { measurePolicyCycles, quantizeModel } from '../codegen/index.js';
-import { Device, EmulatedUnoLink, UNO_CPU_HZ, runSession, type SessionResult } from '../firmware-host/index.js';
-import { buildModelFirmware, getBoard } from '../targets/index.js';
-import { randomModel } from '../test/helpers/models.js';
+import { loadModel, randomPolicyModel as randomModel } from '../trainer/index.js';
+import { quantizeModel } from '../codegen/index.js';
+import { Device, EmulatedUnoLink, UNO_CPU_HZ } from '../firmware-host/index.js';
+import { getBoard } from '../targets/index.js';
+import { buildModelFirmware, measurePolicyCycles, runSession, type SessionResult } from '../pipeline/index.js';
 import { median, type BenchSection, type Figure } from './harness.js';
 
 const fixture = () => loadModel(join(packageRoot(), 'test/fixtures/models/double-integrator.json'));
@@ -78,10 +78,9 @@ export async function benchEmulator(): Promise<BenchSection> {
   try {
     // Workload: the HIL firmware answering MPC STEPs (soft-float ADMM), in this thread.
     const fw = buildModelFirmware(getBoard('uno'), fixture(), join(out, 'fw'), { controllers: ['policy', 'mpc'] });
-    const hash32 = parseInt(fw.quant.modelHash.slice(0, 8), 16);
     const rate = async (timer: 'lazy' | 'avr8js') => {
       const link = new EmulatedUnoLink(fw.build.hex!, { timer });
-      const dev = await Device.connect(link, { modelHash32: hash32 });
+      const dev = await Device.connect(link, { modelHash32: fw.artifact.hash32 });
       const c0 = link.cycles;
       const t0 = performance.now();
       for (let k = 0; k < 40; k++) await dev.step('mpc', [3 * Math.cos(k), 1.5 * Math.sin(k)]);

@@ -8,33 +8,34 @@
  * picks (as a share of the actuator range), what fits on the Uno, and the HIL
  * rows.
  *
- * ULTRO_BENCH_PLANTS=aircraft-pitch runs one plant; about 15 minutes for both.
+ * ULTRO_BENCH_PLANTS=aircraft-pitch runs one plant (about 5 minutes); both take
+ * about 30 minutes (the quadrotor's training is most of it).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getPlant } from '../sim/index.js';
-import { formatProgress, trainPolicy, type PolicyModel } from '../trainer/index.js';
-import { chooseVariant, deployedPolicy } from '../codegen/index.js';
-import { runSession } from '../firmware-host/index.js';
-import { ToolchainError, buildModelFirmware, getBoard, type ModelFirmware } from '../targets/index.js';
+import { formatProgress, trainPolicy } from '../trainer/index.js';
+import { deployedPolicy } from '../codegen/index.js';
+import { FirmwareTooLargeError, getBoard } from '../targets/index.js';
+import { buildModelFirmware, modelArtifact, runSession, type ModelArtifact, type ModelFirmware } from '../pipeline/index.js';
 import { fmt, table, type BenchSection, type Figure } from './harness.js';
 
 const PLANTS = (process.env.ULTRO_BENCH_PLANTS ?? 'aircraft-pitch,quadrotor-hover').split(',');
 
 /** Firmware for the Uno: policy and MPC in one image, else each alone, else the policy alone (said why). */
-function firmwareFor(model: PolicyModel, dir: string, variant: 'int8' | 'int16'): { images: ModelFirmware[]; note: string } {
+function firmwareFor(art: ModelArtifact, dir: string): { images: ModelFirmware[]; note: string } {
   const board = getBoard('uno');
-  const build = (controllers: ('policy' | 'mpc')[], sub: string) => buildModelFirmware(board, model, join(dir, sub), { controllers, variant });
+  const build = (controllers: ('policy' | 'mpc')[], sub: string) => buildModelFirmware(board, art, join(dir, sub), { controllers });
   try {
     return { images: [build(['policy', 'mpc'], 'both')], note: 'policy + MPC in one image' };
   } catch (e) {
-    if (!(e instanceof ToolchainError)) throw e;
+    if (!(e instanceof FirmwareTooLargeError)) throw e;
     const policy = build(['policy'], 'policy');
     try {
       return { images: [policy, build(['mpc'], 'mpc')], note: 'policy and MPC in separate images (together they do not fit)' };
     } catch (e2) {
-      if (!(e2 instanceof ToolchainError)) throw e2;
+      if (!(e2 instanceof FirmwareTooLargeError)) throw e2;
       return { images: [policy], note: `policy alone: the on-board MPC does not fit (${(e2 as Error).message.split('\n')[0]})` };
     }
   }
@@ -63,11 +64,12 @@ export async function benchPlants(): Promise<BenchSection> {
       });
       const minutes = (performance.now() - t0) / 60_000;
       const m = r.metrics;
-      const chosen = chooseVariant(r.model, 'auto');
-      const fw = firmwareFor(r.model, join(out, name), chosen.q.variant);
+      const art = modelArtifact(r.model);
+      const chosen = art.deployed;
+      const fw = firmwareFor(art, join(out, name));
       console.log(`plants: ${name}: firmware: ${fw.note}`);
       const hil = await runSession({
-        model: r.model,
+        model: art,
         target: 'uno',
         out: join(out, name, 'hil'),
         steps: 100,
@@ -75,7 +77,6 @@ export async function benchPlants(): Promise<BenchSection> {
         seed: 1,
         controllers: fw.images.flatMap((f) => f.controllers),
         firmware: fw.images.length === 1 ? fw.images[0] : undefined,
-        variant: chosen.q.variant,
         progress: false,
         log: (s) => console.log(s),
       });

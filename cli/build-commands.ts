@@ -1,7 +1,8 @@
 /** `ultro build` and `ultro flash`. */
 import type { Command } from 'commander';
 import { InputError, LIMITS, checkOutputDir } from '../sim/index.js';
-import { boardNames, buildModelFirmware, flashFirmware, formatSize, getBoard } from '../targets/index.js';
+import { boardNames, flashFirmware, formatSize, getBoard } from '../targets/index.js';
+import { buildModelFirmware } from '../pipeline/index.js';
 import { choice, controllersArg, parseFloatArg, parseIntArg } from './args.js';
 
 export function registerBuildCommands(program: Command): void {

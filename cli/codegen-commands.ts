@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InputError, LIMITS, ULTRO_VERSION, checkOutputDir, packageRoot, toJson, writeDirAtomic, writeFileAtomic } from '../sim/index.js';
-import { loadModel, modelPlant } from '../trainer/index.js';
-import { FIXED_POINT_TOLERANCE, buildReport, chooseVariant, emitMpc, emitPolicy, onboardHorizon, reportMarkdown, type VariantChoice } from '../codegen/index.js';
-import { boardNames, checkMpcFits, formatSize, getBoard, measureSize } from '../targets/index.js';
+import { FIXED_POINT_TOLERANCE, buildReport, emitMpc, emitPolicy, reportMarkdown, type VariantChoice } from '../codegen/index.js';
+import { boardNames, formatSize, getBoard, measureSize } from '../targets/index.js';
+import { checkMpcFits, modelArtifact, type ModelArtifact } from '../pipeline/index.js';
 import { choice, parseFloatArg, parseIntArg } from './args.js';
 
 export interface CodegenOptions {
@@ -25,12 +25,13 @@ export interface CodegenOptions {
 
 const pct = (v: number) => `${(100 * v).toFixed(v < 0.01 ? 2 : 1)} %`;
 
-/** Generate into `out`; returns what was written and the report (used by `ultro demo` too). */
-export function runCodegen(modelPath: string, o: CodegenOptions, log: (s: string) => void = console.log) {
+/** Generate into `out`; returns what was written and the report (used by `ultro demo` too, with the artifact it built). */
+export function runCodegen(src: string | ModelArtifact, o: CodegenOptions, log: (s: string) => void = console.log) {
   const board = getBoard(o.target);
-  const model = loadModel(modelPath);
-  const plant = modelPlant(model);
-  const { q, verdict, why, error: err } = chooseVariant(model, o.variant, o.perNeuron === 'auto' ? 'auto' : o.perNeuron === 'on');
+  const art = modelArtifact(src, { variant: o.variant, perNeuron: o.perNeuron === 'auto' ? 'auto' : o.perNeuron === 'on' });
+  const { model, plant } = art;
+  const modelPath = art.source;
+  const { q, verdict, why, error: err } = art.deployed;
   const errLine = `fixed point vs float (${q.variant}, ${why}): RMS ${pct(verdict.worst)} of the actuator range (worst output ${model.output.names[verdict.output] ?? verdict.output}), max ${err.maxOfRange.map(pct).join(' / ')}; tolerance ${pct(FIXED_POINT_TOLERANCE)} RMS`;
   log(`codegen: ${errLine}`);
   if (!verdict.ok) {
@@ -39,7 +40,7 @@ export function runCodegen(modelPath: string, o: CodegenOptions, log: (s: string
     log(`codegen: warning: ${msg.split(': ').slice(1).join(': ')} (--force)`);
   }
   const files = { ...emitPolicy(q) };
-  const mpcHorizon = onboardHorizon(model.mpc?.horizon, o.mpcHorizon, plant);
+  const mpcHorizon = art.onboardHorizon(o.mpcHorizon);
   if (o.mpc) checkMpcFits(board, { nx: plant.nx, nu: plant.nu, N: mpcHorizon });
   const mpc = o.mpc ? emitMpc(plant, { horizon: mpcHorizon, maxIter: o.mpcIters, tol: o.mpcTol }, q.modelHash) : null;
   if (mpc) Object.assign(files, mpc.files);

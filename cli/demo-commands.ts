@@ -8,9 +8,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_PLANT, ULTRO_VERSION, checkOutputDir, resolvePlant, toJson, writeFileAtomic } from '../sim/index.js';
-import { defaultActivation, defaultHidden, formatMetrics, formatProgress, loadModel, modelHash, saveModel, trainPolicy } from '../trainer/index.js';
+import { defaultActivation, defaultHidden, formatMetrics, formatProgress, saveModel, trainPolicy, type PolicyModel } from '../trainer/index.js';
 import { deployedPolicy } from '../codegen/index.js';
-import { buildModelFirmware, formatSize, getBoard } from '../targets/index.js';
+import { FirmwareTooLargeError, formatSize, getBoard } from '../targets/index.js';
+import { buildModelFirmware, modelArtifact } from '../pipeline/index.js';
 import { runCodegen } from './codegen-commands.js';
 import { runHilCommand } from './hil-commands.js';
 import { TRAIN_DEFAULTS } from './trainer-commands.js';
@@ -52,6 +53,7 @@ export function registerDemoCommands(program: Command): void {
       const key = { ultro: ULTRO_VERSION, plant: o.plant.endsWith('.json') ? readFileSync(o.plant, 'utf8') : o.plant, seed: o.seed, qat: TRAIN_DEFAULTS.qat };
       const keyPath = join(out, 'model.key.json');
       const cached = !o.fresh && existsSync(modelPath) && existsSync(keyPath) && readFileSync(keyPath, 'utf8') === toJson(key);
+      let trained: PolicyModel | undefined;
       if (cached) {
         console.log(`reusing ${modelPath} (same plant, seed and Ultro version; --fresh retrains)`);
       } else {
@@ -71,26 +73,28 @@ export function registerDemoCommands(program: Command): void {
         saveModel(modelPath, r.model);
         writeFileAtomic(keyPath, toJson(key));
         console.log(`\n${formatMetrics(r.metrics)}`);
+        trained = r.model;
       }
-      const model = loadModel(modelPath);
-      console.log(`model: ${modelPath} (${modelHash(model).slice(0, 16)}…)`);
+      // Loaded (or taken from training) and quantised once; codegen, build and HIL share it.
+      const art = trained ? { ...modelArtifact(trained), source: modelPath } : modelArtifact(modelPath);
+      console.log(`model: ${modelPath} (${art.hash.slice(0, 16)}…)`);
 
       stage(2, 'generate fixed-point C (the policy, int8 unless it needs int16) and the on-board MPC');
-      const cg = runCodegen(modelPath, { target: 'uno', out: join(out, 'codegen'), variant: 'auto', perNeuron: 'auto', mpc: true, mpcIters: 50, mpcTol: 1e-3 });
-      const variant = cg.quant.variant;
+      runCodegen(art, { target: 'uno', out: join(out, 'codegen'), variant: 'auto', perNeuron: 'auto', mpc: true, mpcIters: 50, mpcTol: 1e-3 });
 
       stage(3, 'build the firmware for the Arduino Uno (avr-gcc)');
       let firmware;
       try {
-        firmware = buildModelFirmware(board, model, join(out, 'firmware'), { controllers: ['policy', 'mpc'], variant });
+        firmware = buildModelFirmware(board, art, join(out, 'firmware'), { controllers: ['policy', 'mpc'] });
         console.log(`firmware: ${firmware.build.hex}\n  ${formatSize(board, firmware.build.size!)}; MPC horizon ${firmware.mpc?.N}`);
       } catch (e) {
+        if (!(e instanceof FirmwareTooLargeError)) throw e;
         console.log(`firmware: one image does not fit (${(e as Error).message.split('\n')[0]}); the HIL stage builds one per controller`);
       }
 
       stage(4, `hardware-in-the-loop on an emulated ATmega328P: ${o.runs} initial states × ${o.steps} steps, sensor noise ${o.noise}`);
       await runHilCommand({
-        model: modelPath,
+        model: art,
         target: 'uno',
         steps: o.steps,
         runs: o.runs,
@@ -99,7 +103,7 @@ export function registerDemoCommands(program: Command): void {
         noise: o.noise > 0 ? [o.noise] : undefined,
         plantModel: 'linear',
         controllers: ['policy', 'mpc'],
-        variant,
+        variant: art.quant.variant,
         parallel: 2,
         firmware,
       });

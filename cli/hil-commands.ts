@@ -2,14 +2,14 @@
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { InputError, LIMITS, checkOutputDir } from '../sim/index.js';
-import { loadModel, modelPlant } from '../trainer/index.js';
-import { formatSummary, runSession, type SessionResult } from '../firmware-host/index.js';
-import type { ModelFirmware } from '../targets/index.js';
+import { formatSummary } from '../firmware-host/index.js';
 import { boardNames } from '../targets/index.js';
+import { modelArtifact, runSession, type ModelArtifact, type ModelFirmware, type SessionResult } from '../pipeline/index.js';
 import { choice, controllersArg, parseIntArg, parseVectorArg, vectorOfLength } from './args.js';
 
 export interface HilCliOptions {
-  model: string;
+  /** A model file (the CLI), or the artifact `ultro demo` built once. */
+  model: string | ModelArtifact;
   target: string;
   port?: string;
   emulate?: boolean;
@@ -35,11 +35,11 @@ export async function runHilCommand(o: HilCliOptions, log: (s: string) => void =
   if (o.port !== undefined && o.emulate) throw new InputError('--port and --emulate: give one, not both');
   checkOutputDir(o.out);
   if (o.port !== undefined && !o.port.trim()) throw new InputError('--port: empty path');
-  const model = loadModel(o.model);
-  const plant = modelPlant(model);
+  const art = modelArtifact(o.firmware?.artifact ?? o.model, { variant: o.variant });
+  const { plant } = art;
   if (o.plantModel === 'nonlinear' && !plant.nonlinear) throw new InputError(`--plant-model nonlinear: plant ${plant.name} has no nonlinear model`);
   const r = await runSession({
-    model,
+    model: art,
     target: o.target,
     port: o.port,
     out: o.out,

@@ -6,11 +6,10 @@ export { analyseRanges, ibp, normalisedDomain, type Interval, type LayerRanges, 
 export { QuantizationError, quantizeInput, quantizeModel, rshiftRound, runLayer, saturate, type ActKind, type QLayer, type QuantOptions, type QuantizedModel, type Variant } from './quantize.js';
 export { makeTanhTable, tanhQ, tanhTableError, type TanhTable } from './tanh.js';
 export { FIXED_POINT_TOLERANCE, dequantize, fixedPointError, fixedPointVerdict, policyFloat32, policyQ, type ErrorStats } from './reference.js';
-export { cComment, cFloat32, cIdent, cInt, cIntArray, cString, fillTemplate, hexFloat32 } from './c-literals.js';
-export { RUNTIME_FILES, emitPolicy, macCount, stampLines, type EmittedFiles } from './emit-c.js';
+export { cComment, cFloat32, cFloatTensor, cIdent, cInt, cIntArray, cString, fillTemplate, hexFloat32 } from './c-literals.js';
+export { RUNTIME_FILES, emitPolicy, macCount, readRuntime, stampLines, type EmittedFiles } from './emit-c.js';
 export { AdmmMPC, admmData, type AdmmData, type AdmmResult, type AdmmSettings } from './mpc-admm.js';
 export { DEFAULT_MPC_RAM_BUDGET, MPC_RUNTIME_FILES, emitMpc, mpcWorkspaceBytes, onboardHorizon } from './emit-mpc.js';
 export { buildReport, reportMarkdown, type CodegenReport } from './report.js';
 export { FIRMWARE_FILES, emitFirmware, firmwareVersion, type FirmwareOptions } from './emit-firmware.js';
-export { measurePolicyCycles, type PolicyCycles } from './cycles.js';
 export { chooseVariant, deployedPolicy, type ChosenVariant, type VariantChoice } from './variant.js';

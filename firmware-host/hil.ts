@@ -1,14 +1,14 @@
 /**
- * Hardware-in-the-loop runner. The host simulates the plant each step
- * (linear or nonlinear, with sim/), sends the (noisy) state to the board,
+ * Hardware-in-the-loop runner. The host simulates the plant each step with
+ * sim's closed loop (linear or nonlinear; the board is the controller), sends the (noisy) state to the board,
  * applies the control it returns, and logs state, control, on-board cycles
  * and µs, host round-trip time and status. The same scenario (initial states,
  * disturbance and noise sequences) is run for each on-board controller and
  * for two host references: the float network and the host MPC.
  */
-import { LinearMPC, Rng, feasibleStates, plantStep, type Plant, type PlantModel } from '../sim/index.js';
+import { LinearMPC, Rng, feasibleStates, simulateClosedLoopAsync, type Plant, type PlantModel, type Trace } from '../sim/index.js';
 import { policyFunction, type PolicyModel } from '../trainer/index.js';
-import { policyQ, quantizeInput, type QuantizedModel } from '../codegen/index.js';
+import { policyFloat32, type QuantizedModel } from '../codegen/index.js';
 import { NonFiniteControlError, type Device } from './device.js';
 import type { ControllerKind } from './protocol.js';
 
@@ -51,6 +51,8 @@ export interface Episode {
    * NaN/±Inf): the plant is never stepped with it.
    */
   stopped?: { step: number; reason: string };
+  /** sim's record of the episode: cost and violations are read from it. */
+  trace: Trace;
 }
 
 export type ControllerSource = 'board' | 'host';
@@ -100,45 +102,34 @@ function noiseStreams(s: Scenario, episode: number) {
   };
 }
 
-type StepFn = (meas: number[], k: number) => Promise<Omit<StepLog, 'x' | 'deviation'>>;
+type StepFn = (meas: number[], k: number) => Promise<Omit<StepLog, 'x'>>;
 
-/** Run the episodes `which` (indices into the scenario's initial states); returns them in that order. */
-async function runEpisodes(s: Scenario, which: number[], begin: () => Promise<void>, step: StepFn, reference: ((meas: number[]) => number[]) | null, progress: (ep: number, k: number) => void): Promise<Episode[]> {
+/** Run the episodes `which` (indices into the scenario's initial states) through sim's closed loop; returns them in that order. */
+async function runEpisodes(s: Scenario, which: number[], begin: () => Promise<void>, step: StepFn, progress: (ep: number, k: number) => void): Promise<Episode[]> {
   const episodes: Episode[] = [];
   for (const e of which) {
     await begin();
     const ns = noiseStreams(s, e);
-    let x: Float64Array = Float64Array.from(s.initialStates[e]);
-    const steps: StepLog[] = [];
-    let stopped: Episode['stopped'];
-    for (let k = 0; k < s.steps; k++) {
-      const n = ns.noise();
-      const meas = Array.from(x, (v, i) => v + n[i]);
-      let r: Awaited<ReturnType<StepFn>> | undefined;
-      try {
-        r = await step(meas, k);
-      } catch (e) {
-        if (!(e instanceof NonFiniteControlError)) throw e;
-        stopped = { step: k, reason: e.message };
-      }
-      if (!stopped && r!.u.some((v) => !Number.isFinite(v))) stopped = { step: k, reason: `non-finite control [${r!.u.join(', ')}]` };
-      if (stopped || !r) {
-        for (let kk = k; kk < s.steps; kk++) progress(e, kk);
-        break;
-      }
-      const out = r;
-      const log: StepLog = { x: Array.from(x), ...out };
-      if (reference) {
-        const ref = reference(meas);
-        log.deviation = out.u.map((v, j) => v - ref[j]);
-      }
-      steps.push(log);
-      const d = ns.disturbance();
-      x = plantStep(s.plant, x, out.u, s.plantModel);
-      for (let i = 0; i < x.length; i++) x[i] += d[i];
-      progress(e, k);
-    }
-    episodes.push({ x0: s.initialStates[e].slice(), steps, xEnd: Array.from(x), ...(stopped ? { stopped } : {}) });
+    const trace = await simulateClosedLoopAsync(
+      s.plant,
+      async (measured, k) => {
+        const meas = Array.from(measured);
+        let r: Awaited<ReturnType<StepFn>>;
+        try {
+          r = await step(meas, k);
+        } catch (err) {
+          if (!(err instanceof NonFiniteControlError)) throw err;
+          return { stop: err.message };
+        }
+        const { u, ...info } = r;
+        return { u, info };
+      },
+      s.initialStates[e],
+      s.steps,
+      { model: s.plantModel, noiseSource: ns.noise, disturbanceSource: ns.disturbance, stopOnNonFinite: true, onStep: (k) => progress(e, k) },
+    );
+    const steps: StepLog[] = trace.u.map((u, k) => ({ x: trace.x[k], u, ...(trace.info[k] as Omit<StepLog, 'x' | 'u'>) }));
+    episodes.push({ x0: s.initialStates[e].slice(), steps, xEnd: trace.x[trace.x.length - 1], ...(trace.stopped ? { stopped: trace.stopped } : {}), trace });
   }
   return episodes;
 }
@@ -176,8 +167,16 @@ export async function runHil(s: Scenario, o: HilOptions): Promise<HilResult> {
   for (const c of kinds) {
     const name = c === 'policy' ? 'network (board)' : 'MPC (board)';
     // References at the same measured state: the TS integer reference for the
-    // policy (bit-exact), an exact host MPC solve for the on-board MPC.
-    const reference = c === 'policy' ? (q ? (m: number[]) => integerReference(q, m) : null) : (m: number[]) => Array.from(sameProblem.solve(m).u);
+    // policy (bit-exact; one evaluation gives the integers and the control), an
+    // exact host MPC solve for the on-board MPC.
+    const reference = (meas: number[], u: number[]) => {
+      if (c === 'policy') {
+        if (!q) return {};
+        const ref = policyFloat32(q, meas.map(Math.fround));
+        return { ref: ref.u, xq: ref.xq, uq: ref.uq };
+      }
+      return u.every(Number.isFinite) ? { ref: Array.from(sameProblem.solve(meas).u) } : {};
+    };
     // Episodes are spread over every board that has this controller, run concurrently.
     const devices = o.boards.filter((b) => b.controllers.includes(c)).map((b) => b.device);
     const parts = await Promise.all(
@@ -190,14 +189,11 @@ export async function runHil(s: Scenario, o: HilOptions): Promise<HilResult> {
           },
           async (meas) => {
             const r = await device.step(c, meas);
-            let bitExact: boolean | undefined;
-            if (c === 'policy' && q && r.xq && r.uq) {
-              const xq = quantizeInput(q, meas.map(Math.fround));
-              bitExact = xq.every((v, i) => v === r.xq![i]) && policyQ(q, xq).every((v, j) => v === r.uq![j]);
-            }
-            return { u: r.u, cycles: r.cycles, coreCycles: r.coreCycles, us: (r.cycles / device.hello.cpuHz) * 1e6, rttMs: r.roundTripMs, status: r.status, iterations: r.iterations, bitExact };
+            const ref = reference(meas, r.u);
+            const bitExact = ref.xq && r.xq && r.uq ? ref.xq.every((v, i) => v === r.xq![i]) && ref.uq!.every((v, j) => v === r.uq![j]) : undefined;
+            const deviation = ref.ref ? r.u.map((v, j) => v - ref.ref![j]) : undefined;
+            return { u: r.u, cycles: r.cycles, coreCycles: r.coreCycles, us: (r.cycles / device.hello.cpuHz) * 1e6, rttMs: r.roundTripMs, status: r.status, iterations: r.iterations, bitExact, deviation };
           },
-          reference,
           report(name),
         ),
       ),
@@ -207,7 +203,7 @@ export async function runHil(s: Scenario, o: HilOptions): Promise<HilResult> {
     runs.push({ name, source: 'board', controller: c, episodes, ...(c === 'mpc' ? { mpc: { horizon: onboardHorizon, maxIterations: mpcBoard?.mpcMaxIterations } } : {}) });
   }
   if (host) {
-    const net = await runEpisodes(s, all, async () => {}, async (meas) => ({ u: Array.from(floatNet(meas)) }), null, report('network (host, float)'));
+    const net = await runEpisodes(s, all, async () => {}, async (meas) => ({ u: Array.from(floatNet(meas)) }), report('network (host, float)'));
     runs.push({ name: 'network (host, float)', source: 'host', controller: 'policy', episodes: net });
     let ctl = hostMpc.controller();
     const mpc = await runEpisodes(
@@ -220,20 +216,11 @@ export async function runHil(s: Scenario, o: HilOptions): Promise<HilResult> {
         const r = ctl(meas);
         return { u: Array.from(r.u), status: r.info.status === 'solved' ? 0 : 1, iterations: r.info.iterations };
       },
-      null,
       report('MPC (host)'),
     );
     runs.push({ name: 'MPC (host)', source: 'host', controller: 'mpc', episodes: mpc, mpc: { horizon: teacherHorizon } });
   }
   return { scenario: s, runs, cpuHz, teacherHorizon };
-}
-
-/** The float32 path of the generated policy, computed by the TS reference. */
-function integerReference(q: QuantizedModel, meas: number[]): number[] {
-  const xq = quantizeInput(q, meas.map(Math.fround));
-  const uq = policyQ(q, xq);
-  const { outOffset, outK, uMin, uMax } = q.wrapper;
-  return outOffset.map((off, j) => Math.min(uMax[j], Math.max(uMin[j], Math.fround(off + Math.fround(uq[j] * outK[j])))));
 }
 
 /**

@@ -14,5 +14,4 @@ export { BoardResetError, Device, DeviceError, DeviceTimeoutError, MAX_NX, NonFi
 export { feasibleInitialStates, runHil, type ControllerRun, type Episode, type HilOptions, type HilProgress, type HilResult, type Scenario, type StepLog } from './hil.js';
 export { MPC_DEVIATION_TOLERANCE, formatSummary, spread, summariseHil, type ControllerSummary, type HilSummary, type Spread } from './metrics.js';
 export { reportHtml, reportJson, writeReport, type ReportMeta } from './report.js';
-export { runSession, type SessionOptions, type SessionResult } from './session.js';
 export { RIG_FORMAT, Rig, RigSafetyError, loadRigConfig, parseRigConfig, type RigConfig, type RigOptions, type RigStep } from './rig.js';

@@ -6,6 +6,7 @@
  * (bit-exact for the policy, within a stated tolerance for the MPC), and
  * memory from the firmware build.
  */
+import type { ViolationStats } from '../sim/index.js';
 import type { ControllerRun, HilResult } from './hil.js';
 
 export interface Spread {
@@ -85,30 +86,24 @@ export const MPC_DEVIATION_TOLERANCE = 0.05;
 function summarise(run: ControllerRun, r: HilResult, hostMpcCost: number): ControllerSummary {
   const { plant } = r.scenario;
   const deadlineUs = plant.dt * 1e6;
-  const quad = (W: number[][], v: number[]) => W.reduce((s, row, i) => s + row.reduce((t, w, j) => t + v[i] * w * v[j], 0), 0);
+  // Cost and violations are sim's, from each episode's closed-loop trace.
   let cost = 0;
   const iv: ViolationCount = { count: 0, max: 0, steps: 0 };
   const sv: ViolationCount = { count: 0, max: 0, steps: 0 };
-  const note = (vc: ViolationCount, v: ArrayLike<number>, b: { min: number[]; max: number[] }) => {
-    let any = false;
-    for (let i = 0; i < v.length; i++) {
-      const e = Math.max(b.min[i] - v[i], v[i] - b.max[i], 0);
-      if (e > 1e-9) {
-        vc.count++;
-        any = true;
-      }
-      vc.max = Math.max(vc.max, e);
-    }
-    if (any) vc.steps++;
+  const add = (vc: ViolationCount, t: ViolationStats) => {
+    vc.count += t.excursions;
+    vc.steps += t.count;
+    vc.max = Math.max(vc.max, t.max);
   };
   const cycles: number[] = [], us: number[] = [], rtt: number[] = [], iters: number[] = [];
   const dev: number[] = [];
   let notConverged = 0, checked = 0, mismatches = 0, steps = 0;
   for (const ep of run.episodes) {
+    cost += ep.trace.cost;
+    add(iv, ep.trace.inputViolations);
+    add(sv, ep.trace.stateViolations);
     for (const st of ep.steps) {
       steps++;
-      cost += quad(plant.Q, st.x) + quad(plant.R, st.u);
-      note(iv, st.u, plant.uBounds);
       if (st.cycles !== undefined) cycles.push(st.cycles);
       if (st.us !== undefined) us.push(st.us);
       if (st.rttMs !== undefined) rtt.push(st.rttMs);
@@ -120,9 +115,6 @@ function summarise(run: ControllerRun, r: HilResult, hostMpcCost: number): Contr
       }
       if (st.deviation) st.deviation.forEach((d, j) => dev.push(Math.abs(d) / ((plant.uBounds.max[j] - plant.uBounds.min[j]) / 2)));
     }
-    // states after each applied control: x_1 … x_T
-    ep.steps.slice(1).forEach((st) => note(sv, st.x, plant.xBounds));
-    note(sv, ep.xEnd, plant.xBounds);
   }
   const s: ControllerSummary = {
     name: run.name,

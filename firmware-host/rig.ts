@@ -27,8 +27,8 @@
  * RigSafetyError naming the sensor.
  */
 import { SerialPort } from 'serialport';
-import five from 'johnny-five';
-import firmataIo from 'firmata-io';
+// johnny-five and firmata-io are loaded when a rig connects, not when firmware-host is imported.
+import type five from 'johnny-five';
 import { z } from 'zod';
 import { InputError, parseWith, readJsonFile, type Plant } from '../sim/index.js';
 import { modelPlant, policyFunction, type PolicyModel } from '../trainer/index.js';
@@ -147,6 +147,7 @@ export class Rig {
 
   private constructor(
     readonly board: five.Board,
+    private readonly j5: typeof five,
     readonly model: PolicyModel,
     readonly config: RigConfig,
     readonly quant: QuantizedModel,
@@ -170,15 +171,16 @@ export class Rig {
       done = () => (clearTimeout(timer), resolve());
       fail = (e) => (clearTimeout(timer), reject(new Error(`rig: ${o.port ?? 'IO plugin'}: ${e.message.replace(/^Error: /, '')}`)));
     });
+    const j5 = (await import('johnny-five')).default;
     // firmata-io with our serialport 13 port as its transport (johnny-five's own serialport 8 is not needed).
-    const io = o.io ?? new firmataIo.Firmata(new SerialPort({ path: o.port!, baudRate: 57600 }));
+    const io = o.io ?? new (await import('firmata-io')).default.Firmata(new SerialPort({ path: o.port!, baudRate: 57600 }));
     (io as { on?: (ev: string, f: (e: Error) => void) => void }).on?.('error', (e: Error) => fail(e));
-    const board = new five.Board({ io, repl: false, debug: false, timeout: timeoutMs / 1000 } as five.BoardOption);
+    const board = new j5.Board({ io, repl: false, debug: false, timeout: timeoutMs / 1000 } as five.BoardOption);
     board.on('ready', () => done());
     board.on('error', (e: Error) => fail(e));
     o.onBoard?.(board);
     await ready;
-    const rig = new Rig(board, model, config, quantizeModel(model, { variant: 'int8' }), o);
+    const rig = new Rig(board, j5, model, config, quantizeModel(model, { variant: 'int8' }), o);
     rig.attach();
     return rig;
   }
@@ -200,7 +202,7 @@ export class Rig {
       const lin = (lo: number, hi: number) => (u: number) => lo + ((u - min[j]) / (max[j] - min[j])) * (hi - lo);
       if (a.type === 'pwm') {
         const pinNo = Number(a.pin);
-        this.board.pinMode(pinNo, five.Pin.PWM);
+        this.board.pinMode(pinNo, this.j5.Pin.PWM);
         const map = lin(a.outMin ?? 0, a.outMax ?? 255);
         this.writers.push({ a, write: (u) => {
           const v = Math.round(Math.min(255, Math.max(0, map(u))));
@@ -208,7 +210,7 @@ export class Rig {
           return v;
         } });
       } else if (a.type === 'servo') {
-        const servo = new five.Servo({ pin: a.pin, board: this.board } as five.ServoGeneralOption);
+        const servo = new this.j5.Servo({ pin: a.pin, board: this.board } as five.ServoGeneralOption);
         const map = lin(a.outMin ?? 0, a.outMax ?? 180);
         this.writers.push({ a, write: (u) => {
           const v = Math.round(Math.min(180, Math.max(0, map(u))));
@@ -216,7 +218,7 @@ export class Rig {
           return v;
         } });
       } else {
-        const motor = new five.Motor({ pins: { pwm: Number(a.pwm), dir: Number(a.dir) }, board: this.board } as five.MotorOption);
+        const motor = new this.j5.Motor({ pins: { pwm: Number(a.pwm), dir: Number(a.dir) }, board: this.board } as five.MotorOption);
         const full = Math.max(Math.abs(min[j]), Math.abs(max[j]));
         this.writers.push({ a, write: (u) => {
           const speed = Math.round(Math.min(255, (Math.abs(u) / full) * 255));

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const entryPoints = { cli: join(root, 'cli/main.ts') };
 // Every `*.worker.ts` file anywhere in the source folders becomes dist/workers/<name>.js.
-for (const dir of ['sim', 'trainer', 'codegen', 'targets', 'firmware-host']) {
+for (const dir of ['sim', 'trainer', 'codegen', 'targets', 'firmware-host', 'pipeline']) {
   const abs = join(root, dir);
   if (!existsSync(abs)) continue;
   for (const f of readdirSync(abs, { recursive: true })) {

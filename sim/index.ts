@@ -32,6 +32,6 @@ export { QPSolver, solveQP, normalizeQP, qpMetrics } from './qp/index.js';
 export type { ActiveSet, DenseInput, QPOptions, QPProblem, QPResult, QPStatus, QPVectors } from './qp/index.js';
 export { DareError, dareResidual, lqr, lqrGain, solveDare } from './riccati.js';
 export { LinearMPC, SLACK_TOL, type MPCReference, type MPCSettings, type MPCSolution } from './mpc.js';
-export { simulateClosedLoop, type ClosedLoopOptions, type Controller, type Trace, type ViolationStats } from './closed-loop.js';
+export { simulateClosedLoop, simulateClosedLoopAsync, type AsyncController, type ClosedLoopOptions, type Controller, type ControllerOutput, type Trace, type ViolationStats } from './closed-loop.js';
 export { Heartbeat, PhaseTimes, formatSeconds, progressText, type LineSink } from './progress.js';
 export { feasibleStates, hitAndRun, interiorPoint, liftedPolytope, noFeasibleStateError, type FeasibleStates, type FeasibleStatesOptions, type Polytope } from './feasible.js';

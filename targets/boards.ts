@@ -28,12 +28,14 @@ export interface Board {
     cflags: string[];
     ldflags: string[];
   };
-  /** How firmware counts cycles (ultro_cycles.h implements each kind). */
+  /** How firmware counts cycles (each HAL file in codegen/runtime implements its board's kind behind ultro_hal.h). */
   cycleCounter: { kind: CycleCounterKind; note: string };
   serial: { baud: number };
   flashTool: { kind: FlashToolKind; command?: string; args?: string[]; note: string };
   /** Firmware: which HAL file (codegen/runtime) and whether the board runs the Arduino framework. */
   firmware: { hal: string; framework: 'bare' | 'arduino' };
+  /** An emulator that runs this board's firmware image (HIL without a board), if there is one. */
+  emulator?: 'avr8js-atmega328p';
 }
 
 const WARN = ['-std=c99', '-Wall', '-Wextra', '-Werror', '-ffp-contract=off'];
@@ -59,6 +61,7 @@ export const BOARDS: Record<string, Board> = {
     serial: { baud: 115_200 },
     flashTool: { kind: 'avrdude', command: 'avrdude', args: ['-p', 'atmega328p', '-c', 'arduino', '-b', '115200', '-D'], note: 'Optiboot over the USB serial port' },
     firmware: { hal: 'ultro_hal_avr.c', framework: 'bare' },
+    emulator: 'avr8js-atmega328p',
   },
   esp32: {
     name: 'esp32',

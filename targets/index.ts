@@ -3,7 +3,6 @@
  * firmware for it. Public surface.
  */
 export { BOARDS, boardNames, getBoard, type Board, type CycleCounterKind, type FlashToolKind, type ToolchainKind } from './boards.js';
-export { ToolchainError, checkFits, compileAndLink, formatSize, hasCommand, measureSize, sizeOf, toHex, type SizeReport } from './toolchain.js';
+export { FirmwareTooLargeError, ToolchainError, checkFits, compileAndLink, formatSize, hasCommand, measureSize, sizeOf, toHex, type SizeReport } from './toolchain.js';
 export { buildFirmware, type BuildResult } from './build.js';
 export { flashFirmware } from './flash.js';
-export { buildModelFirmware, checkMpcFits, type FirmwareBuildOptions, type ModelFirmware } from './firmware.js';

@@ -8,6 +8,13 @@ import type { Board } from './boards.js';
 
 export class ToolchainError extends Error {}
 
+/** A program that builds but exceeds the board's flash or RAM: callers may split it (one controller per image). */
+export class FirmwareTooLargeError extends ToolchainError {
+  constructor(message: string, readonly size: SizeReport, readonly board: string) {
+    super(message);
+  }
+}
+
 export function hasCommand(cmd: string): boolean {
   // the name is a positional parameter of the shell, never part of its script
   return spawnSync('sh', ['-c', 'command -v "$1" >/dev/null', 'sh', cmd]).status === 0;
@@ -60,9 +67,9 @@ export function toHex(board: Board, elf: string, outHex: string): void {
 
 /** Check a size report against the board; throws a clear error when it does not fit. */
 export function checkFits(board: Board, s: SizeReport, what: string): void {
-  if (s.flash > board.flashBytes) throw new ToolchainError(`${what} does not fit ${board.name}: flash ${s.flash} B > ${board.flashBytes} B available`);
+  if (s.flash > board.flashBytes) throw new FirmwareTooLargeError(`${what} does not fit ${board.name}: flash ${s.flash} B > ${board.flashBytes} B available`, s, board.name);
   if (s.ram + board.ramReserveBytes > board.ramBytes)
-    throw new ToolchainError(`${what} does not fit ${board.name}: static RAM ${s.ram} B + ${board.ramReserveBytes} B reserved for stack and buffers > ${board.ramBytes} B`);
+    throw new FirmwareTooLargeError(`${what} does not fit ${board.name}: static RAM ${s.ram} B + ${board.ramReserveBytes} B reserved for stack and buffers > ${board.ramBytes} B`, s, board.name);
 }
 
 export function formatSize(board: Board, s: SizeReport): string {

@@ -29,3 +29,4 @@ export { EVAL_SEED, datasetMse, evaluatePolicy, formatMetrics, heldOutStates, ty
 export { formatProgress, type ProgressEntry, type ProgressFn } from './progress.js';
 export { METHODS, defaultActivation, defaultHidden, defaultSamples, mpcSettingsFor, trainPolicy, type Method, type QatOutcome, type TrainOptions, type TrainOutcome } from './train.js';
 export { gridFrac, quantisationAwareRefit, snapRow, type QatBits, type QatOptions } from './qat.js';
+export { randomPolicyModel } from './random-model.js';

@@ -1,5 +1,6 @@
 /**
- * The Plant seam (see DESIGN.md): a discrete-time linear model with bounds and
+ * The Plant seam (the model every folder simulates, trains on and emits C
+ * for; see the README's map): a discrete-time linear model with bounds and
  * default weights, optionally backed by nonlinear continuous dynamics that the
  * closed-loop simulator integrates with RK4.
  */

@@ -7,7 +7,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../trainer/index.js';
-import { measurePolicyCycles, policyQ, quantizeInput, quantizeModel } from '../../codegen/index.js';
+import { policyQ, quantizeInput, quantizeModel } from '../../codegen/index.js';
+import { measurePolicyCycles } from '../../pipeline/index.js';
 import { ROOT } from '../helpers/cli.js';
 import { HAVE_AVR } from '../helpers/firmware.js';
 

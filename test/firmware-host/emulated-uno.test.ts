@@ -1,5 +1,5 @@
 /**
- * The issue's acceptance test, with no board: build the real firmware with
+ * HIL without a board: build the real firmware with
  * avr-gcc, run it on avr8js, handshake, run 1,000 STEPs whose controls equal
  * the TS integer reference bit for bit, read exact on-chip cycle counts, and
  * survive corrupted frames, a stalled board and a reset.
@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../sim/index.js';
 import { dequantize, policyQ, quantizeInput } from '../../codegen/index.js';
 import { BoardResetError, Device, DeviceTimeoutError, EmulatedUnoLink } from '../../firmware-host/index.js';
-import type { ModelFirmware } from '../../targets/index.js';
+import type { ModelFirmware } from '../../pipeline/index.js';
 import { CorruptingLink, HAVE_AVR, buildUnoFirmware } from '../helpers/firmware.js';
 
 const f32bits = (v: number) => {
@@ -24,7 +24,7 @@ beforeAll(() => {
 
 describe.skipIf(!HAVE_AVR)('real firmware on the emulated Uno', () => {
   it('handshakes, and 1,000 policy STEPs equal the TS integer reference bit for bit', { timeout: 300_000 }, async () => {
-    const d = await Device.connect(new EmulatedUnoLink(fw.build.hex!), { modelHash32: parseInt(fw.quant.modelHash.slice(0, 8), 16), controllers: ['policy', 'mpc'] });
+    const d = await Device.connect(new EmulatedUnoLink(fw.build.hex!), { modelHash32: fw.artifact.hash32, controllers: ['policy', 'mpc'] });
     expect(d.hello.cpuHz).toBe(16_000_000);
     expect(d.hello.nx).toBe(2);
     const q = fw.quant;

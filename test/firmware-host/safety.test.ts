@@ -26,7 +26,7 @@ import {
   virtualBoardResponder,
   type Frame,
 } from '../../firmware-host/index.js';
-import type { ModelFirmware } from '../../targets/index.js';
+import type { ModelFirmware } from '../../pipeline/index.js';
 import { HAVE_AVR, buildUnoFirmware } from '../helpers/firmware.js';
 import { fixtureModel } from '../helpers/models.js';
 
@@ -35,7 +35,7 @@ beforeAll(() => {
   if (HAVE_AVR) fw = buildUnoFirmware(['policy', 'mpc']);
 });
 
-const hash32 = () => parseInt(fw.quant.modelHash.slice(0, 8), 16);
+const hash32 = () => fw.artifact.hash32;
 const bits = (v: number) => {
   const dv = new DataView(new ArrayBuffer(4));
   dv.setFloat32(0, v);

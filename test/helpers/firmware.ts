@@ -3,7 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SerialPortMock } from 'serialport';
-import { buildModelFirmware, getBoard, hasCommand, type ModelFirmware } from '../../targets/index.js';
+import { getBoard, hasCommand } from '../../targets/index.js';
+import { buildModelFirmware, type ModelFirmware } from '../../pipeline/index.js';
 import { Listeners, SerialLink, VirtualBoard, type Link } from '../../firmware-host/index.js';
 import { fixtureModel } from './models.js';
 

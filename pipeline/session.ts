@@ -4,23 +4,18 @@
  * per controller), links (emulated Uno, or a serial port with a flashed
  * board), the handshake, the scenario, the runs, the report.
  */
-import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Heartbeat, type PlantModel } from '../sim/index.js';
-import { modelHash, modelPlant, type PolicyModel } from '../trainer/index.js';
-import { chooseVariant, onboardHorizon, quantizeModel, type VariantChoice } from '../codegen/index.js';
-import { ToolchainError, buildModelFirmware, getBoard, type ModelFirmware } from '../targets/index.js';
-import { Device } from './device.js';
-import { feasibleInitialStates, runHil, type HilResult } from './hil.js';
-import { EmulatedUnoLink } from './links/emulated-uno.js';
-import { SerialLink } from './links/serial.js';
-import type { Link } from './links/link.js';
-import { summariseHil, type HilSummary } from './metrics.js';
-import type { ControllerKind } from './protocol.js';
-import { writeReport } from './report.js';
+import type { PolicyModel } from '../trainer/index.js';
+import type { VariantChoice } from '../codegen/index.js';
+import { getBoard } from '../targets/index.js';
+import { Device, EmulatedUnoLink, SerialLink, feasibleInitialStates, runHil, summariseHil, writeReport, type ControllerKind, type HilResult, type HilSummary, type Link } from '../firmware-host/index.js';
+import { modelArtifact, type ModelArtifact } from './artifact.js';
+import { buildFirmwareImages, type ModelFirmware } from './firmware.js';
 
 export interface SessionOptions {
-  model: PolicyModel;
+  /** The model: a file, a model, or an artifact built once by the caller. */
+  model: string | PolicyModel | ModelArtifact;
   target: string;
   /** A serial port with a flashed board; absent: emulate the board. */
   port?: string;
@@ -34,7 +29,7 @@ export interface SessionOptions {
   disturbanceStd?: number[];
   mpcHorizon?: number;
   mpcIters?: number;
-  /** Integer width of the policy (default int8). */
+  /** Integer width of the policy (default: the artifact's, codegen's chooseVariant). */
   variant?: VariantChoice;
   /** Firmware already built by the caller for these controllers (skips the build). */
   firmware?: ModelFirmware;
@@ -54,21 +49,21 @@ export interface SessionResult {
 export async function runSession(o: SessionOptions): Promise<SessionResult> {
   const log = o.log ?? (() => {});
   const board = getBoard(o.target);
-  const plant = modelPlant(o.model);
+  const art = modelArtifact(o.firmware?.artifact ?? o.model, { variant: o.variant });
+  const { plant, model } = art;
   const controllers = o.controllers ?? ['policy', 'mpc'];
   const firmware: ModelFirmware[] = [];
   const links: { link: Link; controllers: ControllerKind[] }[] = [];
   if (!o.port) {
-    if (board.firmware.hal !== 'ultro_hal_avr.c') throw new Error(`--emulate: only the Uno (ATmega328P) can be emulated; for ${board.name} give --port`);
-    const fwOpts = { mpcHorizon: o.mpcHorizon, mpcIters: o.mpcIters, variant: o.variant };
+    if (board.emulator !== 'avr8js-atmega328p') throw new Error(`--emulate: only the Uno (ATmega328P) can be emulated; for ${board.name} give --port`);
+    const fwOpts = { mpcHorizon: o.mpcHorizon, mpcIters: o.mpcIters, controllers };
     let groups: ControllerKind[][] = [controllers];
-    try {
-      firmware.push(o.firmware ?? buildModelFirmware(board, o.model, join(o.out, 'firmware'), { ...fwOpts, controllers }));
-    } catch (e) {
-      if (!(e instanceof ToolchainError) || !/does not fit/.test(e.message) || controllers.length < 2) throw e;
-      log(`firmware: both controllers do not fit one ${board.name} (${e.message.split('\n')[0]}); building one firmware per controller`);
-      groups = controllers.map((c) => [c]);
-      for (const c of controllers) firmware.push(buildModelFirmware(board, o.model, join(o.out, `firmware-${c}`), { ...fwOpts, controllers: [c] }));
+    if (o.firmware) firmware.push(o.firmware);
+    else {
+      const built = buildFirmwareImages(board, art, o.out, fwOpts);
+      if (built.split) log(`firmware: both controllers do not fit one ${board.name} (${built.split}); building one firmware per controller`);
+      firmware.push(...built.images);
+      groups = built.groups;
     }
     const parallel = Math.max(1, o.parallel ?? 2);
     firmware.forEach((fw, i) => {
@@ -79,32 +74,29 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
   } else {
     links.push({ link: new SerialLink(o.port, { baudRate: board.serial.baud }), controllers });
   }
-  const hash = modelHash(o.model);
-  const hash32 = parseInt(hash.slice(0, 8), 16);
   const devices: { device: Device; controllers: ControllerKind[] }[] = [];
   try {
     for (const l of links) {
-      const device = await Device.connect(l.link, { modelHash32: hash32, controllers: l.controllers, nx: plant.nx, nu: plant.nu });
-      log(`connected: ${l.link.name}, firmware for model ${hash32.toString(16).padStart(8, '0')}, F_CPU ${(device.hello.cpuHz / 1e6).toFixed(0)} MHz`);
+      const device = await Device.connect(l.link, { modelHash32: art.hash32, controllers: l.controllers, nx: plant.nx, nu: plant.nu });
+      log(`connected: ${l.link.name}, firmware for model ${art.hash32.toString(16).padStart(8, '0')}, F_CPU ${(device.hello.cpuHz / 1e6).toFixed(0)} MHz`);
       devices.push({ device, controllers: l.controllers });
     }
     // Initial states from which both the MPC the board runs (its horizon) and the teacher are feasible.
-    const horizon = firmware.find((f) => f.mpc)?.mpc?.N ?? onboardHorizon(o.model.mpc?.horizon, o.mpcHorizon, plant);
-    const initialStates = feasibleInitialStates(plant, o.model.input.domain, o.runs, o.seed, Math.max(horizon, o.model.mpc?.horizon ?? horizon));
+    const horizon = firmware.find((f) => f.mpc)?.mpc?.N ?? art.onboardHorizon(o.mpcHorizon);
+    const initialStates = feasibleInitialStates(plant, model.input.domain, o.runs, o.seed, Math.max(horizon, art.teacherHorizon));
     const bar = (o.progress ?? process.stderr.isTTY) ? new cliProgress.SingleBar({ format: 'hil [{bar}] {percentage}% | {value}/{total} steps | {run}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
     const total = o.runs * o.steps * (controllers.length + 2);
     bar?.start(total, 0, { run: '' });
     let lastTenth = 0;
     const hb = new Heartbeat(log);
-    const quant = firmware.find((f) => f.controllers.includes('policy'))?.quant;
     let result: HilResult;
     try {
       result = await runHil(
         { plant, initialStates, steps: o.steps, plantModel: o.plantModel ?? 'linear', noiseStd: o.noiseStd, disturbanceStd: o.disturbanceStd, seed: o.seed },
         {
           boards: devices,
-          model: o.model,
-          quant: quant ?? (o.variant === 'int8' || o.variant === 'int16' ? quantizeModel(o.model, { variant: o.variant }) : chooseVariant(o.model, 'auto').q),
+          model,
+          quant: firmware.find((f) => f.controllers.includes('policy'))?.quant ?? art.quant,
           mpcHorizon: horizon,
           onProgress: (p) => {
             if (bar) return bar.update(p.done, { run: p.run });
@@ -123,7 +115,7 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
     const summary = summariseHil(result);
     const size = firmware[0]?.build.size;
     const report = writeReport(o.out, result, summary, {
-      modelHash: hash,
+      modelHash: art.hash,
       target: board.name,
       link: describeLinks(links.map((l) => l.link.name)),
       hello: devices[0]?.device.hello,

@@ -8,11 +8,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../sim/index.js';
-import { UnoEmulator, programFromHex } from '../firmware-host/emulator/uno.js';
+import { UnoEmulator, programFromHex } from '../firmware-host/index.js';
 import { compileAndLink, getBoard, sizeOf, toHex, type SizeReport } from '../targets/index.js';
-import { cFloatTensor } from './c-literals.js';
-import { emitPolicy, macCount, readRuntime } from './emit-c.js';
-import type { QuantizedModel } from './quantize.js';
+import { cFloatTensor, emitPolicy, macCount, readRuntime, type QuantizedModel } from '../codegen/index.js';
 
 export interface PolicyCycles {
   macs: number;
