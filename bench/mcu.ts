@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { packageRoot } from '../sim/index.js';
 import { loadModel, randomPolicyModel as randomModel } from '../trainer/index.js';
 import { quantizeModel } from '../codegen/index.js';
-import { Device, EmulatedUnoLink, UNO_CPU_HZ } from '../firmware-host/index.js';
+import { Device, EmulatedUnoLink, UNO_CPU_HZ, rowOf } from '../firmware-host/index.js';
 import { getBoard } from '../targets/index.js';
 import { buildModelFirmware, measurePolicyCycles, runSession, type SessionResult } from '../pipeline/index.js';
 import { median, type BenchSection, type Figure } from './harness.js';
@@ -52,8 +52,8 @@ export async function benchHil(): Promise<BenchSection> {
       const t0 = performance.now();
       const r: SessionResult = await runSession({ model, target: 'uno', out: join(out, `n${noise}`), steps: 100, runs: 20, seed: 1, noiseStd: noise ? [noise, noise] : undefined, firmware: fw, progress: false });
       const wall = (performance.now() - t0) / 1000;
-      const net = r.summary.controllers.find((c) => c.name === 'network (board)')!;
-      const mpc = r.summary.controllers.find((c) => c.name === 'MPC (board)')!;
+      const net = rowOf(r.summary.controllers, 'board', 'policy')!;
+      const mpc = rowOf(r.summary.controllers, 'board', 'mpc')!;
       const tag = noise ? `DI, sensor noise ${noise}` : 'DI, no noise';
       figures.push({ name: `${tag}: MPC / network median cycles`, value: r.summary.speedup!, unit: '×', kind: 'ratio', note: 'exact cycles, same run' });
       figures.push({ name: `${tag}: network median`, value: net.latency!.cycles.median, unit: 'cycles', kind: 'cycles' });
@@ -61,7 +61,7 @@ export async function benchHil(): Promise<BenchSection> {
       figures.push({ name: `${tag}: MPC median ADMM iterations`, value: mpc.solver!.iterations.median, unit: 'iterations', kind: 'count' });
       figures.push({ name: `${tag}: MPC steps over the sample time`, value: mpc.latency!.deadlineMisses, unit: 'of 2000', kind: 'count' });
       // Cycles per ADMM iteration: from the per-step logs (cycles / iterations), median.
-      const run = r.result.runs.find((x) => x.name === 'MPC (board)')!;
+      const run = rowOf(r.result.runs, 'board', 'mpc')!;
       const perIt = run.episodes.flatMap((e) => e.steps.filter((s) => s.iterations && s.iterations > 2).map((s) => s.cycles! / s.iterations!));
       if (!noise) figures.push({ name: `MPC N=${fw.mpc!.N}: cycles per ADMM iteration (median over steps with > 2 iterations)`, value: median(perIt), unit: 'cycles', kind: 'cycles' });
       figures.push({ name: `${tag}: HIL wall time, 2000 steps × 4 controllers, 2 threads`, value: wall, unit: 's', kind: 'info' });

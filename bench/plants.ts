@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { getPlant } from '../sim/index.js';
 import { formatProgress, trainPolicy } from '../trainer/index.js';
 import { deployedPolicy } from '../codegen/index.js';
+import { rowOf } from '../firmware-host/index.js';
 import { FirmwareTooLargeError, getBoard } from '../targets/index.js';
 import { buildModelFirmware, modelArtifact, runSession, type ModelArtifact, type ModelFirmware } from '../pipeline/index.js';
 import { fmt, table, type BenchSection, type Figure } from './harness.js';
@@ -80,9 +81,8 @@ export async function benchPlants(): Promise<BenchSection> {
         progress: false,
         log: (s) => console.log(s),
       });
-      const rowOf = (n: string) => hil.summary.controllers.find((c) => c.name === n);
-      const net = rowOf('network (board)');
-      const mpc = rowOf('MPC (board)');
+      const net = rowOf(hil.summary.controllers, 'board', 'policy');
+      const mpc = rowOf(hil.summary.controllers, 'board', 'mpc');
       const violations = m.heldOut.actuator.count + m.heldOut.safety.count;
       rows.push([
         name,

@@ -1,6 +1,7 @@
 /** Parsers for CLI arguments: every failure names the option and the problem. */
 import { InvalidArgumentError } from 'commander';
 import { InputError } from '../sim/index.js';
+import { VARIANTS } from '../trainer/index.js';
 
 export function parseIntArg(name: string, min = 1, max = Number.MAX_SAFE_INTEGER) {
   return (v: string): number => {
@@ -68,4 +69,23 @@ export function vectorOfLength(name: string, v: number[] | undefined, n: number)
   if (v.length === 1) return Array(n).fill(v[0]);
   if (v.length !== n) throw new InputError(`${name}: need 1 or ${n} entries (one per state), got ${v.length}`);
   return v;
+}
+
+/** --variant, the same in every command that deploys a network (codegen, build, hil). */
+export const VARIANT_OPTION = {
+  flags: '--variant <v>',
+  help: 'int8, int16 or auto (the width the model was refitted for, else the narrowest within the fixed-point tolerance)',
+  parse: choice('--variant', [...VARIANTS, 'auto'] as const),
+} as const;
+
+/**
+ * The model file, `--model <file>` in every command. `codegen` and `eval` also
+ * take it as a positional argument, the old form (kept for one release).
+ */
+export const MODEL_OPTION = { flags: '--model <file>', help: 'model.json written by ultro train' } as const;
+export function modelFileArg(positional: string | undefined, option: string | undefined): string {
+  if (positional !== undefined && option !== undefined && positional !== option) throw new InputError(`--model: given twice, as ${option} and as ${positional}; give it once`);
+  const file = option ?? positional;
+  if (file === undefined) throw new InputError('--model: missing; give the model file written by ultro train (--model model.json)');
+  return file;
 }

@@ -1,24 +1,25 @@
 /** `ultro build` and `ultro flash`. */
 import type { Command } from 'commander';
 import { InputError, LIMITS, checkOutputDir } from '../sim/index.js';
+import type { VariantChoice } from '../trainer/index.js';
 import { boardNames, flashFirmware, formatSize, getBoard } from '../targets/index.js';
 import { buildModelFirmware } from '../pipeline/index.js';
-import { choice, controllersArg, parseFloatArg, parseIntArg } from './args.js';
+import { MODEL_OPTION, VARIANT_OPTION, choice, controllersArg, parseFloatArg, parseIntArg } from './args.js';
 
 export function registerBuildCommands(program: Command): void {
   program
     .command('build')
     .description('Build the firmware (policy and/or on-board MPC, wire protocol, main loop) for a board, with a size report.')
-    .requiredOption('--model <file>', 'model.json written by ultro train')
+    .requiredOption(MODEL_OPTION.flags, MODEL_OPTION.help)
     .option('--target <board>', `board: ${boardNames().join(', ')}`, choice('--target', boardNames()), 'uno')
     .option('--out <dir>', 'build directory', 'build')
     .option('--controllers <list>', 'policy, mpc or policy,mpc', controllersArg, ['policy', 'mpc'])
-    .option('--variant <v>', 'int8, int16 or auto (the width the model was refitted for, else the narrowest within the fixed-point tolerance)', choice('--variant', ['int8', 'int16', 'auto'] as const), 'auto')
+    .option(VARIANT_OPTION.flags, VARIANT_OPTION.help, VARIANT_OPTION.parse, 'auto')
     .option('--mpc-horizon <N>', 'on-board MPC horizon (default: the teacher’s, shortened to fit 1 KB of workspace)', parseIntArg('--mpc-horizon', 1, LIMITS.maxHorizon))
     .option('--mpc-iters <k>', 'ADMM iteration cap', parseIntArg('--mpc-iters', 1, LIMITS.maxMpcIterations), 50)
     .option('--mpc-tol <t>', 'ADMM tolerance', parseFloatArg('--mpc-tol', { positive: true }), 1e-3)
     .addHelpText('after', '\nExamples:\n  $ ultro build --model model.json --target uno --out build/\n  $ ultro build --model model.json --target esp32 --out build-esp32/   # writes a PlatformIO project')
-    .action((o: { model: string; target: string; out: string; controllers: ('policy' | 'mpc')[]; variant: 'int8' | 'int16' | 'auto'; mpcHorizon?: number; mpcIters: number; mpcTol: number }) => {
+    .action((o: { model: string; target: string; out: string; controllers: ('policy' | 'mpc')[]; variant: VariantChoice; mpcHorizon?: number; mpcIters: number; mpcTol: number }) => {
       checkOutputDir(o.out);
       const board = getBoard(o.target);
       const fw = buildModelFirmware(board, o.model, o.out, { controllers: o.controllers, variant: o.variant, mpcHorizon: o.mpcHorizon, mpcIters: o.mpcIters, mpcTol: o.mpcTol });

@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InputError, LIMITS, ULTRO_VERSION, checkOutputDir, packageRoot, toJson, writeDirAtomic, writeFileAtomic } from '../sim/index.js';
-import { FIXED_POINT_TOLERANCE, buildReport, emitMpc, emitPolicy, reportMarkdown, type VariantChoice } from '../codegen/index.js';
+import { FIXED_POINT_TOLERANCE, buildReport, emitMpc, emitPolicy, reportMarkdown } from '../codegen/index.js';
+import type { VariantChoice } from '../trainer/index.js';
 import { boardNames, formatSize, getBoard, measureSize } from '../targets/index.js';
 import { checkMpcFits, modelArtifact, type ModelArtifact } from '../pipeline/index.js';
-import { choice, parseFloatArg, parseIntArg } from './args.js';
+import { MODEL_OPTION, VARIANT_OPTION, choice, modelFileArg, parseFloatArg, parseIntArg } from './args.js';
 
 export interface CodegenOptions {
   target: string;
@@ -81,18 +82,20 @@ export function registerCodegenCommands(program: Command): void {
   program
     .command('codegen')
     .description('Generate fixed-point C for a model’s policy (and an on-board MPC with --mpc), with a report of formats, ranges, errors and sizes.')
-    .argument('<model>', 'model.json written by ultro train')
+    .argument('[model]', 'the model file (old form of --model)')
+    .option(MODEL_OPTION.flags, MODEL_OPTION.help)
     .option('--target <board>', `board: ${boardNames().join(', ')}`, choice('--target', boardNames()), 'uno')
     .option('--out <dir>', 'output directory', 'generated')
-    .option('--variant <v>', 'int8, int16, or auto (the width the model was refitted for; else int8 unless only int16 meets the tolerance)', choice('--variant', ['int8', 'int16', 'auto'] as const), 'auto')
+    .option(VARIANT_OPTION.flags, VARIANT_OPTION.help, VARIANT_OPTION.parse, 'auto')
     .option('--force', `write the C even when its fixed-point error exceeds ${pct(FIXED_POINT_TOLERANCE)} of an actuator's range (RMS)`)
     .option('--per-neuron <mode>', 'per-neuron weight scales: auto, on, off', choice('--per-neuron', ['auto', 'on', 'off'] as const), 'auto')
     .option('--mpc', 'also emit the on-board MPC for the model’s plant')
     .option('--mpc-horizon <N>', 'on-board MPC horizon (default: the teacher’s, shortened to fit 1 KB of workspace)', parseIntArg('--mpc-horizon', 1, LIMITS.maxHorizon))
     .option('--mpc-iters <k>', 'ADMM iteration cap per solve', parseIntArg('--mpc-iters', 1, LIMITS.maxMpcIterations), 50)
     .option('--mpc-tol <t>', 'ADMM residual tolerance (normalised units)', parseFloatArg('--mpc-tol', { positive: true }), 1e-3)
-    .addHelpText('after', '\nExamples:\n  $ ultro codegen model.json --target uno --out gen/\n  $ ultro codegen model.json --variant int16 --mpc --mpc-horizon 10 --out gen16/')
-    .action((modelPath: string, opts: CodegenOptions) => {
+    .addHelpText('after', '\nExamples:\n  $ ultro codegen --model model.json --target uno --out gen/\n  $ ultro codegen --model model.json --variant int16 --mpc --mpc-horizon 10 --out gen16/')
+    .action((positional: string | undefined, opts: CodegenOptions & { model?: string }) => {
+      const modelPath = modelFileArg(positional, opts.model);
       checkOutputDir(opts.out);
       runCodegen(modelPath, opts);
     });

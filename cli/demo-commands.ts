@@ -101,7 +101,7 @@ export function registerDemoCommands(program: Command): void {
         seed: o.seed,
         out: join(out, 'hil'),
         noise: o.noise > 0 ? [o.noise] : undefined,
-        plantModel: 'linear',
+        dynamics: 'linear',
         controllers: ['policy', 'mpc'],
         variant: art.quant.variant,
         parallel: 2,

@@ -3,13 +3,13 @@ import type { Command } from 'commander';
 import { InputError, checkOutputFile, toJson, writeFileAtomic } from '../sim/index.js';
 import { loadModel, modelPlant } from '../trainer/index.js';
 import { Rig, loadRigConfig } from '../firmware-host/index.js';
-import { parseIntArg } from './args.js';
+import { MODEL_OPTION, parseIntArg } from './args.js';
 
 export function registerRigCommands(program: Command): void {
   program
     .command('rig')
     .description('Bench rig with StandardFirmata (no custom firmware): read the sensors, run the policy on the host, write the actuators, through johnny-five.')
-    .requiredOption('--model <file>', 'model.json written by ultro train')
+    .requiredOption(MODEL_OPTION.flags, MODEL_OPTION.help)
     .requiredOption('--config <file>', 'rig file (ultro-rig/1): sensor and actuator pins and scaling, see docs/flash-a-board.md')
     .option('--port <path>', 'serial port of the board running StandardFirmata (57600 baud)')
     .option('--steps <n>', 'samples to run (at the rig file’s sample time, default the plant’s dt)', parseIntArg('--steps'), 100)

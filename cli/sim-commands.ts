@@ -1,7 +1,7 @@
 /** `ultro plants` and `ultro mpc`. */
-import type { Command } from 'commander';
-import { DEFAULT_PLANT, InputError, LIMITS, LinearMPC, checkOutputFile, listPlants, plantToJson, resolvePlant, simulateClosedLoop, toJson, writeFileAtomic } from '../sim/index.js';
-import { parseIntArg, parseVectorArg } from './args.js';
+import { Option, type Command } from 'commander';
+import { DEFAULT_PLANT, DYNAMICS, InputError, LIMITS, LinearMPC, checkOutputFile, listPlants, plantToJson, resolvePlant, simulateClosedLoop, toJson, writeFileAtomic, type Dynamics } from '../sim/index.js';
+import { choice, parseIntArg, parseVectorArg } from './args.js';
 
 const fmtBound = (lo: number, hi: number) => `[${Number.isFinite(lo) ? lo : '-∞'}, ${Number.isFinite(hi) ? hi : '∞'}]`;
 
@@ -33,10 +33,11 @@ export function registerSimCommands(program: Command): void {
     .option('--x0 <vector>', 'initial state, comma separated (default: 80% of the first state’s upper bound, or of its operating domain)', parseVectorArg('--x0'))
     .option('--steps <T>', 'closed-loop steps', parseIntArg('--steps', 1, 1_000_000), 100)
     .option('--horizon <N>', 'MPC horizon', parseIntArg('--horizon', 1, LIMITS.maxHorizon), 20)
-    .option('--nonlinear', 'simulate the nonlinear model (plants that have one)')
+    .option('--dynamics <d>', 'simulate the plant with its linear or nonlinear dynamics (plants with a nonlinear model)', choice('--dynamics', DYNAMICS), 'linear')
+    .addOption(new Option('--nonlinear', 'old form of --dynamics nonlinear').hideHelp())
     .option('--out <file>', 'write the JSON trace here')
     .addHelpText('after', '\nExamples:\n  $ ultro mpc --x0 4,0 --steps 80\n  $ ultro mpc --plant cartpole --x0 0,0,0.15,0 --nonlinear --out trace.json\n  $ ultro mpc --plant ./my-plant.json --steps 200')
-    .action((opts: { plant: string; x0?: number[]; steps: number; horizon: number; nonlinear?: boolean; out?: string }) => {
+    .action((opts: { plant: string; x0?: number[]; steps: number; horizon: number; dynamics: Dynamics; nonlinear?: boolean; out?: string }) => {
       if (opts.out) checkOutputFile(opts.out);
       const plant = resolvePlant(opts.plant);
       // Default start: 80 % of the first state's upper bound (or of its operating domain when it is unbounded).
@@ -45,9 +46,10 @@ export function registerSimCommands(program: Command): void {
         throw new InputError(`--x0: state ${plant.stateNames[0]} of plant ${plant.name} is unbounded and the plant declares no operating domain, so there is no default start; give --x0`);
       const x0 = opts.x0 ?? plant.xBounds.min.map((_, i) => (i === 0 ? 0.8 * first : 0));
       if (x0.length !== plant.nx) throw new InputError(`--x0: has ${x0.length} entries, plant ${plant.name} has ${plant.nx} states`);
-      if (opts.nonlinear && !plant.nonlinear) throw new InputError(`--nonlinear: plant ${plant.name} has no nonlinear model`);
+      const dynamics: Dynamics = opts.nonlinear ? 'nonlinear' : opts.dynamics;
+      if (dynamics === 'nonlinear' && !plant.nonlinear) throw new InputError(`--dynamics nonlinear: plant ${plant.name} has no nonlinear model`);
       const mpc = new LinearMPC(plant, { horizon: opts.horizon });
-      const trace = simulateClosedLoop(plant, mpc.controller(), x0, opts.steps, { model: opts.nonlinear ? 'nonlinear' : 'linear' });
+      const trace = simulateClosedLoop(plant, mpc.controller(), x0, opts.steps, { dynamics });
       const times = trace.computeMs.slice().sort((a, b) => a - b);
       const infos = trace.info as { status: string; iterations: number; needsSlack: boolean }[];
       const notSolved = infos.filter((i) => i.status !== 'solved').length;

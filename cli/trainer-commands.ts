@@ -1,9 +1,9 @@
 /** `ultro train` and `ultro eval`. */
 import type { Command } from 'commander';
 import { DEFAULT_PLANT, InputError, LIMITS, checkOutputFile, resolvePlant } from '../sim/index.js';
-import { ACTIVATIONS, EVAL_SEED, METHODS, evaluatePolicy, formatMetrics, formatProgress, loadModel, modelHash, modelPlant, saveModel, trainPolicy, type Activation, type Method } from '../trainer/index.js';
+import { ACTIVATIONS, EVAL_SEED, METHODS, VARIANTS, evaluatePolicy, formatMetrics, formatProgress, loadModel, modelHash, modelPlant, saveModel, trainPolicy, type Activation, type Method, type VariantChoice } from '../trainer/index.js';
 import { deployedPolicy } from '../codegen/index.js';
-import { choice, parseFloatArg, parseIntArg, parseIntListArg, parseVectorArg } from './args.js';
+import { MODEL_OPTION, choice, modelFileArg, parseFloatArg, parseIntArg, parseIntListArg, parseVectorArg } from './args.js';
 
 const fail = (m: string): never => {
   throw new InputError(m);
@@ -17,7 +17,7 @@ const fail = (m: string): never => {
 export const TRAIN_DEFAULTS = { method: 'al-lm', horizon: 20, qat: 'auto' } as const satisfies {
   method: Method;
   horizon: number;
-  qat: 'none' | 'int8' | 'int16' | 'auto';
+  qat: VariantChoice | 'none';
 };
 
 export interface TrainCliOptions {
@@ -38,7 +38,7 @@ export interface TrainCliOptions {
   threads: 'auto' | '1' | '2';
   domainMin?: number[];
   domainMax?: number[];
-  qat: 'none' | 'int8' | 'int16' | 'auto';
+  qat: VariantChoice | 'none';
   out: string;
 }
 
@@ -63,7 +63,7 @@ export function registerTrainerCommands(program: Command): void {
     .option('--threads <n>', 'worker threads for the Gauss–Newton assembly: auto, 1 or 2', choice('--threads', ['auto', '1', '2'] as const), 'auto')
     .option('--domain-min <vector>', 'input domain lower corner (default: the state box)', parseVectorArg('--domain-min'))
     .option('--domain-max <vector>', 'input domain upper corner', parseVectorArg('--domain-max'))
-    .option('--qat <variant>', 'quantisation-aware refit for the code generator: none, int8, int16, or auto (int8, or int16 when int8 stays outside the fixed-point tolerance)', choice('--qat', ['none', 'int8', 'int16', 'auto'] as const), TRAIN_DEFAULTS.qat)
+    .option('--qat <variant>', 'quantisation-aware refit for the code generator: none, int8, int16, or auto (int8, or int16 when int8 stays outside the fixed-point tolerance)', choice('--qat', ['none', ...VARIANTS, 'auto'] as const), TRAIN_DEFAULTS.qat)
     .option('--out <file>', 'model file to write', 'model.json')
     .addHelpText('after', '\nExamples:\n  $ ultro train --out model.json\n  $ ultro train --plant cartpole --hidden 32,32 --method ip --out cartpole.json\n  $ ultro train --plant ./my-plant.json --samples 5000 --dagger 2')
     .action(async (opts: TrainCliOptions) => {
@@ -105,13 +105,15 @@ export function registerTrainerCommands(program: Command): void {
   program
     .command('eval')
     .description('Evaluate a model file: MSE against the MPC, held-out constraint violations, closed loop against the MPC.')
-    .argument('<model>', 'model.json written by ultro train')
+    .argument('[model]', 'the model file (old form of --model)')
+    .option(MODEL_OPTION.flags, MODEL_OPTION.help)
     .option('--held-out <n>', 'held-out states', parseIntArg('--held-out', 100), 10_000)
     .option('--runs <n>', 'closed-loop runs', parseIntArg('--runs'), 50)
     .option('--steps <n>', 'steps per closed-loop run', parseIntArg('--steps'), 100)
     .option('--seed <s>', 'seed for held-out states and initial states (ultro train uses the same default)', parseIntArg('--seed', 0), EVAL_SEED)
-    .addHelpText('after', '\nExample:\n  $ ultro eval model.json --runs 100')
-    .action(async (file: string, opts: { heldOut: number; runs: number; steps: number; seed: number }) => {
+    .addHelpText('after', '\nExample:\n  $ ultro eval --model model.json --runs 100')
+    .action(async (positional: string | undefined, opts: { model?: string; heldOut: number; runs: number; steps: number; seed: number }) => {
+      const file = modelFileArg(positional, opts.model);
       const model = loadModel(file);
       const plant = modelPlant(model);
       const horizon = model.mpc?.horizon ?? 20;

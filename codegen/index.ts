@@ -3,7 +3,7 @@
  * and the C emitters (policy, on-board MPC). Public surface.
  */
 export { analyseRanges, ibp, normalisedDomain, type Interval, type LayerRanges, type RangeReport } from './range.js';
-export { QuantizationError, quantizeInput, quantizeModel, rshiftRound, runLayer, saturate, type ActKind, type QLayer, type QuantOptions, type QuantizedModel, type Variant } from './quantize.js';
+export { QuantizationError, quantizeInput, quantizeModel, rshiftRound, runLayer, saturate, type ActKind, type QLayer, type QuantOptions, type QuantizedModel } from './quantize.js';
 export { makeTanhTable, tanhQ, tanhTableError, type TanhTable } from './tanh.js';
 export { FIXED_POINT_TOLERANCE, dequantize, fixedPointError, fixedPointVerdict, policyFloat32, policyQ, type ErrorStats } from './reference.js';
 export { cComment, cFloat32, cFloatTensor, cIdent, cInt, cIntArray, cString, fillTemplate, hexFloat32 } from './c-literals.js';
@@ -12,4 +12,4 @@ export { AdmmMPC, admmData, type AdmmData, type AdmmResult, type AdmmSettings } 
 export { DEFAULT_MPC_RAM_BUDGET, MPC_RUNTIME_FILES, emitMpc, mpcWorkspaceBytes, onboardHorizon } from './emit-mpc.js';
 export { buildReport, reportMarkdown, type CodegenReport } from './report.js';
 export { FIRMWARE_FILES, emitFirmware, firmwareVersion, type FirmwareOptions } from './emit-firmware.js';
-export { chooseVariant, deployedPolicy, type ChosenVariant, type VariantChoice } from './variant.js';
+export { chooseVariant, deployedPolicy, type ChosenVariant } from './variant.js';

@@ -28,11 +28,10 @@
  */
 import { createHash } from 'node:crypto';
 // The weight grid is the trainer's (its quantisation-aware refit puts weights exactly on it).
-import { gridFrac, modelHash, type PolicyModel } from '../trainer/index.js';
+import { gridFrac, modelHash, variantBits, type PolicyModel, type Variant } from '../trainer/index.js';
 import { analyseRanges, type Interval, type RangeReport } from './range.js';
 import { makeTanhTable, tanhQ, type TanhTable } from './tanh.js';
 
-export type Variant = 'int8' | 'int16';
 export type ActKind = 'tanh' | 'relu' | 'hardtanh' | 'linear';
 
 export interface QuantOptions {
@@ -172,7 +171,7 @@ export class QuantizationError extends Error {}
 
 export function quantizeModel(model: PolicyModel, opts: QuantOptions): QuantizedModel {
   const variant = opts.variant;
-  const A: 8 | 16 = variant === 'int8' ? 8 : 16;
+  const A = variantBits(variant);
   const WB: 8 | 16 = A;
   const maxA = maxOf(A), minA = minOf(A);
   const maxW = maxOf(WB);
@@ -202,8 +201,8 @@ export function quantizeModel(model: PolicyModel, opts: QuantOptions): Quantized
   // Per-neuron weight scales when they gain at least a bit somewhere.
   const layersW = model.network.layers.map((L) => L.W.map((row) => Math.max(...row.map(Math.abs))));
   const gains = layersW.some((rows) => {
-    const layerF = gridFrac(Math.max(...rows), WB);
-    return rows.some((r) => gridFrac(r, WB) > layerF);
+    const layerF = gridFrac(Math.max(...rows), variant);
+    return rows.some((r) => gridFrac(r, variant) > layerF);
   });
   const perNeuron = opts.perNeuron === 'auto' || opts.perNeuron === undefined ? gains : opts.perNeuron;
 
@@ -216,8 +215,8 @@ export function quantizeModel(model: PolicyModel, opts: QuantOptions): Quantized
     const last = l === nLayers - 1;
     const act: ActKind = last ? 'linear' : model.network.activation;
     const nout = Lf.W.length, nin = Lf.W[0].length;
-    const layerF = gridFrac(Math.max(...layersW[l]), WB);
-    let wFrac = layersW[l].map((r) => (perNeuron ? gridFrac(r, WB) : layerF));
+    const layerF = gridFrac(Math.max(...layersW[l]), variant);
+    let wFrac = layersW[l].map((r) => (perNeuron ? gridFrac(r, variant) : layerF));
     // Output format of the layer.
     let outFrac: number, outMin: number, outMax: number;
     const post = ranges.layers[l].post;

@@ -12,7 +12,7 @@
  * below Δ²/8·max|tanh''| ≈ 0.048·Δ²; tanhTableError() measures the whole error
  * (table rounding, interpolation, output rounding) on a dense grid.
  */
-import type { Variant } from './quantize.js';
+import type { Variant } from '../trainer/index.js';
 
 export interface TanhTable {
   /** log2 of the number of segments. */

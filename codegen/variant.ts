@@ -5,11 +5,9 @@
  * that is. Every command that quantises a model (codegen, build, hil, demo)
  * resolves the width here, so they agree.
  */
-import { heldOutStates, type PolicyModel } from '../trainer/index.js';
-import { quantizeInput, quantizeModel, type QuantizedModel, type Variant } from './quantize.js';
+import { heldOutStates, type PolicyModel, type Variant, type VariantChoice } from '../trainer/index.js';
+import { quantizeInput, quantizeModel, type QuantizedModel } from './quantize.js';
 import { FIXED_POINT_TOLERANCE, fixedPointError, fixedPointVerdict, policyQ, type ErrorStats } from './reference.js';
-
-export type VariantChoice = Variant | 'auto';
 
 export interface ChosenVariant {
   q: QuantizedModel;
@@ -43,8 +41,8 @@ export function chooseVariant(model: PolicyModel, requested: VariantChoice, perN
  * fixed-point error is within the tolerance: what `ultro train` scores its
  * quantisation-aware refit with.
  */
-export function deployedPolicy(model: PolicyModel, bits: 8 | 16): { policy: (x: ArrayLike<number>) => number[]; ok: boolean; rmsOfRange: number; tolerance: number } {
-  const c = chooseVariant(model, bits === 8 ? 'int8' : 'int16');
+export function deployedPolicy(model: PolicyModel, variant: Variant): { policy: (x: ArrayLike<number>) => number[]; ok: boolean; rmsOfRange: number; tolerance: number } {
+  const c = chooseVariant(model, variant);
   const q = c.q;
   const lsb = Math.pow(2, -q.outFrac);
   return {

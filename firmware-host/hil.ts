@@ -6,7 +6,7 @@
  * disturbance and noise sequences) is run for each on-board controller and
  * for two host references: the float network and the host MPC.
  */
-import { LinearMPC, Rng, feasibleStates, simulateClosedLoopAsync, type Plant, type PlantModel, type Trace } from '../sim/index.js';
+import { LinearMPC, Rng, feasibleStates, simulateClosedLoopAsync, type Dynamics, type Plant, type Trace } from '../sim/index.js';
 import { policyFunction, type PolicyModel } from '../trainer/index.js';
 import { policyFloat32, type QuantizedModel } from '../codegen/index.js';
 import { NonFiniteControlError, type Device } from './device.js';
@@ -17,7 +17,7 @@ export interface Scenario {
   initialStates: number[][];
   /** Steps per initial state. */
   steps: number;
-  plantModel: PlantModel;
+  dynamics: Dynamics;
   /** Process noise added to the state each step (std per state). */
   disturbanceStd?: number[];
   /** Measurement noise on the state sent to the controller (std per state). */
@@ -126,7 +126,7 @@ async function runEpisodes(s: Scenario, which: number[], begin: () => Promise<vo
       },
       s.initialStates[e],
       s.steps,
-      { model: s.plantModel, noiseSource: ns.noise, disturbanceSource: ns.disturbance, stopOnNonFinite: true, onStep: (k) => progress(e, k) },
+      { dynamics: s.dynamics, noiseSource: ns.noise, disturbanceSource: ns.disturbance, stopOnNonFinite: true, onStep: (k) => progress(e, k) },
     );
     const steps: StepLog[] = trace.u.map((u, k) => ({ x: trace.x[k], u, ...(trace.info[k] as Omit<StepLog, 'x' | 'u'>) }));
     episodes.push({ x0: s.initialStates[e].slice(), steps, xEnd: trace.x[trace.x.length - 1], ...(trace.stopped ? { stopped: trace.stopped } : {}), trace });

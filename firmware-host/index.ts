@@ -12,6 +12,6 @@ export { VirtualBoard, virtualBoardResponder, type VirtualBoardOptions } from '.
 export { UNO_CPU_HZ, UnoEmulator, programFromHex } from './emulator/uno.js';
 export { BoardResetError, Device, DeviceError, DeviceTimeoutError, MAX_NX, NonFiniteControlError, type DeviceOptions, type StepResult } from './device.js';
 export { feasibleInitialStates, runHil, type ControllerRun, type Episode, type HilOptions, type HilProgress, type HilResult, type Scenario, type StepLog } from './hil.js';
-export { MPC_DEVIATION_TOLERANCE, formatSummary, spread, summariseHil, type ControllerSummary, type HilSummary, type Spread } from './metrics.js';
+export { MPC_DEVIATION_TOLERANCE, formatSummary, rowOf, spread, summariseHil, type ControllerSummary, type HilSummary, type Spread } from './metrics.js';
 export { reportHtml, reportJson, writeReport, type ReportMeta } from './report.js';
 export { RIG_FORMAT, Rig, RigSafetyError, loadRigConfig, parseRigConfig, type RigConfig, type RigOptions, type RigStep } from './rig.js';

@@ -159,6 +159,11 @@ function summarise(run: ControllerRun, r: HilResult, hostMpcCost: number): Contr
   return s;
 }
 
+/** A row by what it is (where it ran, which controller), never by its display name. */
+export function rowOf<T extends { source: 'board' | 'host'; controller: 'policy' | 'mpc' }>(rows: T[], source: T['source'], controller: T['controller']): T | undefined {
+  return rows.find((r) => r.source === source && r.controller === controller);
+}
+
 export function summariseHil(r: HilResult): HilSummary {
   const hostMpc = r.runs.find((x) => x.source === 'host' && x.controller === 'mpc');
   const hostCost = hostMpc ? summarise(hostMpc, r, 1).cost : NaN;

@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { ULTRO_VERSION, toJson, writeFileAtomic } from '../sim/index.js';
 import type { HilResult } from './hil.js';
-import { formatSummary, type HilSummary } from './metrics.js';
+import { formatSummary, rowOf, type HilSummary } from './metrics.js';
 import type { Hello } from './protocol.js';
 import { esc, histogram, linePlot, type Series } from './svg.js';
 
@@ -21,12 +21,11 @@ export interface ReportMeta {
   firmware?: string;
 }
 
-const COLORS: Record<string, string> = {
-  'network (board)': '#1f77b4',
-  'MPC (board)': '#d62728',
-  'network (host, float)': '#6baed6',
-  'MPC (host)': '#ff9896',
-};
+/** Row colours by what the row is (source, controller), not by its display name. */
+const COLORS = {
+  board: { policy: '#1f77b4', mpc: '#d62728' },
+  host: { policy: '#6baed6', mpc: '#ff9896' },
+} as const;
 
 export function reportJson(r: HilResult, s: HilSummary, meta: ReportMeta): unknown {
   const { plant } = r.scenario;
@@ -40,7 +39,7 @@ export function reportJson(r: HilResult, s: HilSummary, meta: ReportMeta): unkno
     memory: meta.memory,
     scenario: {
       plant: { name: plant.name, nx: plant.nx, nu: plant.nu, dt: plant.dt, xBounds: plant.xBounds, uBounds: plant.uBounds },
-      plantModel: r.scenario.plantModel,
+      plantModel: r.scenario.dynamics,
       steps: r.scenario.steps,
       initialStates: r.scenario.initialStates,
       disturbanceStd: r.scenario.disturbanceStd ?? null,
@@ -81,7 +80,7 @@ export function reportHtml(r: HilResult, s: HilSummary, meta: ReportMeta): strin
   parts.push('</head><body>');
   parts.push(`<h1>Ultro hardware-in-the-loop report</h1>`);
   parts.push(
-    `<p>Plant <b>${esc(plant.name)}</b> (nx=${plant.nx}, nu=${plant.nu}, dt=${dt} s), ${r.scenario.initialStates.length} initial states × ${r.scenario.steps} steps, ${esc(r.scenario.plantModel)} plant model. Target <b>${esc(meta.target)}</b> over ${esc(meta.link)}. Model <code>${esc(meta.modelHash.slice(0, 16))}…</code>, generator ultro ${esc(ULTRO_VERSION)}.</p>`,
+    `<p>Plant <b>${esc(plant.name)}</b> (nx=${plant.nx}, nu=${plant.nu}, dt=${dt} s), ${r.scenario.initialStates.length} initial states × ${r.scenario.steps} steps, ${esc(r.scenario.dynamics)} plant model. Target <b>${esc(meta.target)}</b> over ${esc(meta.link)}. Model <code>${esc(meta.modelHash.slice(0, 16))}…</code>, generator ultro ${esc(ULTRO_VERSION)}.</p>`,
   );
   if (meta.hello) parts.push(`<p>Firmware: wire protocol ${meta.hello.wireVersion}, F_CPU ${(meta.hello.cpuHz / 1e6).toFixed(0)} MHz, controllers: ${[meta.hello.controllers.policy ? 'network' : '', meta.hello.controllers.mpc ? `MPC (horizon ${meta.hello.mpcHorizon}, ≤ ${meta.hello.mpcMaxIterations} iterations)` : ''].filter(Boolean).join(', ')}.</p>`);
   if (meta.memory) parts.push(`<p>Memory: flash ${meta.memory.flash} B of ${meta.memory.flashLimit} B, static RAM ${meta.memory.ram} B of ${meta.memory.ramLimit} B.</p>`);
@@ -108,7 +107,7 @@ export function reportHtml(r: HilResult, s: HilSummary, meta: ReportMeta): strin
   const series = (which: 'x' | 'u', idx: number, ep: number): Series[] =>
     [...board, ...host].map((run) => ({
       name: run.name,
-      color: COLORS[run.name] ?? '#555',
+      color: COLORS[run.source][run.controller],
       dashed: run.source === 'host',
       points: run.episodes[ep].steps.map((st, k) => [k * dt, which === 'x' ? st.x[idx] : st.u[idx]] as [number, number]),
     }));
@@ -134,8 +133,8 @@ export function reportHtml(r: HilResult, s: HilSummary, meta: ReportMeta): strin
     parts.push('<h2>On-board latency</h2><div class="grid">');
     for (const run of board) {
       const cyc = run.episodes.flatMap((e) => e.steps.map((st) => st.cycles ?? NaN)).filter(Number.isFinite);
-      const c = s.controllers.find((x) => x.name === run.name);
-      parts.push(histogram(`${run.name}: cycles per step (median ${fmt(c?.latency?.cycles.median, 0)})`, cyc, { xLabel: 'CPU cycles', color: COLORS[run.name], log: run.controller === 'mpc' }));
+      const c = rowOf(s.controllers, run.source, run.controller);
+      parts.push(histogram(`${run.name}: cycles per step (median ${fmt(c?.latency?.cycles.median, 0)})`, cyc, { xLabel: 'CPU cycles', color: COLORS[run.source][run.controller], log: run.controller === 'mpc' }));
     }
     parts.push('</div>');
   }

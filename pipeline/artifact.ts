@@ -6,8 +6,8 @@
  * loading and quantising the file again at each stage.
  */
 import type { Plant } from '../sim/index.js';
-import { loadModel, modelHash, modelHash32, modelPlant, type PolicyModel } from '../trainer/index.js';
-import { chooseVariant, onboardHorizon, type ChosenVariant, type QuantizedModel, type VariantChoice } from '../codegen/index.js';
+import { loadModel, modelHash, modelHash32, modelPlant, type PolicyModel, type VariantChoice } from '../trainer/index.js';
+import { chooseVariant, onboardHorizon, type ChosenVariant, type QuantizedModel } from '../codegen/index.js';
 
 export interface ArtifactOptions {
   /** Integer width of the deployed policy (default auto: codegen's chooseVariant). */

@@ -6,8 +6,8 @@
  */
 import { join } from 'node:path';
 import { InputError } from '../sim/index.js';
-import type { PolicyModel } from '../trainer/index.js';
-import { emitFirmware, mpcWorkspaceBytes, type AdmmData, type QuantizedModel, type VariantChoice } from '../codegen/index.js';
+import type { PolicyModel, VariantChoice } from '../trainer/index.js';
+import { emitFirmware, mpcWorkspaceBytes, type AdmmData, type QuantizedModel } from '../codegen/index.js';
 import { FirmwareTooLargeError, buildFirmware, type Board, type BuildResult } from '../targets/index.js';
 import type { ControllerKind } from '../firmware-host/index.js';
 import { modelArtifact, type ModelArtifact } from './artifact.js';

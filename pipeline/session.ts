@@ -5,9 +5,8 @@
  * board), the handshake, the scenario, the runs, the report.
  */
 import cliProgress from 'cli-progress';
-import { Heartbeat, type PlantModel } from '../sim/index.js';
-import type { PolicyModel } from '../trainer/index.js';
-import type { VariantChoice } from '../codegen/index.js';
+import { Heartbeat, type Dynamics } from '../sim/index.js';
+import type { PolicyModel, VariantChoice } from '../trainer/index.js';
 import { getBoard } from '../targets/index.js';
 import { Device, EmulatedUnoLink, SerialLink, feasibleInitialStates, runHil, summariseHil, writeReport, type ControllerKind, type HilResult, type HilSummary, type Link } from '../firmware-host/index.js';
 import { modelArtifact, type ModelArtifact } from './artifact.js';
@@ -24,7 +23,7 @@ export interface SessionOptions {
   runs: number;
   seed: number;
   controllers?: ControllerKind[];
-  plantModel?: PlantModel;
+  dynamics?: Dynamics;
   noiseStd?: number[];
   disturbanceStd?: number[];
   mpcHorizon?: number;
@@ -92,7 +91,7 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
     let result: HilResult;
     try {
       result = await runHil(
-        { plant, initialStates, steps: o.steps, plantModel: o.plantModel ?? 'linear', noiseStd: o.noiseStd, disturbanceStd: o.disturbanceStd, seed: o.seed },
+        { plant, initialStates, steps: o.steps, dynamics: o.dynamics ?? 'linear', noiseStd: o.noiseStd, disturbanceStd: o.disturbanceStd, seed: o.seed },
         {
           boards: devices,
           model,

@@ -5,7 +5,7 @@
  * one that answers later (simulateClosedLoopAsync: a board over a link, in
  * HIL), so both are scored the same way.
  */
-import { boxViolation, plantStep, type Bounds, type Plant, type PlantModel } from './plants/plant.js';
+import { boxViolation, plantStep, type Bounds, type Dynamics, type Plant } from './plants/plant.js';
 import { Rng } from './random.js';
 
 /**
@@ -18,8 +18,8 @@ export type Controller = (x: Float64Array, k: number) => ControllerOutput;
 export type AsyncController = (x: Float64Array, k: number) => Promise<ControllerOutput>;
 
 export interface ClosedLoopOptions {
-  /** Which model advances the plant (default: linear). */
-  model?: PlantModel;
+  /** Which dynamics advance the plant (default: linear). */
+  dynamics?: Dynamics;
   /** Additive process noise on the state, std per state (or one number for all). */
   disturbanceStd?: number | number[];
   /** Measurement noise seen by the controller, std per state. */
@@ -148,7 +148,7 @@ function* closedLoop(plant: Plant, x0: ArrayLike<number>, steps: number, opts: C
     stageCost.push(c);
     cost += c;
     us.push(Array.from(u));
-    x = plantStep(plant, x, u, opts.model ?? 'linear');
+    x = plantStep(plant, x, u, opts.dynamics ?? 'linear');
     if (opts.disturbanceSource) {
       const d = opts.disturbanceSource();
       for (let i = 0; i < nx; i++) x[i] += d[i];

@@ -23,7 +23,8 @@ export {
   type Bounds,
   type NonlinearDynamics,
   type Plant,
-  type PlantModel,
+  DYNAMICS,
+  type Dynamics,
   type Vec,
 } from './plants/plant.js';
 export { DEFAULT_PLANT, getPlant, listPlants, plantNames } from './plants/registry.js';

@@ -28,5 +28,6 @@ export { WeightNormConstraints } from './weight-norm.js';
 export { EVAL_SEED, datasetMse, evaluatePolicy, formatMetrics, heldOutStates, type PolicyMetrics } from './metrics.js';
 export { formatProgress, type ProgressEntry, type ProgressFn } from './progress.js';
 export { METHODS, defaultActivation, defaultHidden, defaultSamples, mpcSettingsFor, trainPolicy, type Method, type QatOutcome, type TrainOptions, type TrainOutcome } from './train.js';
-export { gridFrac, quantisationAwareRefit, snapRow, type QatBits, type QatOptions } from './qat.js';
+export { gridFrac, quantisationAwareRefit, snapRow, VARIANTS, variantBits, type QatOptions, type Variant, type VariantChoice } from './qat.js';
 export { randomPolicyModel } from './random-model.js';
+export { TRAINER_REVISION } from './version.js';

@@ -24,26 +24,35 @@ import { MLP } from './mlp.js';
 import { trainAugmentedLagrangian, type ALSettings } from './ultro.js';
 import type { ProgressFn } from './progress.js';
 
-export type QatBits = 8 | 16;
+/**
+ * Integer width of the deployed network. The one name for it: in the code,
+ * the CLI (--variant, --qat), model provenance and codegen reports.
+ */
+export type Variant = 'int8' | 'int16';
+/** A width, or `auto`: the width the model was refitted for, else the narrowest within the fixed-point tolerance. */
+export type VariantChoice = Variant | 'auto';
+/** The widths, smallest first. */
+export const VARIANTS: readonly Variant[] = ['int8', 'int16'];
+export const variantBits = (v: Variant): 8 | 16 => (v === 'int8' ? 8 : 16);
 
 /** Fraction bits of a weight row's grid; the code generator quantises weights with it. */
-export function gridFrac(maxAbs: number, bits: QatBits): number {
-  const qmax = bits === 8 ? 127 : 32767;
+export function gridFrac(maxAbs: number, variant: Variant): number {
+  const qmax = variant === 'int8' ? 127 : 32767;
   if (!(maxAbs > 0)) return 15;
   return Math.max(-16, Math.min(30, Math.floor(Math.log2(qmax / maxAbs))));
 }
 
 /** Round a row (in place) to its grid. */
-export function snapRow(row: Float64Array, bits: QatBits): void {
+export function snapRow(row: Float64Array, variant: Variant): void {
   let m = 0;
   for (const v of row) m = Math.max(m, Math.abs(v));
-  const f = gridFrac(m, bits);
+  const f = gridFrac(m, variant);
   const s = Math.pow(2, f);
   for (let j = 0; j < row.length; j++) row[j] = Math.round(row[j] * s) / s;
 }
 
 export interface QatOptions {
-  bits: QatBits;
+  variant: Variant;
   /** Constraint tightening of the polish (normalised output units). */
   margin?: number;
   onProgress?: ProgressFn;
@@ -90,15 +99,15 @@ function inputCovariance(asm: Assembler, theta: Float64Array, sizes: number[], l
  * point while they lower δᵀCδ and keep the grid (AdaRound's idea, Nagel et
  * al. 2020, solved for a linear layer by coordinate descent).
  */
-export function snapRowAdaptive(row: Float64Array, bits: QatBits, C: Float64Array): void {
+export function snapRowAdaptive(row: Float64Array, variant: Variant, C: Float64Array): void {
   const n = row.length;
   const w = Float64Array.from(row);
-  snapRow(row, bits);
+  snapRow(row, variant);
   let m = 0;
   for (const v of w) m = Math.max(m, Math.abs(v));
-  const f = gridFrac(m, bits);
+  const f = gridFrac(m, variant);
   const step = Math.pow(2, -f);
-  const qmax = bits === 8 ? 127 : 32767;
+  const qmax = variant === 'int8' ? 127 : 32767;
   const d = Float64Array.from(row, (v, j) => v - w[j]);
   const Cd = new Float64Array(n);
   for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) Cd[a] += C[a * n + b] * d[b];
@@ -114,7 +123,7 @@ export function snapRowAdaptive(row: Float64Array, bits: QatBits, C: Float64Arra
       const old = row[j];
       row[j] = alt;
       // the move must keep the row on the same grid (its largest |w| decides it)
-      if (gridFrac(rowMax(), bits) !== f) {
+      if (gridFrac(rowMax(), variant) !== f) {
         row[j] = old;
         continue;
       }
@@ -138,14 +147,14 @@ export async function quantisationAwareRefit(asm: Assembler, theta: Float64Array
     // disturbs the outputs least over the training states, not merely to the nearest one.
     const C = l === L && l > 1 ? inputCovariance(asm, th, sizes, l) : null;
     for (let i = 0; i < nout; i++, off += nin) {
-      if (C) snapRowAdaptive(th.subarray(off, off + nin), o.bits, C);
-      else snapRow(th.subarray(off, off + nin), o.bits);
+      if (C) snapRowAdaptive(th.subarray(off, off + nin), o.variant, C);
+      else snapRow(th.subarray(off, off + nin), o.variant);
       frozen.fill(1, off, off + nin);
     }
     off += nout; // biases stay free
     const r = await trainAugmentedLagrangian(asm, th, { skipFit: true, polishOnly: true, polishOuter: 6, polishMargin: o.margin, frozen, onProgress: o.onProgress, onStep: o.onStep });
     th = Float64Array.from(r.theta);
-    o.log?.(`qat: layer ${l} of ${sizes.length - 1} on the int${o.bits} grid; refit the rest (${r.steps} LM steps, ${r.stopped})`);
+    o.log?.(`qat: layer ${l} of ${sizes.length - 1} on the ${o.variant} grid; refit the rest (${r.steps} LM steps, ${r.stopped})`);
   }
   return th;
 }

@@ -3,13 +3,14 @@
  * data from the MPC teacher → constrained training → DAgger rounds →
  * held-out metrics → model file with provenance.
  */
+import { TRAINER_REVISION } from './version.js';
 import { Heartbeat, LinearMPC, PhaseTimes, ULTRO_VERSION, formatSeconds, operatingDomain, plantToJson, type Bounds, type MPCSettings, type Plant } from '../sim/index.js';
 import { trainAdam } from './adam.js';
 import { Assembler } from './assembler.js';
 import { concatDatasets, daggerRound, datasetSize, mpcTrajectories, sampleFeasible, splitDataset, type Dataset } from './dataset.js';
 import { trainInteriorPoint } from './ip.js';
 import { MLP, type Activation } from './mlp.js';
-import { quantisationAwareRefit } from './qat.js';
+import { quantisationAwareRefit, type Variant, type VariantChoice } from './qat.js';
 import { MODEL_FORMAT, layersFromTheta, policyFunction, type MPCRecord, type PolicyModel } from './model-file.js';
 import { EVAL_SEED, datasetMse, evaluatePolicy, type PolicyMetrics } from './metrics.js';
 import { findConstraintCuts } from './refine.js';
@@ -86,7 +87,7 @@ export interface TrainOptions {
    * ip; default none). 'auto': int8, then int16 when int8 stays outside the
    * code generator's error tolerance.
    */
-  qat?: 'int8' | 'int16' | 'auto';
+  qat?: VariantChoice;
   /**
    * The deployed fixed-point policy of a model in a width, and whether its
    * error is within the code generator's tolerance (codegen provides it; the
@@ -94,7 +95,7 @@ export interface TrainOptions {
    * lowers the fixed-point validation MSE, and 'auto' can tell when to move on
    * to int16.
    */
-  deploy?: (model: PolicyModel, bits: 8 | 16) => { policy: (x: Float64Array) => ArrayLike<number>; ok: boolean; rmsOfRange: number; tolerance: number };
+  deploy?: (model: PolicyModel, variant: Variant) => { policy: (x: Float64Array) => ArrayLike<number>; ok: boolean; rmsOfRange: number; tolerance: number };
   /** Wall-clock budget per training run, ms (the bench uses it for equal-time comparisons). */
   timeBudgetMs?: number;
   /** Held-out evaluation sizes (default 10,000 states, 50 × 100-step runs) and seed (default EVAL_SEED). */
@@ -120,7 +121,7 @@ export interface TrainOutcome {
 
 export interface QatOutcome {
   /** The width deployed (the last one tried). */
-  bits: 8 | 16;
+  variant: Variant;
   /** Fixed-point validation MSE without and with the refit (NaN without a deploy hook). */
   before: number;
   after: number;
@@ -220,39 +221,39 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
     const asm = await Assembler.create(kd, { threads: o.threads ?? 'auto' });
     const asModel = (th: Float64Array) => makeModel(resolved, plant, scaling, domain, net, th, settings, null, null);
     try {
-      const widths: (8 | 16)[] = o.qat === 'auto' ? [8, 16] : [o.qat === 'int8' ? 8 : 16];
-      for (const bits of widths) {
+      const widths: Variant[] = o.qat === 'auto' ? ['int8', 'int16'] : [o.qat];
+      for (const variant of widths) {
         const score = (th: Float64Array) => {
-          const d = o.deploy?.(asModel(th), bits);
+          const d = o.deploy?.(asModel(th), variant);
           return d ? { mse: datasetMse(asModel(th), val, () => d.policy), ok: d.ok, rms: d.rmsOfRange, tol: d.tolerance } : null;
         };
-        const last = bits === widths[widths.length - 1];
+        const last = variant === widths[widths.length - 1];
         const before = score(theta);
         // Cheap decisions first, from the network as it is: a width whose error is
         // far outside the tolerance is not worth a refit when a wider one follows,
         // and one already far inside it needs none.
         if (before && !last && before.rms > 2 * before.tol) {
-          say(`qat: int${bits} errs by ${(100 * before.rms).toFixed(1)} % RMS of the actuator range without a refit (tolerance ${(100 * before.tol).toFixed(1)} %); going to int${widths[widths.length - 1]}`);
+          say(`qat: ${variant} errs by ${(100 * before.rms).toFixed(1)} % RMS of the actuator range without a refit (tolerance ${(100 * before.tol).toFixed(1)} %); going to ${widths[widths.length - 1]}`);
           continue;
         }
         if (before && before.rms <= before.tol / 4) {
-          qat = { bits, before: before.mse, after: NaN, kept: false, withinTolerance: true, rmsOfRange: before.rms };
-          say(`qat: int${bits} errs by ${(100 * before.rms).toFixed(2)} % RMS of the actuator range without a refit, within a quarter of the tolerance; no refit`);
+          qat = { variant, before: before.mse, after: NaN, kept: false, withinTolerance: true, rmsOfRange: before.rms };
+          say(`qat: ${variant} errs by ${(100 * before.rms).toFixed(2)} % RMS of the actuator range without a refit, within a quarter of the tolerance; no refit`);
           break;
         }
-        const refit = await quantisationAwareRefit(asm, theta, net.sizes, { bits, margin: o.margin, onProgress, log: say, onStep: lmHeartbeat(hb, `qat int${bits}`) });
+        const refit = await quantisationAwareRefit(asm, theta, net.sizes, { variant, margin: o.margin, onProgress, log: say, onStep: lmHeartbeat(hb, `qat ${variant}`) });
         const after = score(refit);
         const kept = !before || !after || !(after.mse > before.mse); // no deploy hook: keep the refit
         const best = kept ? after : before;
-        qat = { bits, before: before?.mse ?? NaN, after: after?.mse ?? NaN, kept, withinTolerance: best?.ok ?? true, rmsOfRange: best?.rms ?? NaN };
+        qat = { variant, before: before?.mse ?? NaN, after: after?.mse ?? NaN, kept, withinTolerance: best?.ok ?? true, rmsOfRange: best?.rms ?? NaN };
         if (before && after)
           say(
-            `qat: int${bits} fixed-point validation MSE ${before.mse.toExponential(2)} without the refit, ${after.mse.toExponential(2)} with it: ${kept ? 'keeping the refit' : 'keeping the network without it'}; ` +
+            `qat: ${variant} fixed-point validation MSE ${before.mse.toExponential(2)} without the refit, ${after.mse.toExponential(2)} with it: ${kept ? 'keeping the refit' : 'keeping the network without it'}; ` +
               `RMS error ${(100 * best!.rms).toFixed(2)} % of the actuator range (${best!.ok ? 'within' : 'outside'} the code generator's tolerance)`,
           );
         if (kept) theta = refit;
         if (best?.ok !== false || last) break;
-        say(`qat: int${bits} is outside the tolerance; trying int${widths[widths.length - 1]}`);
+        say(`qat: ${variant} is outside the tolerance; trying ${widths[widths.length - 1]}`);
       }
     } finally {
       await asm.close();
@@ -339,6 +340,7 @@ function makeModel(
     mpc: mpcRecord,
     provenance: res && extra
       ? {
+          trainerRevision: TRAINER_REVISION,
           plant: o.plantRef ?? plant.name,
           method: o.method,
           seed: o.seed,
@@ -347,7 +349,7 @@ function makeModel(
           margin: o.margin ?? 2e-3,
           maxWeightNorm: o.maxWeightNorm ?? null,
           // The width the network is meant to run in (codegen's --variant auto reads it).
-          qat: extra.qat ? `int${extra.qat.bits}` : o.qat === 'int8' || o.qat === 'int16' ? o.qat : null,
+          qat: extra.qat ? extra.qat.variant : o.qat === 'int8' || o.qat === 'int16' ? o.qat : null,
           ...(extra.qat ? { qatFixedPoint: { validationMse: { without: extra.qat.before, with: extra.qat.after }, refitKept: extra.qat.kept, rmsOfRange: extra.qat.rmsOfRange, withinTolerance: extra.qat.withinTolerance } } : {}),
           data: { ...extra.samples, daggerRounds: o.daggerRounds ?? 1, refineRounds: o.refineRounds ?? 3 },
           // No wall-clock times: model files are deterministic for a given seed and thread count.

@@ -150,16 +150,18 @@ export function rk4Step(f: (x: Vec, u: Vec) => Float64Array, x: Vec, u: Vec, h: 
 }
 
 /** How the simulator advances a plant: the linear model, or the nonlinear one under RK4. */
-export type PlantModel = 'linear' | 'nonlinear';
+/** Which dynamics advance a simulated plant: its linear (discrete) model, or its nonlinear one by RK4. */
+export type Dynamics = 'linear' | 'nonlinear';
+export const DYNAMICS: readonly Dynamics[] = ['linear', 'nonlinear'];
 
 /**
  * Advance the plant one sample with the input held (ZOH).
  * `x` and `u` are in deviation coordinates (the coordinates of A and B); for
  * the nonlinear model they are shifted by the equilibrium before integrating.
  */
-export function plantStep(plant: Plant, x: Vec, u: Vec, model: PlantModel = 'linear', substeps = 10): Float64Array {
+export function plantStep(plant: Plant, x: Vec, u: Vec, dynamics: Dynamics = 'linear', substeps = 10): Float64Array {
   const { nx, nu } = plant;
-  if (model === 'nonlinear') {
+  if (dynamics === 'nonlinear') {
     const nl = plant.nonlinear;
     if (!nl) throw new Error(`plant ${plant.name} has no nonlinear model`);
     let xa: Float64Array = new Float64Array(nx);

@@ -10,7 +10,7 @@ const fixture = join(ROOT, 'test/fixtures/models/double-integrator.json');
 describe('ultro codegen', () => {
   it('writes the C, the on-board MPC and a report with formats, errors and sizes', () => {
     const out = mkdtempSync(join(tmpdir(), 'ultro-gen-'));
-    const r = ultro(['codegen', fixture, '--target', 'uno', '--mpc', '--out', out]);
+    const r = ultro(['codegen', '--model', fixture, '--target', 'uno', '--mpc', '--out', out]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/layer 1: tanh, int8 weights/);
     expect(readdirSync(out).sort()).toEqual(
@@ -21,7 +21,7 @@ describe('ultro codegen', () => {
     expect(rep.error.grid.states).toBe(10000);
     expect(rep.tanh.maxAbsError).toBeGreaterThan(0);
     if ('flash' in rep.sizes.policy) expect(rep.sizes.policy.board).toBe('uno');
-    // deterministic: a second run writes identical files
+    // deterministic: a second run writes identical files (the model given the old way, as a positional argument)
     const out2 = mkdtempSync(join(tmpdir(), 'ultro-gen-'));
     ultro(['codegen', fixture, '--target', 'uno', '--mpc', '--out', out2]);
     for (const f of readdirSync(out)) expect(readFileSync(join(out2, f), 'utf8')).toBe(readFileSync(join(out, f), 'utf8'));
@@ -86,6 +86,10 @@ describe('ultro codegen', () => {
     expect(rep.network.sizes).toEqual([2, 8, 1]);
     expect(readFileSync(join(out, 'ultro_policy.c'), 'utf8')).toContain(rep.modelHash);
     expect(readdirSync(dir).filter((f) => f.startsWith('.gen'))).toEqual([]);
+  });
+  it('the model file: --model, or the old positional form, once', () => {
+    expect(ultro(['codegen', '--out', join(tmpdir(), 'ultro-gen-none')])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--model: missing/) });
+    expect(ultro(['codegen', fixture, '--model', '/elsewhere/m.json'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--model: given twice/) });
   });
   it('rejects an unknown target', () => {
     expect(ultro(['codegen', fixture, '--target', 'pic16']).stderr).toMatch(/--target must be one of uno, esp32, generic/);

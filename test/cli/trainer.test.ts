@@ -1,27 +1,12 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ultro } from '../helpers/cli.js';
 
 describe('ultro train / eval', () => {
-  it('train writes a model that eval reads', { timeout: 300_000 }, () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ultro-train-'));
-    const model = join(dir, 'model.json');
-    // a small, quick run: the full-size acceptance run is test/trainer/train-double-integrator.test.ts
-    const t = ultro(['train', '--hidden', '6', '--samples', '200', '--dagger', '0', '--refine', '1', '--eval-held-out', '1000', '--eval-runs', '10', '--out', model], { timeout: 300_000 });
-    expect(t.code).toBe(0);
-    expect(t.stdout).toMatch(/al-lm outer\s+0\s+steps/); // one progress line per outer iteration
-    expect(t.stdout).toMatch(/ρ .* μ_LM/);
-    expect(t.stdout).toContain(`wrote ${model}`);
-    const saved = JSON.parse(readFileSync(model, 'utf8'));
-    expect(saved.format).toBe('ultro-model/1');
-    expect(saved.network.sizes).toEqual([2, 6, 1]);
-    const e = ultro(['eval', model, '--held-out', '400', '--runs', '5', '--steps', '30']);
-    expect(e.code).toBe(0);
-    expect(e.stdout).toMatch(/validation MSE/);
-    expect(e.stdout).toMatch(/held-out grid \(400 states\)/);
-  });
+  // `ultro train` end to end (progress lines, the model file, `ultro eval` reading it) is test/trainer/fixtures.test.ts:
+  // its fingerprint run is a real CLI training through every phase.
   it('a corrupted model file gets a clear error', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ultro-train-'));
     const f = join(dir, 'bad.json');

@@ -194,7 +194,7 @@ describe('HIL never steps the plant with a non-finite control', () => {
     // a board whose policy goes wrong on its 5th step: the firmware answers ERROR (non-finite result)
     const vb = new VirtualBoard({ nx: 2, nu: 1, modelHash32: 1, controllers: ['policy'], control: () => ({ u: [++calls === 5 ? NaN : 0.1], cycles: 100 }) });
     const device = await Device.connect(new MockLink(virtualBoardResponder(vb)), { timeoutMs: 200 });
-    const r = await runHil({ plant, initialStates: [[1, 0], [2, 0]], steps: 10, plantModel: 'linear', seed: 1 }, { boards: [{ device, controllers: ['policy'] }], model, hostReferences: false });
+    const r = await runHil({ plant, initialStates: [[1, 0], [2, 0]], steps: 10, dynamics: 'linear', seed: 1 }, { boards: [{ device, controllers: ['policy'] }], model, hostReferences: false });
     const ep = r.runs[0].episodes;
     expect(ep[0].stopped?.step).toBe(4);
     expect(ep[0].steps).toHaveLength(4);

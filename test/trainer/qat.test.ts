@@ -31,7 +31,7 @@ function grid(model: PolicyModel, n: number): number[] {
 describe('quantisation-aware refit', () => {
   it('snapRow puts a row on a grid codegen reproduces exactly (int8 and int16)', () => {
     const row = Float64Array.from([0.731, -1.204, 0.0003, 2.5e-2]);
-    snapRow(row, 8);
+    snapRow(row, 'int8');
     expect(Math.max(...row.map(Math.abs))).toBeLessThanOrEqual(1.204 + 1e-12);
     const f = Math.floor(Math.log2(127 / 1.204));
     for (const v of row) expect(Number.isInteger(v * Math.pow(2, f))).toBe(true);
@@ -47,9 +47,9 @@ describe('quantisation-aware refit', () => {
       for (const z of Z) for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) C[a * n + b] += (z[a] + z[(a + 1) % n]) * (z[b] + z[(b + 1) % n]) / Z.length;
       const w = Float64Array.from({ length: n }, () => 3 * rng.normal());
       const near = Float64Array.from(w);
-      snapRow(near, 8);
+      snapRow(near, 'int8');
       const ada = Float64Array.from(w);
-      snapRowAdaptive(ada, 8, C);
+      snapRowAdaptive(ada, 'int8', C);
       const quad = (q: Float64Array) => {
         let s = 0;
         for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) s += (q[a] - w[a]) * C[a * n + b] * (q[b] - w[b]);
@@ -57,8 +57,8 @@ describe('quantisation-aware refit', () => {
       };
       expect(quad(ada)).toBeLessThanOrEqual(quad(near) + 1e-12);
       // the same grid as codegen's gridFrac of the row's largest weight, and each weight one of its two neighbours
-      const f = gridFrac(Math.max(...ada.map(Math.abs)), 8);
-      expect(f).toBe(gridFrac(Math.max(...near.map(Math.abs)), 8));
+      const f = gridFrac(Math.max(...ada.map(Math.abs)), 'int8');
+      expect(f).toBe(gridFrac(Math.max(...near.map(Math.abs)), 'int8'));
       for (let j = 0; j < n; j++) {
         expect(Number.isInteger(ada[j] * 2 ** f)).toBe(true);
         expect(Math.abs(ada[j] - w[j])).toBeLessThan(2 ** -f);
@@ -90,7 +90,7 @@ describe('quantisation-aware refit', () => {
     const o = checked.qat!;
     expect(Number.isFinite(o.before) && Number.isFinite(o.after)).toBe(true);
     expect(o.kept).toBe(o.after <= o.before);
-    const fx = (m: PolicyModel) => datasetMse(m, checked.data.val, (mm) => deployedPolicy(mm, 8).policy);
+    const fx = (m: PolicyModel) => datasetMse(m, checked.data.val, (mm) => deployedPolicy(mm, 'int8').policy);
     expect(fx(checked.model)).toBeCloseTo(Math.min(o.before, o.after), 12);
     console.log(`qat: RMS fixed-point error ${ePlain.rmsActuator.toExponential(2)} → ${eQat.rmsActuator.toExponential(2)}, max ${ePlain.maxActuator.toExponential(2)} → ${eQat.maxActuator.toExponential(2)}; val MSE ${plain.metrics.valMse.toExponential(2)} → ${qat.metrics.valMse.toExponential(2)}; held-out actuator violations ${plain.metrics.heldOut.actuator.count} → ${qat.metrics.heldOut.actuator.count}, safety ${plain.metrics.heldOut.safety.count} → ${qat.metrics.heldOut.safety.count}; cost ratio ${plain.metrics.closedLoop.costRatio.toFixed(4)} → ${qat.metrics.closedLoop.costRatio.toFixed(4)}`);
   }, 360_000);
