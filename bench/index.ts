@@ -38,7 +38,10 @@ const md = [
   '',
   'Ratios are against a baseline timed in the same run; cycle counts are exact (emulated ATmega328P). Times marked "info" are absolute on this machine and only for orientation.',
   '',
-  table(['section', 'figure', 'value', 'unit', 'kind'], results.flatMap((r) => r.figures.map((f) => [r.section, f.name, fmt(f.value, 4), f.unit, f.kind]))),
+  table(
+    ['section', 'figure', 'value', 'unit', 'kind'],
+    results.flatMap((r) => r.figures.map((f) => [r.section, f.name, fmt(f.value, 4), f.unit, f.kind])),
+  ),
   '',
 ].join('\n');
 writeFileSync(join(root, 'bench/results.json'), JSON.stringify({ node: process.version, sections: results }, null, 2) + '\n');

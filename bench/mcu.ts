@@ -19,7 +19,13 @@ import { buildModelFirmware, measurePolicyCycles, runSession, type SessionResult
 import { median, type BenchSection, type Figure } from './harness.js';
 
 const fixture = () => loadModel(join(packageRoot(), 'test/fixtures/models/double-integrator.json'));
-const STATES = [[1, 0.5], [-3, 1.2], [4.9, -1.9], [0, 0], [-0.2, 0.05]];
+const STATES = [
+  [1, 0.5],
+  [-3, 1.2],
+  [4.9, -1.9],
+  [0, 0],
+  [-0.2, 0.05],
+];
 
 export async function benchCycles(): Promise<BenchSection> {
   const figures: Figure[] = [];
@@ -50,7 +56,17 @@ export async function benchHil(): Promise<BenchSection> {
     const fw = buildModelFirmware(getBoard('uno'), model, join(out, 'fw'), { controllers: ['policy', 'mpc'] });
     for (const noise of [0, 0.01]) {
       const t0 = performance.now();
-      const r: SessionResult = await runSession({ model, target: 'uno', out: join(out, `n${noise}`), steps: 100, runs: 20, seed: 1, noiseStd: noise ? [noise, noise] : undefined, firmware: fw, progress: false });
+      const r: SessionResult = await runSession({
+        model,
+        target: 'uno',
+        out: join(out, `n${noise}`),
+        steps: 100,
+        runs: 20,
+        seed: 1,
+        noiseStd: noise ? [noise, noise] : undefined,
+        firmware: fw,
+        progress: false,
+      });
       const wall = (performance.now() - t0) / 1000;
       const net = rowOf(r.summary.controllers, 'board', 'policy')!;
       const mpc = rowOf(r.summary.controllers, 'board', 'mpc')!;
@@ -88,12 +104,14 @@ export async function benchEmulator(): Promise<BenchSection> {
       await dev.close();
       return r;
     };
-    const lazy: number[] = [], stock: number[] = [];
+    const lazy: number[] = [],
+      stock: number[] = [];
     for (let r = 0; r < 3; r++) {
       lazy.push(await rate('lazy'));
       stock.push(await rate('avr8js'));
     }
-    const l = median(lazy), s = median(stock);
+    const l = median(lazy),
+      s = median(stock);
     console.log(`emulator: lazy Timer1 ${(l / 1e6).toFixed(1)} MHz, stock ${(s / 1e6).toFixed(1)} MHz`);
     return {
       section: 'emulator',

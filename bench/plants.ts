@@ -107,9 +107,6 @@ export async function benchPlants(): Promise<BenchSection> {
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
-  console.log(
-    '\n' +
-      table(['plant', 'ultro train', 'val MSE', 'held-out violations', 'closed-loop cost / MPC', 'fixed-point RMS error / range', 'on the Uno', 'HIL cost / host MPC'], rows),
-  );
+  console.log('\n' + table(['plant', 'ultro train', 'val MSE', 'held-out violations', 'closed-loop cost / MPC', 'fixed-point RMS error / range', 'on the Uno', 'HIL cost / host MPC'], rows));
   return { section: 'plants', figures, details };
 }

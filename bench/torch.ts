@@ -55,7 +55,8 @@ function torchPython(): string | null {
 function runPy(py: string, args: string[]): Promise<{ method: string; lr: number; valMse: number; cpuSeconds: number; steps: number; torch: string }> {
   return new Promise((resolve, reject) => {
     const p = spawn(py, [join(packageRoot(), 'bench/torch_train.py'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
+    let out = '',
+      err = '';
     p.stdout.on('data', (b) => (out += b));
     p.stderr.on('data', (b) => (err += b));
     p.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`torch_train.py ${args.slice(1).join(' ')}: exit ${code}\n${err}`))));
@@ -64,7 +65,8 @@ function runPy(py: string, args: string[]): Promise<{ method: string; lr: number
 
 /** Labelled samples only, in the network's normalised units. */
 function normalised(kd: ReturnType<typeof buildKernelData>): { X: number[]; Y: number[] } {
-  const X: number[] = [], Y: number[] = [];
+  const X: number[] = [],
+    Y: number[] = [];
   for (let k = 0; k < kd.K; k++) {
     if (kd.sw[k] === 0) continue;
     for (let i = 0; i < kd.nx; i++) X.push(kd.X[k * kd.nx + i]);
@@ -122,7 +124,8 @@ export async function benchTorch(): Promise<BenchSection> {
       console.log(`torch: ${plant.name}: al-lm val MSE ${alVal.toExponential(3)} in ${budget.toFixed(1)} CPU s (${al.stopped}); held-out violations ${viol.act} actuator, ${viol.safe} one-step state`);
 
       const file = join(dir, `${plant.name}.json`);
-      const t = normalised(kd), v = normalised(kv);
+      const t = normalised(kd),
+        v = normalised(kv);
       writeFileSync(file, JSON.stringify({ plant: plant.name, sizes, activation, theta0: Array.from(theta0), Xtrain: t.X, Ytrain: t.Y, Xval: v.X, Yval: v.Y, budgetCpuSeconds: budget }));
       const jobs: string[][] = [...LRS.map((lr) => [file, 'adam-full', String(lr)]), ...LRS.map((lr) => [file, 'adam-mini', String(lr)]), [file, 'lbfgs']];
       const results: Awaited<ReturnType<typeof runPy>>[] = [];
@@ -141,7 +144,12 @@ export async function benchTorch(): Promise<BenchSection> {
     rmSync(dir, { recursive: true, force: true });
   }
   console.log('\nUltro al-lm against PyTorch at equal CPU time (one thread each, same data, architecture and initial weights); ratio = method / al-lm (above 1: al-lm better)');
-  console.log(table(['plant', 'method', 'CPU s', 'val MSE', 'MSE / al-lm', 'held-out viol (act / state)'], rows.map((r) => r.map((c) => (typeof c === 'number' ? fmt(c, 3) : c)))));
+  console.log(
+    table(
+      ['plant', 'method', 'CPU s', 'val MSE', 'MSE / al-lm', 'held-out viol (act / state)'],
+      rows.map((r) => r.map((c) => (typeof c === 'number' ? fmt(c, 3) : c))),
+    ),
+  );
   return { section: 'torch', figures, details };
 }
 
@@ -151,7 +159,8 @@ async function heldOutViolations(plant: Plant, settings: { horizon: number }, mo
   const lab = await labelStates(plant, settings, ho.X, { progress: false });
   const raw = policyFunction(model, { clampOutput: false });
   const dep = policyFunction(model, { clampOutput: true });
-  let act = 0, safe = 0;
+  let act = 0,
+    safe = 0;
   const n = ho.X.length / plant.nx;
   for (let k = 0; k < n; k++) {
     const x = ho.X.subarray(k * plant.nx, (k + 1) * plant.nx);

@@ -48,7 +48,10 @@ export async function benchTrain(): Promise<BenchSection> {
   const figures: Figure[] = [];
   const rows: (string | number)[][] = [];
   const budgetCap = Number(process.env.ULTRO_BENCH_TRAIN_SECONDS ?? 90) * 1000;
-  for (const [name, hidden] of [['double-integrator', [16, 16]], ['cartpole', [16, 16]]] as const) {
+  for (const [name, hidden] of [
+    ['double-integrator', [16, 16]],
+    ['cartpole', [16, 16]],
+  ] as const) {
     const plant = getPlant(name);
     const settings = { horizon: 20 };
     const domain = plant.xBounds;
@@ -67,7 +70,8 @@ export async function benchTrain(): Promise<BenchSection> {
       const model = asModel(plant, sizes, theta, s, domain);
       const raw = policyFunction(model, { clampOutput: false });
       const dep = policyFunction(model, { clampOutput: true });
-      let act = 0, safe = 0;
+      let act = 0,
+        safe = 0;
       for (let k = 0; k < ho.X.length / plant.nx; k++) {
         const x = ho.X.subarray(k * plant.nx, (k + 1) * plant.nx);
         act = Math.max(act, boxViolation(raw(x), plant.uBounds) / Math.min(...s.outScale));

@@ -50,10 +50,12 @@ export function parseIntListArg(name: string, min = 1, max = Number.MAX_SAFE_INT
 }
 
 /** One of a fixed set of words. */
-export const choice = <T extends string>(name: string, values: readonly T[]) => (v: string): T => {
-  if (!values.includes(v as T)) throw new InvalidArgumentError(`${name} must be one of ${values.join(', ')}, got "${v}"`);
-  return v as T;
-};
+export const choice =
+  <T extends string>(name: string, values: readonly T[]) =>
+  (v: string): T => {
+    if (!values.includes(v as T)) throw new InvalidArgumentError(`${name} must be one of ${values.join(', ')}, got "${v}"`);
+    return v as T;
+  };
 
 /** "policy", "mpc" or "policy,mpc" */
 export function controllersArg(v: string): ('policy' | 'mpc')[] {

@@ -18,14 +18,19 @@ export function registerBuildCommands(program: Command): void {
     .option('--mpc-horizon <N>', 'on-board MPC horizon (default: the teacher’s, shortened to fit 1 KB of workspace)', parseIntArg('--mpc-horizon', 1, LIMITS.maxHorizon))
     .option('--mpc-iters <k>', 'ADMM iteration cap', parseIntArg('--mpc-iters', 1, LIMITS.maxMpcIterations), 50)
     .option('--mpc-tol <t>', 'ADMM tolerance', parseFloatArg('--mpc-tol', { positive: true }), 1e-3)
-    .addHelpText('after', '\nExamples:\n  $ ultro build --model model.json --target uno --out build/\n  $ ultro build --model model.json --target esp32 --out build-esp32/   # writes a PlatformIO project')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ ultro build --model model.json --target uno --out build/\n  $ ultro build --model model.json --target esp32 --out build-esp32/   # writes a PlatformIO project',
+    )
     .action((o: { model: string; target: string; out: string; controllers: ('policy' | 'mpc')[]; variant: VariantChoice; mpcHorizon?: number; mpcIters: number; mpcTol: number }) => {
       checkOutputDir(o.out);
       const board = getBoard(o.target);
       const fw = buildModelFirmware(board, o.model, o.out, { controllers: o.controllers, variant: o.variant, mpcHorizon: o.mpcHorizon, mpcIters: o.mpcIters, mpcTol: o.mpcTol });
       const b = fw.build;
       console.log(`firmware for ${board.description}`);
-      console.log(`  policy: ${fw.quant.variant}\n  controllers: ${fw.controllers.join(' + ')}${fw.mpc ? ` (MPC horizon ${fw.mpc.N}, ≤ ${fw.mpc.maxIter} iterations)` : ''}; model ${fw.quant.modelHash.slice(0, 12)}…`);
+      console.log(
+        `  policy: ${fw.quant.variant}\n  controllers: ${fw.controllers.join(' + ')}${fw.mpc ? ` (MPC horizon ${fw.mpc.N}, ≤ ${fw.mpc.maxIter} iterations)` : ''}; model ${fw.quant.modelHash.slice(0, 12)}…`,
+      );
       if (b.size) console.log(`  ${formatSize(board, b.size)} (limits: flash ${board.flashBytes} B, RAM ${board.ramBytes} B with ${board.ramReserveBytes} B kept for stack and buffers)`);
       if (b.elf) console.log(`  elf: ${b.elf}`);
       if (b.hex) console.log(`  hex: ${b.hex}`);

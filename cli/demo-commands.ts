@@ -49,7 +49,10 @@ export function registerDemoCommands(program: Command): void {
       const board = getBoard('uno');
       const modelPath = join(out, 'model.json');
 
-      stage(1, `train a ${[plant.nx, ...defaultHidden(plant.nx, plant.nu), plant.nu].join('-')} ${defaultActivation(plant.nx)} policy for ${plant.name} with Ultro (augmented Lagrangian + Levenberg–Marquardt)`);
+      stage(
+        1,
+        `train a ${[plant.nx, ...defaultHidden(plant.nx, plant.nu), plant.nu].join('-')} ${defaultActivation(plant.nx)} policy for ${plant.name} with Ultro (augmented Lagrangian + Levenberg–Marquardt)`,
+      );
       const key = { ultro: ULTRO_VERSION, plant: o.plant.endsWith('.json') ? readFileSync(o.plant, 'utf8') : o.plant, seed: o.seed, qat: TRAIN_DEFAULTS.qat };
       const keyPath = join(out, 'model.key.json');
       const cached = !o.fresh && existsSync(modelPath) && existsSync(keyPath) && readFileSync(keyPath, 'utf8') === toJson(key);

@@ -74,7 +74,9 @@ export async function runHilCommand(o: HilCliOptions, log: (s: string) => void =
 export function registerHilCommands(program: Command): void {
   program
     .command('hil')
-    .description('Hardware-in-the-loop: the host simulates the plant, the board (emulated Uno by default, or a flashed board on --port) computes the control; network against on-board MPC, with a report.')
+    .description(
+      'Hardware-in-the-loop: the host simulates the plant, the board (emulated Uno by default, or a flashed board on --port) computes the control; network against on-board MPC, with a report.',
+    )
     .requiredOption(MODEL_OPTION.flags, MODEL_OPTION.help)
     .option('--target <board>', `board: ${boardNames().join(', ')}`, choice('--target', boardNames()), 'uno')
     .option('--port <path>', 'serial port of a board flashed with `ultro build` + `ultro flash` (default: emulate the Uno)')
@@ -90,7 +92,12 @@ export function registerHilCommands(program: Command): void {
     .option('--mpc-horizon <N>', 'on-board MPC horizon (default: the teacher’s, shortened to fit 1 KB of workspace)', parseIntArg('--mpc-horizon', 1, LIMITS.maxHorizon))
     .option('--mpc-iters <k>', 'on-board ADMM iteration cap', parseIntArg('--mpc-iters', 1, LIMITS.maxMpcIterations), 50)
     .option(VARIANT_OPTION.flags, VARIANT_OPTION.help, VARIANT_OPTION.parse, 'auto')
-    .option('--parallel <n>', `emulated boards to spread the runs over, each on its own thread (at most the runs and the ${availableParallelism()} cores)`, parseIntArg('--parallel', 1, availableParallelism()), Math.min(2, availableParallelism()))
+    .option(
+      '--parallel <n>',
+      `emulated boards to spread the runs over, each on its own thread (at most the runs and the ${availableParallelism()} cores)`,
+      parseIntArg('--parallel', 1, availableParallelism()),
+      Math.min(2, availableParallelism()),
+    )
     .option('--out <dir>', 'report directory (report.json, report.html, firmware)', 'hil-report')
     .addHelpText(
       'after',

@@ -24,7 +24,9 @@ export function registerRigCommands(program: Command): void {
       let stop = false;
       const onSigint = () => (stop = true);
       process.once('SIGINT', onSigint);
-      console.log(`rig: ${o.port}, ${config.sensors.length} sensors, ${config.actuators.length} actuators, ${config.policy ?? 'integer'} policy every ${rig.sampleTime * 1000} ms (Ctrl-C stops and writes the safe inputs)`);
+      console.log(
+        `rig: ${o.port}, ${config.sensors.length} sensors, ${config.actuators.length} actuators, ${config.policy ?? 'integer'} policy every ${rig.sampleTime * 1000} ms (Ctrl-C stops and writes the safe inputs)`,
+      );
       const log: unknown[] = [];
       try {
         for (let k = 0; k < o.steps && !stop; k++) {

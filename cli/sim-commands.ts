@@ -1,6 +1,20 @@
 /** `ultro plants` and `ultro mpc`. */
 import { Option, type Command } from 'commander';
-import { DEFAULT_PLANT, DYNAMICS, InputError, LIMITS, LinearMPC, checkOutputFile, listPlants, plantToJson, resolvePlant, simulateClosedLoop, toJson, writeFileAtomic, type Dynamics } from '../sim/index.js';
+import {
+  DEFAULT_PLANT,
+  DYNAMICS,
+  InputError,
+  LIMITS,
+  LinearMPC,
+  checkOutputFile,
+  listPlants,
+  plantToJson,
+  resolvePlant,
+  simulateClosedLoop,
+  toJson,
+  writeFileAtomic,
+  type Dynamics,
+} from '../sim/index.js';
 import { choice, parseIntArg, parseVectorArg } from './args.js';
 
 const fmtBound = (lo: number, hi: number) => `[${Number.isFinite(lo) ? lo : '-∞'}, ${Number.isFinite(hi) ? hi : '∞'}]`;
@@ -36,7 +50,10 @@ export function registerSimCommands(program: Command): void {
     .option('--dynamics <d>', 'simulate the plant with its linear or nonlinear dynamics (plants with a nonlinear model)', choice('--dynamics', DYNAMICS), 'linear')
     .addOption(new Option('--nonlinear', 'old form of --dynamics nonlinear').hideHelp())
     .option('--out <file>', 'write the JSON trace here')
-    .addHelpText('after', '\nExamples:\n  $ ultro mpc --x0 4,0 --steps 80\n  $ ultro mpc --plant cartpole --x0 0,0,0.15,0 --nonlinear --out trace.json\n  $ ultro mpc --plant ./my-plant.json --steps 200')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ ultro mpc --x0 4,0 --steps 80\n  $ ultro mpc --plant cartpole --x0 0,0,0.15,0 --nonlinear --out trace.json\n  $ ultro mpc --plant ./my-plant.json --steps 200',
+    )
     .action((opts: { plant: string; x0?: number[]; steps: number; horizon: number; dynamics: Dynamics; nonlinear?: boolean; out?: string }) => {
       if (opts.out) checkOutputFile(opts.out);
       const plant = resolvePlant(opts.plant);
@@ -62,7 +79,10 @@ export function registerSimCommands(program: Command): void {
       console.log(`  QP status not solved    ${notSolved}`);
       console.log(`  solve time (ms)         median ${times[Math.floor(times.length / 2)].toFixed(3)}, max ${times[times.length - 1].toFixed(3)}`);
       if (opts.out) {
-        writeFileAtomic(opts.out, toJson({ ...trace, plant: plant.name, horizon: opts.horizon, x0, info: infos.map((i) => ({ status: i.status, iterations: i.iterations, needsSlack: i.needsSlack })) }));
+        writeFileAtomic(
+          opts.out,
+          toJson({ ...trace, plant: plant.name, horizon: opts.horizon, x0, info: infos.map((i) => ({ status: i.status, iterations: i.iterations, needsSlack: i.needsSlack })) }),
+        );
         console.log(`  trace written to ${opts.out}`);
       }
     });

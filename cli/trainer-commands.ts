@@ -1,7 +1,23 @@
 /** `ultro train` and `ultro eval`. */
 import type { Command } from 'commander';
 import { DEFAULT_PLANT, InputError, LIMITS, checkOutputFile, resolvePlant } from '../sim/index.js';
-import { ACTIVATIONS, EVAL_SEED, METHODS, VARIANTS, evaluatePolicy, formatMetrics, formatProgress, loadModel, modelHash, modelPlant, saveModel, trainPolicy, type Activation, type Method, type VariantChoice } from '../trainer/index.js';
+import {
+  ACTIVATIONS,
+  EVAL_SEED,
+  METHODS,
+  VARIANTS,
+  evaluatePolicy,
+  formatMetrics,
+  formatProgress,
+  loadModel,
+  modelHash,
+  modelPlant,
+  saveModel,
+  trainPolicy,
+  type Activation,
+  type Method,
+  type VariantChoice,
+} from '../trainer/index.js';
 import { deployedPolicy } from '../codegen/index.js';
 import { MODEL_OPTION, choice, modelFileArg, parseFloatArg, parseIntArg, parseIntListArg, parseVectorArg } from './args.js';
 
@@ -63,9 +79,17 @@ export function registerTrainerCommands(program: Command): void {
     .option('--threads <n>', 'worker threads for the Gauss–Newton assembly: auto, 1 or 2', choice('--threads', ['auto', '1', '2'] as const), 'auto')
     .option('--domain-min <vector>', 'input domain lower corner (default: the state box)', parseVectorArg('--domain-min'))
     .option('--domain-max <vector>', 'input domain upper corner', parseVectorArg('--domain-max'))
-    .option('--qat <variant>', 'quantisation-aware refit for the code generator: none, int8, int16, or auto (int8, or int16 when int8 stays outside the fixed-point tolerance)', choice('--qat', ['none', ...VARIANTS, 'auto'] as const), TRAIN_DEFAULTS.qat)
+    .option(
+      '--qat <variant>',
+      'quantisation-aware refit for the code generator: none, int8, int16, or auto (int8, or int16 when int8 stays outside the fixed-point tolerance)',
+      choice('--qat', ['none', ...VARIANTS, 'auto'] as const),
+      TRAIN_DEFAULTS.qat,
+    )
     .option('--out <file>', 'model file to write', 'model.json')
-    .addHelpText('after', '\nExamples:\n  $ ultro train --out model.json\n  $ ultro train --plant cartpole --hidden 32,32 --method ip --out cartpole.json\n  $ ultro train --plant ./my-plant.json --samples 5000 --dagger 2')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ ultro train --out model.json\n  $ ultro train --plant cartpole --hidden 32,32 --method ip --out cartpole.json\n  $ ultro train --plant ./my-plant.json --samples 5000 --dagger 2',
+    )
     .action(async (opts: TrainCliOptions) => {
       checkOutputFile(opts.out); // before minutes of training, not after
       const plant = resolvePlant(opts.plant);

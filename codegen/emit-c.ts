@@ -82,7 +82,13 @@ export function emitPolicy(q: QuantizedModel): EmittedFiles {
     tables.push(`/* layer ${l}: ${L.nin} -> ${L.nout}, ${L.act}, int${L.accBits} accumulator (proven |partial sums| <= ${L.accBound}), input Q${L.inFrac}, output Q${L.outFrac} */`);
     tables.push(cIntArray(cIdent(`ULTRO_W${l}`), wType, L.W));
     // Each bias carries its row's rounding term 2^(s-1), so the runtime's round-half-up shift is a plain shift.
-    tables.push(cIntArray(cIdent(`ULTRO_B${l}`), ACC_TYPE[L.accBits], L.B.map((b, i) => b + (L.shift[i] > 0 ? Math.pow(2, L.shift[i] - 1) : 0))));
+    tables.push(
+      cIntArray(
+        cIdent(`ULTRO_B${l}`),
+        ACC_TYPE[L.accBits],
+        L.B.map((b, i) => b + (L.shift[i] > 0 ? Math.pow(2, L.shift[i] - 1) : 0)),
+      ),
+    );
     tables.push(cIntArray(cIdent(`ULTRO_S${l}`), 'int8_t', L.shift));
   });
   if (q.tanh) {
@@ -93,8 +99,20 @@ export function emitPolicy(q: QuantizedModel): EmittedFiles {
     tables.push('#define ULTRO_TANH_PTR (&ULTRO_TANH)');
   } else tables.push('#define ULTRO_TANH_PTR ((const ultro_tanh_t *)0)');
   tables.push('/* proven input range of ultro_policy_q (the quantised domain) */');
-  tables.push(cIntArray('ULTRO_IN_QMIN', actType, q.inRange.map((r) => r[0])));
-  tables.push(cIntArray('ULTRO_IN_QMAX', actType, q.inRange.map((r) => r[1])));
+  tables.push(
+    cIntArray(
+      'ULTRO_IN_QMIN',
+      actType,
+      q.inRange.map((r) => r[0]),
+    ),
+  );
+  tables.push(
+    cIntArray(
+      'ULTRO_IN_QMAX',
+      actType,
+      q.inRange.map((r) => r[1]),
+    ),
+  );
   const w = q.wrapper;
   tables.push('/* float wrapper: q = floor((clamp(x) - off) * k + 0.5); u = clamp(off + q * k) */');
   tables.push(cFloatArray('ULTRO_IN_OFF', w.inOffset));

@@ -65,7 +65,12 @@ export function emitMpc(plant: Plant, settings: AdmmSettings, modelHash: string)
     cFloatTensor('ULTRO_MPC_XMIN', [d.nx], d.xmin, ''),
     cFloatTensor('ULTRO_MPC_XMAX', [d.nx], d.xmax, ''),
     '/* scaling: x_hat = x / sx, u = u_hat * su */',
-    cFloatTensor('ULTRO_MPC_SX_INV', [d.nx], d.sx.map((v) => 1 / v), ''),
+    cFloatTensor(
+      'ULTRO_MPC_SX_INV',
+      [d.nx],
+      d.sx.map((v) => 1 / v),
+      '',
+    ),
     cFloatTensor('ULTRO_MPC_SU', [d.nu], d.su, ''),
   ].join('\n\n');
   return {

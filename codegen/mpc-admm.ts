@@ -191,7 +191,9 @@ export class AdmmMPC {
     const r = new Float64Array(nu);
     const t = new Float64Array(nu);
     for (let i = 0; i < nx; i++) x[i] = x0phys[i] / this.d.sx[i];
-    let it = 0, pri = Infinity, dua = Infinity;
+    let it = 0,
+      pri = Infinity,
+      dua = Infinity;
     for (it = 1; it <= maxIter; it++) {
       // backward pass
       for (let i = 0; i < nx; i++) p[i] = -rho * (v[(N - 1) * nx + i] - g[(N - 1) * nx + i]);
@@ -266,7 +268,12 @@ export class AdmmMPC {
   /** Warm start for the next sample: drop stage 0, repeat the last stage. */
   private shift(): void {
     const { nx, nu, N } = this.d;
-    for (const [a, w] of [[this.z, nu], [this.y, nu], [this.v, nx], [this.g, nx]] as const) {
+    for (const [a, w] of [
+      [this.z, nu],
+      [this.y, nu],
+      [this.v, nx],
+      [this.g, nx],
+    ] as const) {
       a.copyWithin(0, w, N * w);
     }
   }

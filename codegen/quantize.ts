@@ -147,10 +147,13 @@ function layerIntervals(L: QLayer, ins: Interval[], tanh: TanhTable | null): { a
   const out: Interval[] = [];
   let bound = 0;
   for (let i = 0; i < L.nout; i++) {
-    let lo = L.B[i], hi = L.B[i], partial = Math.abs(L.B[i]);
+    let lo = L.B[i],
+      hi = L.B[i],
+      partial = Math.abs(L.B[i]);
     for (let j = 0; j < L.nin; j++) {
       const w = L.W[i * L.nin + j];
-      const p1 = w * ins[j][0], p2 = w * ins[j][1];
+      const p1 = w * ins[j][0],
+        p2 = w * ins[j][1];
       lo += Math.min(p1, p2);
       hi += Math.max(p1, p2);
       partial += Math.max(Math.abs(p1), Math.abs(p2));
@@ -159,7 +162,8 @@ function layerIntervals(L: QLayer, ins: Interval[], tanh: TanhTable | null): { a
     const round = s > 0 ? Math.pow(2, s - 1) : 0;
     bound = Math.max(bound, partial + round);
     acc.push([lo, hi]);
-    const zlo = rshiftRound(lo, s), zhi = rshiftRound(hi, s);
+    const zlo = rshiftRound(lo, s),
+      zhi = rshiftRound(hi, s);
     if (L.act === 'tanh') out.push([tanhQ(tanh!, saturate(zlo, -tanh!.zMax, tanh!.zMax)), tanhQ(tanh!, saturate(zhi, -tanh!.zMax, tanh!.zMax))]);
     else if (L.act === 'relu') out.push([saturate(zlo, 0, L.outMax), saturate(zhi, 0, L.outMax)]);
     else out.push([saturate(zlo, L.outMin, L.outMax), saturate(zhi, L.outMin, L.outMax)]);
@@ -173,7 +177,8 @@ export function quantizeModel(model: PolicyModel, opts: QuantOptions): Quantized
   const variant = opts.variant;
   const A = variantBits(variant);
   const WB: 8 | 16 = A;
-  const maxA = maxOf(A), minA = minOf(A);
+  const maxA = maxOf(A),
+    minA = minOf(A);
   const maxW = maxOf(WB);
   const ranges = analyseRanges(model, { splits: opts.splits ?? 8 });
   const tanh = model.network.activation === 'tanh' ? makeTanhTable(variant) : null;
@@ -214,7 +219,8 @@ export function quantizeModel(model: PolicyModel, opts: QuantOptions): Quantized
   model.network.layers.forEach((Lf, l) => {
     const last = l === nLayers - 1;
     const act: ActKind = last ? 'linear' : model.network.activation;
-    const nout = Lf.W.length, nin = Lf.W[0].length;
+    const nout = Lf.W.length,
+      nin = Lf.W[0].length;
     const layerF = gridFrac(Math.max(...layersW[l]), variant);
     let wFrac = layersW[l].map((r) => (perNeuron ? gridFrac(r, variant) : layerF));
     // Output format of the layer.

@@ -53,7 +53,8 @@ export function ibp(model: PolicyModel, box: Interval[]): LayerRanges[] {
   model.network.layers.forEach((layer, l) => {
     const kind = l === L - 1 ? 'linear' : model.network.activation;
     const pre: Interval[] = layer.W.map((row, i) => {
-      let lo = layer.b[i], hi = layer.b[i];
+      let lo = layer.b[i],
+        hi = layer.b[i];
       row.forEach((w, j) => {
         if (w >= 0) {
           lo += w * a[j][0];
@@ -101,9 +102,7 @@ export function analyseRanges(model: PolicyModel, opts: { splits?: number; maxBo
       return [lo + k * w, k === splits - 1 ? hi : lo + (k + 1) * w];
     });
     const layers = ibp(model, box);
-    acc = acc
-      ? acc.map((L, l) => ({ input: union(L.input, layers[l].input), pre: union(L.pre, layers[l].pre), post: union(L.post, layers[l].post) }))
-      : layers;
+    acc = acc ? acc.map((L, l) => ({ input: union(L.input, layers[l].input), pre: union(L.pre, layers[l].pre), post: union(L.post, layers[l].post) })) : layers;
   }
   return { method: 'ibp-split', boxes: total, input: dom, layers: acc!, output: acc![acc!.length - 1].post };
 }

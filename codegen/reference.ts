@@ -51,9 +51,13 @@ export interface ErrorStats {
 export function fixedPointError(q: QuantizedModel, model: PolicyModel, X: ArrayLike<number>, nx: number): ErrorStats {
   const float = policyFunction(model, { clampOutput: false, clampInput: true });
   const n = X.length / nx;
-  let maxL = 0, sumL = 0, maxU = 0, sumU = 0;
+  let maxL = 0,
+    sumL = 0,
+    maxU = 0,
+    sumU = 0;
   const lsb = Math.pow(2, -q.outFrac);
-  const sumJ = new Array<number>(q.nu).fill(0), maxJ = new Array<number>(q.nu).fill(0);
+  const sumJ = new Array<number>(q.nu).fill(0),
+    maxJ = new Array<number>(q.nu).fill(0);
   for (let k = 0; k < n; k++) {
     const x = Array.from({ length: nx }, (_, i) => X[k * nx + i]);
     const uf = float(x);
@@ -96,7 +100,8 @@ export const FIXED_POINT_TOLERANCE = 0.02;
 
 /** The worst output's RMS error as a fraction of its range, and whether it is within FIXED_POINT_TOLERANCE. */
 export function fixedPointVerdict(e: ErrorStats, tolerance = FIXED_POINT_TOLERANCE): { worst: number; output: number; ok: boolean } {
-  let worst = 0, output = 0;
+  let worst = 0,
+    output = 0;
   e.rmsOfRange.forEach((v, j) => {
     if (!(v <= worst)) {
       worst = v;

@@ -23,7 +23,17 @@ export interface CodegenReport {
     perNeuronScales: boolean;
     input: { bits: number; frac: number };
     output: { bits: 16; frac: number; lsbActuatorUnits: number[] };
-    layers: { index: number; act: string; weightBits: number; weightFrac: [number, number]; inputFrac: number; outputFrac: number; accumulatorBits: number; provenPartialSumBound: number; headroomBits: number }[];
+    layers: {
+      index: number;
+      act: string;
+      weightBits: number;
+      weightFrac: [number, number];
+      inputFrac: number;
+      outputFrac: number;
+      accumulatorBits: number;
+      provenPartialSumBound: number;
+      headroomBits: number;
+    }[];
   };
   ranges: { method: string; boxes: number; layers: { pre: [number, number]; post: [number, number] }[]; output: [number, number][] };
   tanh: { maxAbsError: number; atZ: number } | null;
@@ -96,7 +106,10 @@ export function reportMarkdown(r: CodegenReport, plant: Plant): string {
     '',
     '| layer | act | weights | weight frac | in frac | out frac | accumulator | proven partial-sum bound | headroom |',
     '|---|---|---|---|---|---|---|---|---|',
-    ...r.quantisation.layers.map((L) => `| ${L.index} | ${L.act} | int${L.weightBits} | ${L.weightFrac[0]}…${L.weightFrac[1]} | ${L.inputFrac} | ${L.outputFrac} | int${L.accumulatorBits} | ${L.provenPartialSumBound} | ${L.headroomBits} bits |`),
+    ...r.quantisation.layers.map(
+      (L) =>
+        `| ${L.index} | ${L.act} | int${L.weightBits} | ${L.weightFrac[0]}…${L.weightFrac[1]} | ${L.inputFrac} | ${L.outputFrac} | int${L.accumulatorBits} | ${L.provenPartialSumBound} | ${L.headroomBits} bits |`,
+    ),
     '',
     `## Ranges over the declared domain (${r.ranges.method}, ${r.ranges.boxes} boxes, normalised units)`,
     '',
@@ -112,10 +125,18 @@ export function reportMarkdown(r: CodegenReport, plant: Plant): string {
     '',
     '| states | max (output LSB) | RMS (LSB) | max (actuator units) | RMS (actuator units) |',
     '|---|---|---|---|---|',
-    ...(['grid', 'random'] as const).map((k) => `| ${k} (${r.error[k].states}) | ${r.error[k].maxLsb.toFixed(1)} | ${r.error[k].rmsLsb.toFixed(2)} | ${e(r.error[k].maxActuator)} | ${e(r.error[k].rmsActuator)} |`),
+    ...(['grid', 'random'] as const).map(
+      (k) => `| ${k} (${r.error[k].states}) | ${r.error[k].maxLsb.toFixed(1)} | ${r.error[k].rmsLsb.toFixed(2)} | ${e(r.error[k].maxActuator)} | ${e(r.error[k].rmsActuator)} |`,
+    ),
     '',
   ];
-  if (r.mpc) lines.push('## On-board MPC', '', `ADMM with Riccati primal steps: horizon ${r.mpc.horizon}, ρ = ${r.mpc.rho.toPrecision(4)}, at most ${r.mpc.maxIterations} iterations, tolerance ${r.mpc.tolerance}, workspace ${r.mpc.workspaceBytes} B RAM.`, '');
+  if (r.mpc)
+    lines.push(
+      '## On-board MPC',
+      '',
+      `ADMM with Riccati primal steps: horizon ${r.mpc.horizon}, ρ = ${r.mpc.rho.toPrecision(4)}, at most ${r.mpc.maxIterations} iterations, tolerance ${r.mpc.tolerance}, workspace ${r.mpc.workspaceBytes} B RAM.`,
+      '',
+    );
   if (r.sizes) {
     lines.push('## Sizes', '', '| program | flash | RAM |', '|---|---|---|');
     for (const [k, v] of Object.entries(r.sizes)) lines.push('flash' in v ? `| ${k} (${v.board}) | ${v.flash} B | ${v.ram} B |` : `| ${k} | ${v.skipped} | |`);

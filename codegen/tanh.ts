@@ -57,7 +57,8 @@ export function tanhQ(t: TanhTable, z: number): number {
 
 /** Largest |tanhQ(z)/2^outFrac − tanh(z/2^fz)| over every representable z in [−6, 6] (sampled densely). */
 export function tanhTableError(t: TanhTable): { maxAbs: number; atZ: number } {
-  let maxAbs = 0, atZ = 0;
+  let maxAbs = 0,
+    atZ = 0;
   const step = Math.max(1, Math.floor((6 * Math.pow(2, t.fz)) / 200_000));
   for (let z = -6 * Math.pow(2, t.fz); z <= 6 * Math.pow(2, t.fz); z += step) {
     const e = Math.abs(tanhQ(t, z) / Math.pow(2, t.outFrac) - Math.tanh(z / Math.pow(2, t.fz)));

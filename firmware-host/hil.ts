@@ -192,7 +192,17 @@ export async function runHil(s: Scenario, o: HilOptions): Promise<HilResult> {
             const ref = reference(meas, r.u);
             const bitExact = ref.xq && r.xq && r.uq ? ref.xq.every((v, i) => v === r.xq![i]) && ref.uq!.every((v, j) => v === r.uq![j]) : undefined;
             const deviation = ref.ref ? r.u.map((v, j) => v - ref.ref![j]) : undefined;
-            return { u: r.u, cycles: r.cycles, coreCycles: r.coreCycles, us: (r.cycles / device.hello.cpuHz) * 1e6, rttMs: r.roundTripMs, status: r.status, iterations: r.iterations, bitExact, deviation };
+            return {
+              u: r.u,
+              cycles: r.cycles,
+              coreCycles: r.coreCycles,
+              us: (r.cycles / device.hello.cpuHz) * 1e6,
+              rttMs: r.roundTripMs,
+              status: r.status,
+              iterations: r.iterations,
+              bitExact,
+              deviation,
+            };
           },
           report(name),
         ),
@@ -203,7 +213,13 @@ export async function runHil(s: Scenario, o: HilOptions): Promise<HilResult> {
     runs.push({ name, source: 'board', controller: c, episodes, ...(c === 'mpc' ? { mpc: { horizon: onboardHorizon, maxIterations: mpcBoard?.mpcMaxIterations } } : {}) });
   }
   if (host) {
-    const net = await runEpisodes(s, all, async () => {}, async (meas) => ({ u: Array.from(floatNet(meas)) }), report('network (host, float)'));
+    const net = await runEpisodes(
+      s,
+      all,
+      async () => {},
+      async (meas) => ({ u: Array.from(floatNet(meas)) }),
+      report('network (host, float)'),
+    );
     runs.push({ name: 'network (host, float)', source: 'host', controller: 'policy', episodes: net });
     let ctl = hostMpc.controller();
     const mpc = await runEpisodes(

@@ -95,9 +95,15 @@ function summarise(run: ControllerRun, r: HilResult, hostMpcCost: number): Contr
     vc.steps += t.count;
     vc.max = Math.max(vc.max, t.max);
   };
-  const cycles: number[] = [], us: number[] = [], rtt: number[] = [], iters: number[] = [];
+  const cycles: number[] = [],
+    us: number[] = [],
+    rtt: number[] = [],
+    iters: number[] = [];
   const dev: number[] = [];
-  let notConverged = 0, checked = 0, mismatches = 0, steps = 0;
+  let notConverged = 0,
+    checked = 0,
+    mismatches = 0,
+    steps = 0;
   for (const ep of run.episodes) {
     cost += ep.trace.cost;
     add(iv, ep.trace.inputViolations);
@@ -148,7 +154,8 @@ function summarise(run: ControllerRun, r: HilResult, hostMpcCost: number): Contr
     const cap = run.mpc.maxIterations;
     // A step is cut short when the solver says so (status ≠ 0) or used every iteration it had.
     let capped = 0;
-    for (const ep of run.episodes) for (const st of ep.steps) if ((st.status !== undefined && (st.status & 0x0f) !== 0) || (cap !== undefined && st.iterations !== undefined && st.iterations >= cap)) capped++;
+    for (const ep of run.episodes)
+      for (const st of ep.steps) if ((st.status !== undefined && (st.status & 0x0f) !== 0) || (cap !== undefined && st.iterations !== undefined && st.iterations >= cap)) capped++;
     s.mpc = { horizon: run.mpc.horizon, teacherHorizon: r.teacherHorizon, maxIterations: cap, cappedSteps: capped };
     if (run.source === 'board') {
       if (capped) s.flags.push(`iteration cap${cap !== undefined ? ` (${cap})` : ''} hit on ${capped}/${steps} steps`);

@@ -73,7 +73,9 @@ export function crc16(p: Uint8Array, n = p.length): number {
 
 export function cobsEncode(input: Uint8Array): Uint8Array {
   const out = new Uint8Array(input.length + Math.ceil(input.length / 254) + 1);
-  let write = 1, codeAt = 0, code = 1;
+  let write = 1,
+    codeAt = 0,
+    code = 1;
   for (let read = 0; read < input.length; read++) {
     if (input[read] === 0) {
       out[codeAt] = code;
@@ -96,7 +98,8 @@ export function cobsEncode(input: Uint8Array): Uint8Array {
 /** Decode a COBS block (no delimiter); null when malformed. */
 export function cobsDecode(input: Uint8Array): Uint8Array | null {
   const out = new Uint8Array(input.length);
-  let read = 0, write = 0;
+  let read = 0,
+    write = 0;
   while (read < input.length) {
     const code = input[read++];
     if (code === 0) return null;

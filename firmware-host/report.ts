@@ -82,11 +82,17 @@ export function reportHtml(r: HilResult, s: HilSummary, meta: ReportMeta): strin
   parts.push(
     `<p>Plant <b>${esc(plant.name)}</b> (nx=${plant.nx}, nu=${plant.nu}, dt=${dt} s), ${r.scenario.initialStates.length} initial states × ${r.scenario.steps} steps, ${esc(r.scenario.dynamics)} plant model. Target <b>${esc(meta.target)}</b> over ${esc(meta.link)}. Model <code>${esc(meta.modelHash.slice(0, 16))}…</code>, generator ultro ${esc(ULTRO_VERSION)}.</p>`,
   );
-  if (meta.hello) parts.push(`<p>Firmware: wire protocol ${meta.hello.wireVersion}, F_CPU ${(meta.hello.cpuHz / 1e6).toFixed(0)} MHz, controllers: ${[meta.hello.controllers.policy ? 'network' : '', meta.hello.controllers.mpc ? `MPC (horizon ${meta.hello.mpcHorizon}, ≤ ${meta.hello.mpcMaxIterations} iterations)` : ''].filter(Boolean).join(', ')}.</p>`);
+  if (meta.hello)
+    parts.push(
+      `<p>Firmware: wire protocol ${meta.hello.wireVersion}, F_CPU ${(meta.hello.cpuHz / 1e6).toFixed(0)} MHz, controllers: ${[meta.hello.controllers.policy ? 'network' : '', meta.hello.controllers.mpc ? `MPC (horizon ${meta.hello.mpcHorizon}, ≤ ${meta.hello.mpcMaxIterations} iterations)` : ''].filter(Boolean).join(', ')}.</p>`,
+    );
   if (meta.memory) parts.push(`<p>Memory: flash ${meta.memory.flash} B of ${meta.memory.flashLimit} B, static RAM ${meta.memory.ram} B of ${meta.memory.ramLimit} B.</p>`);
-  if (s.speedup) parts.push(`<p><b>The network is ${s.speedup.toFixed(0)}× faster than the on-board MPC</b> (median on-board cycles). Deadline: the sample time, ${(s.deadlineUs / 1000).toFixed(1)} ms.</p>`);
+  if (s.speedup)
+    parts.push(`<p><b>The network is ${s.speedup.toFixed(0)}× faster than the on-board MPC</b> (median on-board cycles). Deadline: the sample time, ${(s.deadlineUs / 1000).toFixed(1)} ms.</p>`);
 
-  parts.push('<h2>Summary</h2><table><tr><th>controller</th><th>median cycles</th><th>min / p99 / max µs</th><th>deadline misses</th><th>input violations</th><th>state violations (max)</th><th>cost / host MPC</th><th>vs host reference</th><th>flags</th></tr>');
+  parts.push(
+    '<h2>Summary</h2><table><tr><th>controller</th><th>median cycles</th><th>min / p99 / max µs</th><th>deadline misses</th><th>input violations</th><th>state violations (max)</th><th>cost / host MPC</th><th>vs host reference</th><th>flags</th></tr>',
+  );
   for (const c of s.controllers) {
     const ok = (b: boolean) => `class="${b ? 'ok' : 'bad'}"`;
     const dev = c.bitExact
@@ -100,7 +106,9 @@ export function reportHtml(r: HilResult, s: HilSummary, meta: ReportMeta): strin
   }
   parts.push('</table>');
   if (s.teacherHorizon) parts.push(`<p>Every cost ratio is against the host MPC with the teacher's horizon (${s.teacherHorizon}).</p>`);
-  parts.push('<p>Latency is the on-board compute time, read from the chip’s cycle counter (Timer1 at the CPU clock on the Uno) around the controller call. Cost is Σ xᵀQx + uᵀRu over all steps. Violations count excursions beyond the plant’s bounds. The network’s on-board integers are compared with the TypeScript integer reference at every step; the on-board MPC with an exact host solve at the same state.</p>');
+  parts.push(
+    '<p>Latency is the on-board compute time, read from the chip’s cycle counter (Timer1 at the CPU clock on the Uno) around the controller call. Cost is Σ xᵀQx + uᵀRu over all steps. Violations count excursions beyond the plant’s bounds. The network’s on-board integers are compared with the TypeScript integer reference at every step; the on-board MPC with an exact host solve at the same state.</p>',
+  );
 
   const board = r.runs.filter((x) => x.source === 'board');
   const host = r.runs.filter((x) => x.source === 'host');
@@ -134,7 +142,13 @@ export function reportHtml(r: HilResult, s: HilSummary, meta: ReportMeta): strin
     for (const run of board) {
       const cyc = run.episodes.flatMap((e) => e.steps.map((st) => st.cycles ?? NaN)).filter(Number.isFinite);
       const c = rowOf(s.controllers, run.source, run.controller);
-      parts.push(histogram(`${run.name}: cycles per step (median ${fmt(c?.latency?.cycles.median, 0)})`, cyc, { xLabel: 'CPU cycles', color: COLORS[run.source][run.controller], log: run.controller === 'mpc' }));
+      parts.push(
+        histogram(`${run.name}: cycles per step (median ${fmt(c?.latency?.cycles.median, 0)})`, cyc, {
+          xLabel: 'CPU cycles',
+          color: COLORS[run.source][run.controller],
+          log: run.controller === 'mpc',
+        }),
+      );
     }
     parts.push('</div>');
   }

@@ -204,29 +204,38 @@ export class Rig {
         const pinNo = Number(a.pin);
         this.board.pinMode(pinNo, this.j5.Pin.PWM);
         const map = lin(a.outMin ?? 0, a.outMax ?? 255);
-        this.writers.push({ a, write: (u) => {
-          const v = Math.round(Math.min(255, Math.max(0, map(u))));
-          this.board.analogWrite(pinNo, v);
-          return v;
-        } });
+        this.writers.push({
+          a,
+          write: (u) => {
+            const v = Math.round(Math.min(255, Math.max(0, map(u))));
+            this.board.analogWrite(pinNo, v);
+            return v;
+          },
+        });
       } else if (a.type === 'servo') {
         const servo = new this.j5.Servo({ pin: a.pin, board: this.board } as five.ServoGeneralOption);
         const map = lin(a.outMin ?? 0, a.outMax ?? 180);
-        this.writers.push({ a, write: (u) => {
-          const v = Math.round(Math.min(180, Math.max(0, map(u))));
-          servo.to(v);
-          return v;
-        } });
+        this.writers.push({
+          a,
+          write: (u) => {
+            const v = Math.round(Math.min(180, Math.max(0, map(u))));
+            servo.to(v);
+            return v;
+          },
+        });
       } else {
         const motor = new this.j5.Motor({ pins: { pwm: Number(a.pwm), dir: Number(a.dir) }, board: this.board } as five.MotorOption);
         const full = Math.max(Math.abs(min[j]), Math.abs(max[j]));
-        this.writers.push({ a, write: (u) => {
-          const speed = Math.round(Math.min(255, (Math.abs(u) / full) * 255));
-          if (speed === 0) motor.stop();
-          else if (u > 0) motor.forward(speed);
-          else motor.reverse(speed);
-          return Math.sign(u) * speed;
-        } });
+        this.writers.push({
+          a,
+          write: (u) => {
+            const speed = Math.round(Math.min(255, (Math.abs(u) / full) * 255));
+            if (speed === 0) motor.stop();
+            else if (u > 0) motor.forward(speed);
+            else motor.reverse(speed);
+            return Math.sign(u) * speed;
+          },
+        });
       }
     }
   }
@@ -238,7 +247,11 @@ export class Rig {
     const raw = this.sensors.map(({ cfg, channel, raw: r, at }) => {
       const age = now - at;
       if (!(age <= this.staleAfterMs) || !Number.isFinite(r))
-        this.refuse(at === -Infinity ? `sensor A${channel} (state ${cfg.state}) has not reported yet` : `sensor A${channel} (state ${cfg.state}) is stale: its last reading is ${(age / 1000).toFixed(2)} s old (limit ${(this.staleAfterMs / 1000).toFixed(2)} s)`);
+        this.refuse(
+          at === -Infinity
+            ? `sensor A${channel} (state ${cfg.state}) has not reported yet`
+            : `sensor A${channel} (state ${cfg.state}) is stale: its last reading is ${(age / 1000).toFixed(2)} s old (limit ${(this.staleAfterMs / 1000).toFixed(2)} s)`,
+        );
       x[cfg.state] = cfg.min + (r / (cfg.rawMax ?? 1023)) * (cfg.max - cfg.min);
       return r;
     });

@@ -38,14 +38,17 @@ function niceTicks(lo: number, hi: number, n = 5): number[] {
 const fmt = (v: number) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-2 && v !== 0) ? v.toExponential(1) : Number(v.toPrecision(3)).toString());
 
 export function linePlot(p: LinePlot): string {
-  const W = p.width ?? 560, H = p.height ?? 240;
+  const W = p.width ?? 560,
+    H = p.height ?? 240;
   const m = { l: 58, r: 12, t: 28, b: 38 };
   const xs = p.series.flatMap((s) => s.points.map((q) => q[0]));
   const ys = [...p.series.flatMap((s) => s.points.map((q) => q[1])), ...(p.hlines ?? []).map((h) => h.y)].filter(Number.isFinite);
-  let x0 = Math.min(...xs), x1 = Math.max(...xs);
-  let y0 = Math.min(...ys), y1 = Math.max(...ys);
+  let x0 = Math.min(...xs),
+    x1 = Math.max(...xs);
+  let y0 = Math.min(...ys),
+    y1 = Math.max(...ys);
   if (!(x1 > x0)) x1 = x0 + 1;
-  if (!(y1 > y0)) (y0 -= 1), (y1 += 1);
+  if (!(y1 > y0)) ((y0 -= 1), (y1 += 1));
   const pad = 0.05 * (y1 - y0);
   y0 -= pad;
   y1 += pad;
@@ -75,19 +78,23 @@ export function linePlot(p: LinePlot): string {
   }
   p.series.forEach((s, i) => {
     const y = m.t + 6 + i * 13;
-    parts.push(`<line x1="${m.l + 8}" x2="${m.l + 26}" y1="${y}" y2="${y}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="4 3"' : ''}/><text x="${m.l + 30}" y="${y + 4}" font-size="10">${esc(s.name)}</text>`);
+    parts.push(
+      `<line x1="${m.l + 8}" x2="${m.l + 26}" y1="${y}" y2="${y}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="4 3"' : ''}/><text x="${m.l + 30}" y="${y + 4}" font-size="10">${esc(s.name)}</text>`,
+    );
   });
   parts.push('</svg>');
   return parts.join('');
 }
 
 export function histogram(title: string, values: number[], opts: { xLabel: string; color?: string; bins?: number; width?: number; height?: number; log?: boolean }): string {
-  const W = opts.width ?? 560, H = opts.height ?? 200;
+  const W = opts.width ?? 560,
+    H = opts.height ?? 200;
   const m = { l: 48, r: 12, t: 28, b: 38 };
   const tf = (v: number) => (opts.log ? Math.log10(Math.max(v, 1)) : v);
   const vals = values.map(tf).filter(Number.isFinite);
-  let lo = Math.min(...vals), hi = Math.max(...vals);
-  if (!(hi > lo)) (lo -= 0.5), (hi += 0.5);
+  let lo = Math.min(...vals),
+    hi = Math.max(...vals);
+  if (!(hi > lo)) ((lo -= 0.5), (hi += 0.5));
   const nb = opts.bins ?? 30;
   const counts = new Array(nb).fill(0);
   for (const v of vals) counts[Math.min(nb - 1, Math.floor(((v - lo) / (hi - lo)) * nb))]++;
@@ -101,7 +108,8 @@ export function histogram(title: string, values: number[], opts: { xLabel: strin
   });
   parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${H - m.b}" y2="${H - m.b}" stroke="#888"/>`);
   const label = (v: number) => fmt(opts.log ? Math.pow(10, v) : v);
-  for (const t of [lo, (lo + hi) / 2, hi]) parts.push(`<text x="${(m.l + ((t - lo) / (hi - lo)) * (W - m.l - m.r)).toFixed(1)}" y="${H - m.b + 14}" text-anchor="middle" font-size="10">${label(t)}</text>`);
+  for (const t of [lo, (lo + hi) / 2, hi])
+    parts.push(`<text x="${(m.l + ((t - lo) / (hi - lo)) * (W - m.l - m.r)).toFixed(1)}" y="${H - m.b + 14}" text-anchor="middle" font-size="10">${label(t)}</text>`);
   parts.push(`<text x="${(m.l + W - m.r) / 2}" y="${H - 6}" text-anchor="middle" font-size="11">${esc(opts.xLabel)}${opts.log ? ' (log scale)' : ''}</text>`);
   parts.push(`<text x="${m.l - 6}" y="${m.t + 8}" text-anchor="end" font-size="10">${cmax}</text>`);
   parts.push('</svg>');

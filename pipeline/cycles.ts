@@ -44,7 +44,9 @@ export function measurePolicyCycles(q: QuantizedModel, states: number[][]): Poli
       emu.runUntil(emu.cycles + 1_000_000);
       out += Buffer.from(emu.drainTx()).toString('latin1');
     }
-    const core: number[] = [], full: number[] = [], uq: number[] = [];
+    const core: number[] = [],
+      full: number[] = [],
+      uq: number[] = [];
     for (const line of out.split('\n')) {
       const p = line.trim().split(' ');
       if (p[0] === 'core') {

@@ -39,7 +39,9 @@ export function checkMpcFits(board: Board, d: { nx: number; nu: number; N: numbe
   const need = mpcWorkspaceBytes(d);
   const have = board.ramBytes - board.ramReserveBytes;
   if (need > have)
-    throw new InputError(`--mpc-horizon: an on-board MPC with horizon ${d.N} needs ${need} B of RAM for its workspace; the ${board.name} has ${have} B (${board.ramReserveBytes} B of its ${board.ramBytes} B kept for the stack and buffers): shorten the horizon, or leave --mpc-horizon out to get the longest that fits`);
+    throw new InputError(
+      `--mpc-horizon: an on-board MPC with horizon ${d.N} needs ${need} B of RAM for its workspace; the ${board.name} has ${have} B (${board.ramReserveBytes} B of its ${board.ramBytes} B kept for the stack and buffers): shorten the horizon, or leave --mpc-horizon out to get the longest that fits`,
+    );
 }
 
 /** One firmware image with the given controllers (a model file, a model, or an artifact built once). */

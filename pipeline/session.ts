@@ -8,7 +8,19 @@ import cliProgress from 'cli-progress';
 import { Heartbeat, type Dynamics } from '../sim/index.js';
 import type { PolicyModel, VariantChoice } from '../trainer/index.js';
 import { getBoard } from '../targets/index.js';
-import { Device, EmulatedUnoLink, SerialLink, feasibleInitialStates, runHil, summariseHil, writeReport, type ControllerKind, type HilResult, type HilSummary, type Link } from '../firmware-host/index.js';
+import {
+  Device,
+  EmulatedUnoLink,
+  SerialLink,
+  feasibleInitialStates,
+  runHil,
+  summariseHil,
+  writeReport,
+  type ControllerKind,
+  type HilResult,
+  type HilSummary,
+  type Link,
+} from '../firmware-host/index.js';
 import { modelArtifact, type ModelArtifact } from './artifact.js';
 import { buildFirmwareImages, type ModelFirmware } from './firmware.js';
 
@@ -83,7 +95,10 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
     // Initial states from which both the MPC the board runs (its horizon) and the teacher are feasible.
     const horizon = firmware.find((f) => f.mpc)?.mpc?.N ?? art.onboardHorizon(o.mpcHorizon);
     const initialStates = feasibleInitialStates(plant, model.input.domain, o.runs, o.seed, Math.max(horizon, art.teacherHorizon));
-    const bar = (o.progress ?? process.stderr.isTTY) ? new cliProgress.SingleBar({ format: 'hil [{bar}] {percentage}% | {value}/{total} steps | {run}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+    const bar =
+      (o.progress ?? process.stderr.isTTY)
+        ? new cliProgress.SingleBar({ format: 'hil [{bar}] {percentage}% | {value}/{total} steps | {run}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic)
+        : null;
     const total = o.runs * o.steps * (controllers.length + 2);
     bar?.start(total, 0, { run: '' });
     let lastTenth = 0;

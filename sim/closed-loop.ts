@@ -74,8 +74,7 @@ export interface Trace {
   stopped?: { step: number; reason: string };
 }
 
-const asVec = (v: number | number[] | undefined, n: number): number[] | null =>
-  v === undefined ? null : typeof v === 'number' ? new Array(n).fill(v) : v;
+const asVec = (v: number | number[] | undefined, n: number): number[] | null => (v === undefined ? null : typeof v === 'number' ? new Array(n).fill(v) : v);
 
 function quad(W: number[][], v: ArrayLike<number>): number {
   let s = 0;

@@ -139,7 +139,8 @@ export function hitAndRun(p: Polytope, z0: Float64Array, count: number, rng: Rng
   let taken = 0;
   for (let step = 1; step <= total; step++) {
     for (let j = 0; j < n; j++) d[j] = scale[j] * rng.normal();
-    let lo = -Infinity, hi = Infinity;
+    let lo = -Infinity,
+      hi = Infinity;
     for (let r = 0; r < m; r++) {
       let s = 0;
       const o2 = r * n;

@@ -323,14 +323,12 @@ export function lowerTriInverse(l: Mat): Mat {
 
 /** Kronecker-free block helpers used by the MPC condensing. */
 export function setBlock(dst: Mat, r0: number, c0: number, src: Mat): void {
-  for (let i = 0; i < src.rows; i++)
-    for (let j = 0; j < src.cols; j++) dst.data[(r0 + i) * dst.cols + c0 + j] = src.data[i * src.cols + j];
+  for (let i = 0; i < src.rows; i++) for (let j = 0; j < src.cols; j++) dst.data[(r0 + i) * dst.cols + c0 + j] = src.data[i * src.cols + j];
 }
 
 export function getBlock(src: Mat, r0: number, c0: number, rows: number, cols: number): Mat {
   const m = zeros(rows, cols);
-  for (let i = 0; i < rows; i++)
-    for (let j = 0; j < cols; j++) m.data[i * cols + j] = src.data[(r0 + i) * src.cols + c0 + j];
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) m.data[i * cols + j] = src.data[(r0 + i) * src.cols + c0 + j];
   return m;
 }
 
@@ -338,8 +336,7 @@ export function isSymmetric(a: Mat, tol = 1e-12): boolean {
   if (a.rows !== a.cols) return false;
   const n = a.rows;
   const s = Math.max(maxAbs(a), 1);
-  for (let i = 0; i < n; i++)
-    for (let j = i + 1; j < n; j++) if (Math.abs(a.data[i * n + j] - a.data[j * n + i]) > tol * s) return false;
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) if (Math.abs(a.data[i * n + j] - a.data[j * n + i]) > tol * s) return false;
   return true;
 }
 

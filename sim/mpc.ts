@@ -165,18 +165,19 @@ export class LinearMPC {
     const sigma = new Float64Array(nx);
     const bounded: number[] = [];
     for (let i = 0; i < nx; i++) {
-      const lo = plant.xBounds.min[i], hi = plant.xBounds.max[i];
+      const lo = plant.xBounds.min[i],
+        hi = plant.xBounds.max[i];
       // Slack unit: half the box width; for a one-sided bound its magnitude (at least 1). A state
       // with no bound has no state rows, so its σ never enters the QP (1 keeps it finite).
-      const finLo = Number.isFinite(lo), finHi = Number.isFinite(hi);
+      const finLo = Number.isFinite(lo),
+        finHi = Number.isFinite(hi);
       sigma[i] = finLo && finHi ? Math.max((hi - lo) / 2, 1e-9) : finLo || finHi ? Math.max(Math.abs(finLo ? lo : hi), 1) : 1;
       if (useState && (finLo || finHi)) bounded.push(i);
     }
     this.sigma = sigma;
     this.polyH = settings.polytope ? fromRows(settings.polytope.H) : null;
     this.polyh = settings.polytope ? Float64Array.from(settings.polytope.h) : null;
-    if (this.polyH && (this.polyH.cols !== nx || this.polyH.rows !== this.polyh!.length))
-      throw new Error(`MPC: polytope H must be r×${nx} with h of length r`);
+    if (this.polyH && (this.polyH.cols !== nx || this.polyH.rows !== this.polyh!.length)) throw new Error(`MPC: polytope H must be r×${nx} with h of length r`);
     const npoly = this.polyH ? this.polyH.rows : 0;
     const ns = bounded.length + npoly > 0 ? N : 0;
     this.ns = ns;
@@ -188,20 +189,20 @@ export class LinearMPC {
     const inBox = new Float64Array(nx);
     for (const i of bounded) inBox[i] = sigma[i];
     let corner = 0;
-    for (let i = 0; i < nx; i++)
-      for (let j = 0; j < nx; j++) corner += this.P.data[i * nx + j] * inBox[i] * inBox[j];
+    for (let i = 0; i < nx; i++) for (let j = 0; j < nx; j++) corner += this.P.data[i * nx + j] * inBox[i] * inBox[j];
     this.slackPenalty = settings.slackPenalty ?? 1e4 * Math.max(1, Math.abs(corner));
 
     // QP Hessian: ½zᵀPz with P = blkdiag(2(ΓᵀQ̄Γ + R̄), I). The unit slack curvature keeps the QP
     // strictly convex (Goldfarb–Idnani needs P ≻ 0) without changing the exact-penalty solution.
     const Pqp = new Float64Array(nz * nz);
     for (let i = 0; i < nU; i++) for (let j = 0; j < nU; j++) Pqp[i * nz + j] = 2 * H.data[i * nU + j];
-    for (let k = 0; k < N; k++)
-      for (let i = 0; i < nu; i++) for (let j = 0; j < nu; j++) Pqp[(k * nu + i) * nz + k * nu + j] += 2 * this.R.data[i * nu + j];
+    for (let k = 0; k < N; k++) for (let i = 0; i < nu; i++) for (let j = 0; j < nu; j++) Pqp[(k * nu + i) * nz + k * nu + j] += 2 * this.R.data[i * nu + j];
     for (let k = 0; k < ns; k++) Pqp[(nU + k) * nz + nU + k] = 1;
 
     // Constraint rows.
-    const stage: number[] = [], kind: number[] = [], index: number[] = [];
+    const stage: number[] = [],
+      kind: number[] = [],
+      index: number[] = [];
     for (let k = 0; k < N; k++) for (let j = 0; j < nu; j++) (stage.push(k), kind.push(0), index.push(j));
     for (let k = 0; k < N; k++) {
       for (const i of bounded) {
@@ -218,7 +219,9 @@ export class LinearMPC {
     this.rowIndex = Int32Array.from(index);
     const Aqp = new Float64Array(m * nz);
     for (let r = 0; r < m; r++) {
-      const k = stage[r], kd = kind[r], idx = index[r];
+      const k = stage[r],
+        kd = kind[r],
+        idx = index[r];
       const row = r * nz;
       if (kd === 0) Aqp[row + k * nu + idx] = 1;
       else if (kd === 1 || kd === 2) {
@@ -273,15 +276,14 @@ export class LinearMPC {
     if (this.ns > 0)
       for (let k = 0; k < N; k++) {
         for (let i = 0; i < nx; i++) {
-          const lo = xBounds.min[i], hi = xBounds.max[i];
+          const lo = xBounds.min[i],
+            hi = xBounds.max[i];
           if (!Number.isFinite(lo) && !Number.isFinite(hi)) continue;
           const e = new Float64Array(nx);
           e[i] = 1;
           rows.push({ a: predicted(k, e), l: lo, u: hi });
         }
-        if (this.polyH)
-          for (let r = 0; r < this.polyH.rows; r++)
-            rows.push({ a: predicted(k, this.polyH.data.subarray(r * nx, (r + 1) * nx)), l: -Infinity, u: this.polyh![r] });
+        if (this.polyH) for (let r = 0; r < this.polyH.rows; r++) rows.push({ a: predicted(k, this.polyH.data.subarray(r * nx, (r + 1) * nx)), l: -Infinity, u: this.polyh![r] });
       }
     const m = rows.length;
     const A = new Float64Array(m * n);
@@ -328,7 +330,9 @@ export class LinearMPC {
     const u = new Float64Array(m);
     const { xBounds, uBounds } = this.plant;
     for (let r = 0; r < m; r++) {
-      const k = this.rowStage[r], kd = this.rowKind[r], idx = this.rowIndex[r];
+      const k = this.rowStage[r],
+        kd = this.rowKind[r],
+        idx = this.rowIndex[r];
       if (kd === 0) {
         l[r] = uBounds.min[idx];
         u[r] = uBounds.max[idx];
@@ -351,8 +355,7 @@ export class LinearMPC {
     const res = this.qpSolver.solve({ q, l, u }, warm ? { warmStart: warm } : {});
     const U = res.x.slice(0, nU);
     // The QP meets the input box to ~1e-15; clamp so the applied input is inside it exactly.
-    for (let k = 0; k < N; k++)
-      for (let j = 0; j < nu; j++) U[k * nu + j] = Math.min(uBounds.max[j], Math.max(uBounds.min[j], U[k * nu + j]));
+    for (let k = 0; k < N; k++) for (let j = 0; j < nu; j++) U[k * nu + j] = Math.min(uBounds.max[j], Math.max(uBounds.min[j], U[k * nu + j]));
     const X = free.slice();
     for (let r = 0; r < N * nx; r++) {
       let s = 0;
@@ -380,8 +383,7 @@ export class LinearMPC {
     const { N, nx, nu } = this;
     const quad = (W: Mat, v: ArrayLike<number>, off: number, refv: Float64Array, n: number) => {
       let s = 0;
-      for (let i = 0; i < n; i++)
-        for (let j = 0; j < n; j++) s += (v[off + i] - refv[i]) * W.data[i * n + j] * (v[off + j] - refv[j]);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) s += (v[off + i] - refv[i]) * W.data[i * n + j] * (v[off + j] - refv[j]);
       return s;
     };
     let c = quad(this.Q, x0, 0, xr, nx);

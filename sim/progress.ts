@@ -71,6 +71,8 @@ export class PhaseTimes {
 
   summary(): string {
     const total = [...this.ms.values()].reduce((a, b) => a + b, 0);
-    return `${this.entries().map(([n, v]) => `${n} ${formatSeconds(v)}`).join(', ')}; total ${formatSeconds(total)}`;
+    return `${this.entries()
+      .map(([n, v]) => `${n} ${formatSeconds(v)}`)
+      .join(', ')}; total ${formatSeconds(total)}`;
   }
 }

@@ -58,7 +58,10 @@ export function dareResidual(A: Mat, B: Mat, Q: Mat, R: Mat, X: Mat): number {
 
 /** Convenience: LQR for a plant given as row arrays. */
 export function lqr(A: number[][], B: number[][], Q: number[][], R: number[][]): { K: number[][]; P: number[][] } {
-  const Am = fromRows(A), Bm = fromRows(B), Qm = fromRows(Q), Rm = fromRows(R);
+  const Am = fromRows(A),
+    Bm = fromRows(B),
+    Qm = fromRows(Q),
+    Rm = fromRows(R);
   const P = solveDare(Am, Bm, Qm, Rm);
   return { K: toRows(lqrGain(Am, Bm, Rm, P)), P: toRows(P) };
 }

@@ -38,7 +38,16 @@ export function buildFirmware(board: Board, files: Record<string, string>, outDi
     const built = board.firmware.framework === 'arduino' ? buildArduino(board, files, tmp) : buildBareMetal(board, files, tmp, extraFlags);
     // the paths the caller uses are those of the final directory
     const moved = (p: string | undefined) => (p === undefined ? undefined : join(outDir, relative(tmp, p)));
-    return { ...built, dir: outDir, src: moved(built.src)!, elf: moved(built.elf), hex: moved(built.hex), platformio: moved(built.platformio), sketch: moved(built.sketch), note: built.note?.split(tmp).join(outDir) };
+    return {
+      ...built,
+      dir: outDir,
+      src: moved(built.src)!,
+      elf: moved(built.elf),
+      hex: moved(built.hex),
+      platformio: moved(built.platformio),
+      sketch: moved(built.sketch),
+      note: built.note?.split(tmp).join(outDir),
+    };
   });
 }
 
@@ -46,7 +55,9 @@ function buildBareMetal(board: Board, files: Record<string, string>, outDir: str
   const src = join(outDir, 'src');
   mkdirSync(src, { recursive: true });
   for (const [name, text] of Object.entries(files)) writeFileAtomic(join(src, name), text);
-  const sources = Object.keys(files).filter((f) => f.endsWith('.c')).map((f) => join(src, f));
+  const sources = Object.keys(files)
+    .filter((f) => f.endsWith('.c'))
+    .map((f) => join(src, f));
   const elf = join(outDir, 'firmware.elf');
   compileAndLink(board, sources, [src], elf, extraFlags);
   const result: BuildResult = { board: board.name, dir: outDir, src, elf, built: true };

@@ -10,7 +10,11 @@ export class ToolchainError extends Error {}
 
 /** A program that builds but exceeds the board's flash or RAM: callers may split it (one controller per image). */
 export class FirmwareTooLargeError extends ToolchainError {
-  constructor(message: string, readonly size: SizeReport, readonly board: string) {
+  constructor(
+    message: string,
+    readonly size: SizeReport,
+    readonly board: string,
+  ) {
     super(message);
   }
 }
@@ -54,7 +58,9 @@ export function sizeOf(board: Board, elf: string): SizeReport {
     const m = out.match(new RegExp(`^\\${name}\\s+(\\d+)`, 'm'));
     return m ? Number(m[1]) : 0;
   };
-  const text = sec('.text'), data = sec('.data'), bss = sec('.bss') + sec('.noinit');
+  const text = sec('.text'),
+    data = sec('.data'),
+    bss = sec('.bss') + sec('.noinit');
   return { text, data, bss, flash: text + data, ram: data + bss };
 }
 
@@ -76,7 +82,6 @@ export function formatSize(board: Board, s: SizeReport): string {
   const pct = (a: number, b: number) => (Number.isFinite(b) && b < Number.MAX_SAFE_INTEGER ? ` (${((100 * a) / b).toFixed(1)}% of ${b} B)` : '');
   return `flash ${s.flash} B${pct(s.flash, board.flashBytes)}, RAM ${s.ram} B${pct(s.ram, board.ramBytes)}`;
 }
-
 
 /**
  * Size of a program built from `sources` for the board (into a temp ELF), or

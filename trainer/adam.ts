@@ -106,7 +106,17 @@ export async function trainAdam(asm: Assembler, theta0: Float64Array, s: AdamSet
     }
   }
   const fin = await asm.evaluate(theta, params);
-  const entry: ProgressEntry = { method, phase: 'train', outer: history.length + 1, steps: step, mse: fin.sse / (data.nLabelled * data.nu), maxViol: Math.max(0, fin.maxG), rho: beta, mu: lrF, timeMs: elapsed() };
+  const entry: ProgressEntry = {
+    method,
+    phase: 'train',
+    outer: history.length + 1,
+    steps: step,
+    mse: fin.sse / (data.nLabelled * data.nu),
+    maxViol: Math.max(0, fin.maxG),
+    rho: beta,
+    mu: lrF,
+    timeMs: elapsed(),
+  };
   history.push(entry);
   s.onProgress?.(entry);
   return { theta, history, steps: step, timeMs: elapsed(), stopped, multipliers: new Float64Array(asm.ncon) };

@@ -98,10 +98,14 @@ export interface LabelOptions {
 
 /** Label states with the MPC: first input, and whether the state constraints held without slack. */
 export async function labelStates(plant: Plant, settings: MPCSettings, states: Float64Array, opts: LabelOptions = {}): Promise<{ U: Float64Array; ok: Uint8Array }> {
-  const nx = plant.nx, nu = plant.nu;
+  const nx = plant.nx,
+    nu = plant.nu;
   const count = states.length / nx;
   const label = opts.label ?? 'labelling';
-  const bar = (opts.progress ?? process.stderr.isTTY) && count > 500 ? new cliProgress.SingleBar({ format: `${label} [{bar}] {value}/{total} states`, stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+  const bar =
+    (opts.progress ?? process.stderr.isTTY) && count > 500
+      ? new cliProgress.SingleBar({ format: `${label} [{bar}] {value}/{total} states`, stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic)
+      : null;
   const t0 = performance.now();
   const tick = (done: number) => {
     if (bar) bar.update(done);
@@ -125,7 +129,7 @@ export async function labelStates(plant: Plant, settings: MPCSettings, states: F
     const perState = (performance.now() - t0) / Math.max(1, k);
     const parallel = opts.parallelAbove === undefined ? (count - k) * perState > 2000 : count > opts.parallelAbove;
     if (!parallel) {
-      for (; k < count; ) {
+      for (; k < count;) {
         solveOne();
         if (k % 25 === 0) tick(k);
       }
@@ -142,7 +146,8 @@ export async function labelStates(plant: Plant, settings: MPCSettings, states: F
 }
 
 async function labelParallel(plant: Plant, settings: MPCSettings, states: Float64Array, progress: (done: number) => void): Promise<{ U: Float64Array; ok: Uint8Array }> {
-  const nx = plant.nx, nu = plant.nu;
+  const nx = plant.nx,
+    nu = plant.nu;
   const count = states.length / nx;
   const U = new Float64Array(count * nu);
   const ok = new Uint8Array(count);
@@ -237,7 +242,8 @@ const PILOT = 256;
 export async function sampleFeasible(plant: Plant, settings: MPCSettings, opts: SampleOptions): Promise<Dataset> {
   const box = operatingDomain(plant, opts.domain);
   const rng = new Rng(opts.seed);
-  const nx = plant.nx, nu = plant.nu;
+  const nx = plant.nx,
+    nu = plant.nu;
   const face = opts.faceFraction ?? 0.15;
   const maxRejected = opts.constraintOnly ?? Math.floor(opts.count / 3);
   const label = opts.label ?? 'sampling feasible states';
@@ -331,7 +337,8 @@ async function hitAndRunSamples(
     for (let k = 0; k < more; k++) candidate(rng, box, opts.faceFraction ?? 0.15, cand, k * nx);
     takeRejected(cand, (await labelStates(plant, settings, cand, { ...opts, label: 'labelling constraint-only states' })).ok);
   }
-  const nX = X.length / nx, nR = R.length / nx;
+  const nX = X.length / nx,
+    nR = R.length / nx;
   const origin = new Uint8Array(nX + nR).fill(ORIGIN.uniform);
   origin.fill(ORIGIN.constraintOnly, nX);
   return { nx, nu, X: Float64Array.from([...X, ...R]), U: Float64Array.from([...U, ...new Array(nR * nu).fill(0)]), origin };
@@ -347,7 +354,11 @@ export function feasibleStarts(plant: Plant, settings: MPCSettings, domain: Boun
  * up to the first step that needs slack, and inside the domain (the board
  * clamps its input to the domain, so the network is never asked outside it).
  */
-export function mpcTrajectories(plant: Plant, settings: MPCSettings, opts: { count: number; length: number; seed: number; domain?: Bounds; heartbeat?: Heartbeat }): Dataset & { excursion: DomainExcursion } {
+export function mpcTrajectories(
+  plant: Plant,
+  settings: MPCSettings,
+  opts: { count: number; length: number; seed: number; domain?: Bounds; heartbeat?: Heartbeat },
+): Dataset & { excursion: DomainExcursion } {
   const box = operatingDomain(plant, opts.domain);
   const mpc = new LinearMPC(plant, settings);
   const starts = feasibleStarts(plant, settings, box, opts.count, opts.seed);
@@ -367,7 +378,8 @@ export function mpcTrajectories(plant: Plant, settings: MPCSettings, opts: { cou
       // The MPC's soft state constraints hold to ~1e-9: only a real excursion leaves the domain.
       let out = false;
       tr.x[k].forEach((v, i) => {
-        const c = (box.min[i] + box.max[i]) / 2, h = (box.max[i] - box.min[i]) / 2;
+        const c = (box.min[i] + box.max[i]) / 2,
+          h = (box.max[i] - box.min[i]) / 2;
         const ratio = Math.abs(v - c) / h;
         if (ratio > 1 + 1e-6) {
           out = true;

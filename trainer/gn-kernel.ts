@@ -167,7 +167,8 @@ export class GNKernel {
         }
       } else {
         // interior point: h = z/s, q = z + (z g + μ)/s (see ip.ts)
-        const z = p.mult[i], s = p.slack[i];
+        const z = p.mult[i],
+          s = p.slack[i];
         h = z / s;
         q = z + (z * g + p.mu) / s;
       }

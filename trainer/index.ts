@@ -4,20 +4,7 @@
  * Adam baseline, model files and metrics. Public surface.
  */
 export { ACTIVATIONS, MLP, paramCount, type Activation, type MLPSpec } from './mlp.js';
-export {
-  MODEL_FORMAT,
-  layersFromTheta,
-  loadModel,
-  modelFromJson,
-  modelHash,
-  modelHash32,
-  modelPlant,
-  modelTheta,
-  policyFunction,
-  saveModel,
-  type MPCRecord,
-  type PolicyModel,
-} from './model-file.js';
+export { MODEL_FORMAT, layersFromTheta, loadModel, modelFromJson, modelHash, modelHash32, modelPlant, modelTheta, policyFunction, saveModel, type MPCRecord, type PolicyModel } from './model-file.js';
 export { MIN_ACCEPTANCE, concatDatasets, daggerRound, datasetSize, feasibleStarts, labelStates, mpcTrajectories, sampleFeasible, splitDataset, type Dataset } from './dataset.js';
 export { boxScaling, buildKernelData, constraintRows, type ConstraintOptions, type Scaling } from './problem.js';
 export { Assembler, DENSE_PARAM_LIMIT } from './assembler.js';

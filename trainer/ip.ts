@@ -109,7 +109,11 @@ export async function trainInteriorPoint(asm: Assembler, theta0: Float64Array, s
     }
     const a = await asm.assemble(theta, { mode: 'ip', rho: 0, mu, margin }, asm.dense, !asm.dense);
     const op = await operator(asm, theta, a.G);
-    const dTheta = await solveDamped(op, damping * dampingScale(op), a.grad.map((v) => -v));
+    const dTheta = await solveDamped(
+      op,
+      damping * dampingScale(op),
+      a.grad.map((v) => -v),
+    );
     if (!dTheta) {
       damping *= 10;
       continue;

@@ -18,38 +18,87 @@
 export function syrkLower(C: Float64Array, ldc: number, c0: number, n: number, X: Float64Array, xBase: number, ldx: number, len: number, alpha: number): void {
   let i = 0;
   for (; i + 3 < n; i += 4) {
-    const xi0 = xBase + i * ldx, xi1 = xi0 + ldx, xi2 = xi1 + ldx, xi3 = xi2 + ldx;
+    const xi0 = xBase + i * ldx,
+      xi1 = xi0 + ldx,
+      xi2 = xi1 + ldx,
+      xi3 = xi2 + ldx;
     let j = 0;
     for (; j + 3 <= i; j += 4) {
-      const xj0 = xBase + j * ldx, xj1 = xj0 + ldx, xj2 = xj1 + ldx, xj3 = xj2 + ldx;
-      let s00 = 0, s01 = 0, s02 = 0, s03 = 0;
-      let s10 = 0, s11 = 0, s12 = 0, s13 = 0;
-      let s20 = 0, s21 = 0, s22 = 0, s23 = 0;
-      let s30 = 0, s31 = 0, s32 = 0, s33 = 0;
+      const xj0 = xBase + j * ldx,
+        xj1 = xj0 + ldx,
+        xj2 = xj1 + ldx,
+        xj3 = xj2 + ldx;
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      let s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      let s20 = 0,
+        s21 = 0,
+        s22 = 0,
+        s23 = 0;
+      let s30 = 0,
+        s31 = 0,
+        s32 = 0,
+        s33 = 0;
       for (let r = 0; r < len; r++) {
-        const a0 = X[xi0 + r], a1 = X[xi1 + r], a2 = X[xi2 + r], a3 = X[xi3 + r];
-        const b0 = X[xj0 + r], b1 = X[xj1 + r], b2 = X[xj2 + r], b3 = X[xj3 + r];
-        s00 += a0 * b0; s01 += a0 * b1; s02 += a0 * b2; s03 += a0 * b3;
-        s10 += a1 * b0; s11 += a1 * b1; s12 += a1 * b2; s13 += a1 * b3;
-        s20 += a2 * b0; s21 += a2 * b1; s22 += a2 * b2; s23 += a2 * b3;
-        s30 += a3 * b0; s31 += a3 * b1; s32 += a3 * b2; s33 += a3 * b3;
+        const a0 = X[xi0 + r],
+          a1 = X[xi1 + r],
+          a2 = X[xi2 + r],
+          a3 = X[xi3 + r];
+        const b0 = X[xj0 + r],
+          b1 = X[xj1 + r],
+          b2 = X[xj2 + r],
+          b3 = X[xj3 + r];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s02 += a0 * b2;
+        s03 += a0 * b3;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+        s12 += a1 * b2;
+        s13 += a1 * b3;
+        s20 += a2 * b0;
+        s21 += a2 * b1;
+        s22 += a2 * b2;
+        s23 += a2 * b3;
+        s30 += a3 * b0;
+        s31 += a3 * b1;
+        s32 += a3 * b2;
+        s33 += a3 * b3;
       }
       const c = (c0 + i) * ldc + c0 + j;
-      C[c] += alpha * s00; C[c + 1] += alpha * s01; C[c + 2] += alpha * s02; C[c + 3] += alpha * s03;
-      C[c + ldc] += alpha * s10; C[c + ldc + 1] += alpha * s11; C[c + ldc + 2] += alpha * s12; C[c + ldc + 3] += alpha * s13;
-      C[c + 2 * ldc] += alpha * s20; C[c + 2 * ldc + 1] += alpha * s21; C[c + 2 * ldc + 2] += alpha * s22; C[c + 2 * ldc + 3] += alpha * s23;
-      C[c + 3 * ldc] += alpha * s30; C[c + 3 * ldc + 1] += alpha * s31; C[c + 3 * ldc + 2] += alpha * s32; C[c + 3 * ldc + 3] += alpha * s33;
+      C[c] += alpha * s00;
+      C[c + 1] += alpha * s01;
+      C[c + 2] += alpha * s02;
+      C[c + 3] += alpha * s03;
+      C[c + ldc] += alpha * s10;
+      C[c + ldc + 1] += alpha * s11;
+      C[c + ldc + 2] += alpha * s12;
+      C[c + ldc + 3] += alpha * s13;
+      C[c + 2 * ldc] += alpha * s20;
+      C[c + 2 * ldc + 1] += alpha * s21;
+      C[c + 2 * ldc + 2] += alpha * s22;
+      C[c + 2 * ldc + 3] += alpha * s23;
+      C[c + 3 * ldc] += alpha * s30;
+      C[c + 3 * ldc + 1] += alpha * s31;
+      C[c + 3 * ldc + 2] += alpha * s32;
+      C[c + 3 * ldc + 3] += alpha * s33;
     }
     // the diagonal 4×4 block's lower triangle, by dot products
-    for (let ii = i; ii < i + 4; ii++)
-      for (let jj = j; jj <= ii; jj++) C[(c0 + ii) * ldc + c0 + jj] += alpha * dotRows(X, xBase + ii * ldx, xBase + jj * ldx, len);
+    for (let ii = i; ii < i + 4; ii++) for (let jj = j; jj <= ii; jj++) C[(c0 + ii) * ldc + c0 + jj] += alpha * dotRows(X, xBase + ii * ldx, xBase + jj * ldx, len);
   }
-  for (; i < n; i++)
-    for (let j = 0; j <= i; j++) C[(c0 + i) * ldc + c0 + j] += alpha * dotRows(X, xBase + i * ldx, xBase + j * ldx, len);
+  for (; i < n; i++) for (let j = 0; j <= i; j++) C[(c0 + i) * ldc + c0 + j] += alpha * dotRows(X, xBase + i * ldx, xBase + j * ldx, len);
 }
 
 function dotRows(X: Float64Array, a: number, b: number, len: number): number {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let s0 = 0,
+    s1 = 0,
+    s2 = 0,
+    s3 = 0;
   let r = 0;
   for (; r + 3 < len; r += 4) {
     s0 += X[a + r] * X[b + r];

@@ -51,7 +51,11 @@ export async function lmMinimize(
     opts.onStep?.(it, maxIter, a.stats, state.mu);
     if (opts.outOfTime?.()) return { converged: false, stats: a.stats };
     if (normInf(a.grad) <= 1e-12 * Math.max(1, phi)) return { converged: true, stats: a.stats };
-    const delta = await solveDamped(op, state.mu * dampingScale(op), a.grad.map((v) => -v));
+    const delta = await solveDamped(
+      op,
+      state.mu * dampingScale(op),
+      a.grad.map((v) => -v),
+    );
     if (!delta) {
       state.mu *= 10;
       continue;

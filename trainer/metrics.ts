@@ -143,7 +143,8 @@ export async function evaluatePolicy(model: PolicyModel, plant: Plant, settings:
   const mpc = new LinearMPC(plant, settings);
   const starts = feasibleStates(mpc, { count: runs, seed: seed + 1, domain: model.input.domain }).X;
   const ratios: number[] = [];
-  let jNet = 0, jMpc = 0;
+  let jNet = 0,
+    jMpc = 0;
   const cl = {
     network: { stateViolations: 0, inputViolations: 0, maxStateViolation: 0 },
     mpc: { stateViolations: 0, inputViolations: 0, maxStateViolation: 0 },

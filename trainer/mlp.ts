@@ -103,7 +103,8 @@ export class MLP {
     const rng = new Rng(seed);
     const theta = new Float64Array(this.nParams);
     for (let l = 1; l < this.sizes.length; l++) {
-      const nin = this.sizes[l - 1], nout = this.sizes[l];
+      const nin = this.sizes[l - 1],
+        nout = this.sizes[l];
       const last = l === this.sizes.length - 1;
       const lim = this.activation === 'relu' && !last ? Math.sqrt(6 / nin) : Math.sqrt(6 / (nin + nout));
       const s = last ? 0.1 * lim : lim;
@@ -125,10 +126,13 @@ export class MLP {
     const h0 = this.h[0];
     for (let i = 0; i < this.nIn; i++) h0[i] = x[xOff + i];
     for (let l = 1; l <= L; l++) {
-      const nin = this.sizes[l - 1], nout = this.sizes[l];
+      const nin = this.sizes[l - 1],
+        nout = this.sizes[l];
       const hin = this.h[l - 1];
-      const zl = this.z[l], hl = this.h[l];
-      const wo = this.off.w[l - 1], bo = this.off.b[l - 1];
+      const zl = this.z[l],
+        hl = this.h[l];
+      const wo = this.off.w[l - 1],
+        bo = this.off.b[l - 1];
       const last = l === L;
       for (let i = 0; i < nout; i++) {
         let s = theta[bo + i];
@@ -156,10 +160,12 @@ export class MLP {
       dL.fill(0);
       dL[o] = 1;
       for (let l = L; l >= 1; l--) {
-        const nin = this.sizes[l - 1], nout = this.sizes[l];
+        const nin = this.sizes[l - 1],
+          nout = this.sizes[l];
         const dl = this.delta[l];
         const hin = this.h[l - 1];
-        const wo = this.off.w[l - 1], bo = this.off.b[l - 1];
+        const wo = this.off.w[l - 1],
+          bo = this.off.b[l - 1];
         for (let i = 0; i < nout; i++) {
           const di = dl[i];
           J[row + bo + i] = di;
@@ -172,7 +178,8 @@ export class MLP {
         }
         if (l > 1) {
           const dprev = this.delta[l - 1];
-          const zp = this.z[l - 1], hp = this.h[l - 1];
+          const zp = this.z[l - 1],
+            hp = this.h[l - 1];
           for (let j = 0; j < nin; j++) {
             let s = 0;
             for (let i = 0; i < nout; i++) s += theta[wo + i * nin + j] * dl[i];
@@ -192,10 +199,12 @@ export class MLP {
     const dL = this.delta[L];
     for (let o = 0; o < this.nOut; o++) dL[o] = r[rOff + o];
     for (let l = L; l >= 1; l--) {
-      const nin = this.sizes[l - 1], nout = this.sizes[l];
+      const nin = this.sizes[l - 1],
+        nout = this.sizes[l];
       const dl = this.delta[l];
       const hin = this.h[l - 1];
-      const wo = this.off.w[l - 1], bo = this.off.b[l - 1];
+      const wo = this.off.w[l - 1],
+        bo = this.off.b[l - 1];
       for (let i = 0; i < nout; i++) {
         const di = dl[i];
         if (di === 0) continue;
@@ -205,7 +214,8 @@ export class MLP {
       }
       if (l > 1) {
         const dprev = this.delta[l - 1];
-        const zp = this.z[l - 1], hp = this.h[l - 1];
+        const zp = this.z[l - 1],
+          hp = this.h[l - 1];
         for (let j = 0; j < nin; j++) {
           let s = 0;
           for (let i = 0; i < nout; i++) s += theta[wo + i * nin + j] * dl[i];
@@ -234,10 +244,15 @@ export class MLP {
       t0[i] = 0;
     }
     for (let l = 1; l <= L; l++) {
-      const nin = this.sizes[l - 1], nout = this.sizes[l];
-      const hin = this.h[l - 1], tin = this.tz[l - 1];
-      const zl = this.z[l], hl = this.h[l], tl = this.tz[l];
-      const wo = this.off.w[l - 1], bo = this.off.b[l - 1];
+      const nin = this.sizes[l - 1],
+        nout = this.sizes[l];
+      const hin = this.h[l - 1],
+        tin = this.tz[l - 1];
+      const zl = this.z[l],
+        hl = this.h[l],
+        tl = this.tz[l];
+      const wo = this.off.w[l - 1],
+        bo = this.off.b[l - 1];
       const last = l === L;
       for (let i = 0; i < nout; i++) {
         let s = theta[bo + i];

@@ -69,7 +69,8 @@ const modelSchema = z
       L.W.forEach((row, i) => row.length !== sizes[l] && fail(['network', 'layers', l, 'W', i], `has ${row.length} entries, expected ${sizes[l]}`));
       if (L.b.length !== sizes[l + 1]) fail(['network', 'layers', l, 'b'], `has ${L.b.length} entries, expected ${sizes[l + 1]}`);
     });
-    const nx = sizes[0], nu = sizes[sizes.length - 1];
+    const nx = sizes[0],
+      nu = sizes[sizes.length - 1];
     const len = (path: (string | number)[], v: unknown[], n: number) => v.length !== n && fail(path, `has ${v.length} entries, expected ${n}`);
     len(['input', 'domain', 'min'], m.input.domain.min, nx);
     len(['input', 'domain', 'max'], m.input.domain.max, nx);
@@ -139,7 +140,8 @@ export function modelFromJson(data: unknown, source = 'model'): PolicyModel {
   } catch (e) {
     throw new InputError((e as Error).message);
   }
-  const nx = m.network.sizes[0], nu = m.network.sizes[m.network.sizes.length - 1];
+  const nx = m.network.sizes[0],
+    nu = m.network.sizes[m.network.sizes.length - 1];
   if (plant.nx !== nx) throw new InputError(`${source}: plant: has ${plant.nx} states, the network takes ${nx} inputs`);
   if (plant.nu !== nu) throw new InputError(`${source}: plant: has ${plant.nu} inputs, the network gives ${nu} outputs`);
   return { ...(m as Omit<PolicyModel, 'plant'>), plant: m.plant as PlantFile };
@@ -224,7 +226,8 @@ export function policyFunction(model: PolicyModel, opts: { clampOutput?: boolean
   const mlp = new MLP({ sizes: model.network.sizes, activation: model.network.activation });
   const theta = modelTheta(model);
   const { input, output } = model;
-  const nx = mlp.nIn, nu = mlp.nOut;
+  const nx = mlp.nIn,
+    nu = mlp.nOut;
   const xn = new Float64Array(nx);
   const y = new Float64Array(nu);
   const clampIn = opts.clampInput ?? true;

@@ -133,7 +133,10 @@ export function buildKernelData(plant: Plant, data: Dataset, s: Scaling, net: { 
     Y: toSharedF64(normaliseOutputs(data.U, nu, s)),
     w: toSharedF64(weights ?? new Array(nu).fill(1)),
     sw: toSharedF64(sw),
-    nLabelled: Math.max(1, sw.reduce((a, b) => a + b, 0)),
+    nLabelled: Math.max(
+      1,
+      sw.reduce((a, b) => a + b, 0),
+    ),
     conPtr: toSharedI32(conPtr),
     conC: toSharedF64(C),
     conD: toSharedF64(D),

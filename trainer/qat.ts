@@ -142,7 +142,8 @@ export async function quantisationAwareRefit(asm: Assembler, theta: Float64Array
   let off = 0;
   const L = sizes.length - 1;
   for (let l = 1; l < sizes.length; l++) {
-    const nin = sizes[l - 1], nout = sizes[l];
+    const nin = sizes[l - 1],
+      nout = sizes[l];
     // The output layer has only its biases left to absorb rounding: round it to the lattice point that
     // disturbs the outputs least over the training states, not merely to the nearest one.
     const C = l === L && l > 1 ? inputCovariance(asm, th, sizes, l) : null;

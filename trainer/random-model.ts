@@ -14,7 +14,8 @@ export function randomPolicyModel(plantName: string, hidden: number[], activatio
   const theta = new MLP({ sizes, activation }).init(seed);
   const rng = new Rng(seed + 99);
   for (let i = 0; i < theta.length; i++) theta[i] = gain * theta[i] + (theta[i] === 0 ? 0.2 * rng.normal() : 0);
-  const lo = plant.xBounds.min, hi = plant.xBounds.max;
+  const lo = plant.xBounds.min,
+    hi = plant.xBounds.max;
   return {
     format: MODEL_FORMAT,
     network: { sizes, activation, layers: layersFromTheta(sizes, theta) },

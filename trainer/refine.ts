@@ -53,8 +53,14 @@ export async function findConstraintCuts(model: PolicyModel, plant: Plant, setti
   }
   // Rank each kind in its own units; safety candidates count only where the MPC itself is feasible.
   const maxAdd = o.maxAdd ?? 400;
-  const act = bad.filter((b) => b.kind === 'act').sort((a, b) => b.score - a.score).slice(0, maxAdd);
-  const safeAll = bad.filter((b) => b.kind === 'safe').sort((a, b) => b.score - a.score).slice(0, 4 * maxAdd);
+  const act = bad
+    .filter((b) => b.kind === 'act')
+    .sort((a, b) => b.score - a.score)
+    .slice(0, maxAdd);
+  const safeAll = bad
+    .filter((b) => b.kind === 'safe')
+    .sort((a, b) => b.score - a.score)
+    .slice(0, 4 * maxAdd);
   const label = async (list: typeof bad) => {
     const states = new Float64Array(list.length * nx);
     list.forEach((b, r) => states.set(X.subarray(b.k * nx, (b.k + 1) * nx), r * nx));

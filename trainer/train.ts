@@ -176,7 +176,9 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
     const kd = buildKernelData(plant, train, scaling, net, o.constraints);
     const asm = await Assembler.create(kd, { threads: o.threads ?? 'auto' });
     try {
-      say(`train: ${o.method}, ${mlp.nParams} parameters, ${kd.K} samples, ${asm.ncon} constraints, ${asm.threads} thread(s)${asm.curvKeep < 1 ? `, curvature from ${(100 * asm.curvKeep).toFixed(0)} % of the samples` : ''}${round ? `, DAgger round ${round}` : ''}`);
+      say(
+        `train: ${o.method}, ${mlp.nParams} parameters, ${kd.K} samples, ${asm.ncon} constraints, ${asm.threads} thread(s)${asm.curvKeep < 1 ? `, curvature from ${(100 * asm.curvKeep).toFixed(0)} % of the samples` : ''}${round ? `, DAgger round ${round}` : ''}`,
+      );
       result = await runMethod(ctx, asm, theta, round > 0 ? 'dagger' : 'first', result);
       theta = result.theta;
     } finally {
@@ -186,7 +188,14 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
     times.start('dagger data');
     const model = makeModel(resolved, plant, scaling, domain, net, theta, settings, null, null);
     const pi = policyFunction(model, { clampOutput: true });
-    const extra = await daggerRound(plant, settings, (x) => pi(x), { rollouts: o.daggerRollouts ?? 20, length: o.trajectoryLength ?? 60, seed: o.seed * 7 + 10 + round, domain, progress: o.progressBars, heartbeat: hb });
+    const extra = await daggerRound(plant, settings, (x) => pi(x), {
+      rollouts: o.daggerRollouts ?? 20,
+      length: o.trajectoryLength ?? 60,
+      seed: o.seed * 7 + 10 + round,
+      domain,
+      progress: o.progressBars,
+      heartbeat: hb,
+    });
     const split = splitDataset(extra, o.valFraction ?? 0.2, o.seed * 7 + 20 + round);
     train = concatDatasets(train, split.train);
     val = concatDatasets(val, split.val);
@@ -233,7 +242,9 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
         // far outside the tolerance is not worth a refit when a wider one follows,
         // and one already far inside it needs none.
         if (before && !last && before.rms > 2 * before.tol) {
-          say(`qat: ${variant} errs by ${(100 * before.rms).toFixed(1)} % RMS of the actuator range without a refit (tolerance ${(100 * before.tol).toFixed(1)} %); going to ${widths[widths.length - 1]}`);
+          say(
+            `qat: ${variant} errs by ${(100 * before.rms).toFixed(1)} % RMS of the actuator range without a refit (tolerance ${(100 * before.tol).toFixed(1)} %); going to ${widths[widths.length - 1]}`,
+          );
           continue;
         }
         if (before && before.rms <= before.tol / 4) {
@@ -304,7 +315,10 @@ async function runMethod(ctx: RunContext, asm: Assembler, theta: Float64Array, s
         polishMargin: o.margin,
         weightNorm: o.maxWeightNorm ? new WeightNormConstraints(mlp.sizes, o.maxWeightNorm) : undefined,
         // Later rounds append samples: their first constraints are the previous rows, so λ and ρ carry over.
-        warm: prev?.rho !== undefined && stage !== 'first' ? { multipliers: prev.multipliers, rho: prev.rho, nLabelled: prev.nLabelled ?? asm.data.nLabelled, converged: prev.stopped === 'converged' } : undefined,
+        warm:
+          prev?.rho !== undefined && stage !== 'first'
+            ? { multipliers: prev.multipliers, rho: prev.rho, nLabelled: prev.nLabelled ?? asm.data.nLabelled, converged: prev.stopped === 'converged' }
+            : undefined,
         onStep: lmHeartbeat(hb, 'al-lm'),
       });
     case 'ip':
@@ -338,24 +352,34 @@ function makeModel(
     output: { names: plant.inputNames, offset: s.outOffset, scale: s.outScale, bounds: { min: plant.uBounds.min.slice(), max: plant.uBounds.max.slice() } },
     plant: plantToJson(plant),
     mpc: mpcRecord,
-    provenance: res && extra
-      ? {
-          trainerRevision: TRAINER_REVISION,
-          plant: o.plantRef ?? plant.name,
-          method: o.method,
-          seed: o.seed,
-          hidden: o.hidden ?? defaultHidden(plant.nx, plant.nu),
-          activation: net.activation,
-          margin: o.margin ?? 2e-3,
-          maxWeightNorm: o.maxWeightNorm ?? null,
-          // The width the network is meant to run in (codegen's --variant auto reads it).
-          qat: extra.qat ? extra.qat.variant : o.qat === 'int8' || o.qat === 'int16' ? o.qat : null,
-          ...(extra.qat ? { qatFixedPoint: { validationMse: { without: extra.qat.before, with: extra.qat.after }, refitKept: extra.qat.kept, rmsOfRange: extra.qat.rmsOfRange, withinTolerance: extra.qat.withinTolerance } } : {}),
-          data: { ...extra.samples, daggerRounds: o.daggerRounds ?? 1, refineRounds: o.refineRounds ?? 3 },
-          // No wall-clock times: model files are deterministic for a given seed and thread count.
-          training: { steps: res.steps, stopped: res.stopped, history: res.history.map(({ timeMs: _t, ...h }) => h) },
-          metrics: extra.metrics,
-        }
-      : undefined,
+    provenance:
+      res && extra
+        ? {
+            trainerRevision: TRAINER_REVISION,
+            plant: o.plantRef ?? plant.name,
+            method: o.method,
+            seed: o.seed,
+            hidden: o.hidden ?? defaultHidden(plant.nx, plant.nu),
+            activation: net.activation,
+            margin: o.margin ?? 2e-3,
+            maxWeightNorm: o.maxWeightNorm ?? null,
+            // The width the network is meant to run in (codegen's --variant auto reads it).
+            qat: extra.qat ? extra.qat.variant : o.qat === 'int8' || o.qat === 'int16' ? o.qat : null,
+            ...(extra.qat
+              ? {
+                  qatFixedPoint: {
+                    validationMse: { without: extra.qat.before, with: extra.qat.after },
+                    refitKept: extra.qat.kept,
+                    rmsOfRange: extra.qat.rmsOfRange,
+                    withinTolerance: extra.qat.withinTolerance,
+                  },
+                }
+              : {}),
+            data: { ...extra.samples, daggerRounds: o.daggerRounds ?? 1, refineRounds: o.refineRounds ?? 3 },
+            // No wall-clock times: model files are deterministic for a given seed and thread count.
+            training: { steps: res.steps, stopped: res.stopped, history: res.history.map(({ timeMs: _t, ...h }) => h) },
+            metrics: extra.metrics,
+          }
+        : undefined,
   };
 }

@@ -125,7 +125,8 @@ export async function trainAugmentedLagrangian(asm: Assembler, theta0: Float64Ar
   const onStep = (phase: 'fit' | 'train' | 'polish', outer: number) => {
     if (!s.onStep) return undefined;
     const start = elapsed();
-    return (it: number, max: number, st: KernelStats) => s.onStep!({ phase, outer, steps: state.steps, mse: st.sse / (K * asm.data.nu), elapsedMs: elapsed(), inner: it, maxInner: max, innerMs: elapsed() - start });
+    return (it: number, max: number, st: KernelStats) =>
+      s.onStep!({ phase, outer, steps: state.steps, mse: st.sse / (K * asm.data.nu), elapsedMs: elapsed(), inner: it, maxInner: max, innerMs: elapsed() - start });
   };
   if (!s.skipFit) {
     const fit = await lmMinimize(asm, state, { mode: 'objective', rho, mu: 0, margin: 0 }, firstInner, { outOfTime, frozen: s.frozen, onStep: onStep('fit', 0) });

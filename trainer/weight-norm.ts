@@ -24,11 +24,13 @@ export class WeightNormConstraints {
 
   values(theta: Float64Array): Float64Array {
     const c2 = this.bound * this.bound;
-    return Float64Array.from(this.ranges.map(([a, b]) => {
-      let s = 0;
-      for (let i = a; i < b; i++) s += theta[i] * theta[i];
-      return s / c2 - 1;
-    }));
+    return Float64Array.from(
+      this.ranges.map(([a, b]) => {
+        let s = 0;
+        for (let i = a; i < b; i++) s += theta[i] * theta[i];
+        return s / c2 - 1;
+      }),
+    );
   }
 
   /**

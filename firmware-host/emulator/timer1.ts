@@ -9,7 +9,12 @@
  */
 import type { CPU } from 'avr8js';
 
-const TCCR1A = 0x80, TCCR1B = 0x81, TCNT1L = 0x84, TCNT1H = 0x85, TIMSK1 = 0x6f, TIFR1 = 0x36;
+const TCCR1A = 0x80,
+  TCCR1B = 0x81,
+  TCNT1L = 0x84,
+  TCNT1H = 0x85,
+  TIMSK1 = 0x6f,
+  TIFR1 = 0x36;
 const OVF = { address: 0x1a, flagRegister: TIFR1, flagMask: 1, enableRegister: TIMSK1, enableMask: 1 };
 const DIVIDERS = [0, 1, 8, 64, 256, 1024, 0, 0];
 

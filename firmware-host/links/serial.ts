@@ -33,9 +33,7 @@ export class SerialLink implements Link {
     if (this.port) throw new LinkError(`${this.name}: already open`);
     const binding = this.opts.binding ?? autoDetect();
     const port = new SerialPortStream({ binding, path: this.path, baudRate: this.opts.baudRate, autoOpen: false } as ConstructorParameters<typeof SerialPortStream>[0]);
-    await new Promise<void>((resolve, reject) =>
-      port.open((err) => (err ? reject(new LinkError(`cannot open ${this.path}: ${err.message}`)) : resolve())),
-    );
+    await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(new LinkError(`cannot open ${this.path}: ${err.message}`)) : resolve())));
     port.on('data', (chunk: Buffer) => this.listeners.emit(new Uint8Array(chunk)));
     port.on('error', () => {
       /* surfaced to the device as a timeout; the port closes */

@@ -15,12 +15,18 @@
  */
 import { diagRows, plantFromContinuous, type NonlinearDynamics, type Plant, type Vec } from './plant.js';
 
-const mc = 1.0, mp = 0.1, l = 0.5, g = 9.8;
+const mc = 1.0,
+  mp = 0.1,
+  l = 0.5,
+  g = 9.8;
 const M = mc + mp;
 
 function f(x: Vec, u: Vec): Float64Array {
-  const th = x[2], thd = x[3], F = u[0];
-  const s = Math.sin(th), c = Math.cos(th);
+  const th = x[2],
+    thd = x[3],
+    F = u[0];
+  const s = Math.sin(th),
+    c = Math.cos(th);
   const temp = (F + mp * l * thd * thd * s) / M;
   const thdd = (g * s - c * temp) / (l * (4 / 3 - (mp * c * c) / M));
   const xdd = temp - (mp * l * thdd * c) / M;
@@ -29,8 +35,11 @@ function f(x: Vec, u: Vec): Float64Array {
 
 /** Analytic Jacobians of f, by differentiating the expressions above. */
 function jacobian(x: Vec, u: Vec): { A: number[][]; B: number[][] } {
-  const th = x[2], thd = x[3], F = u[0];
-  const s = Math.sin(th), c = Math.cos(th);
+  const th = x[2],
+    thd = x[3],
+    F = u[0];
+  const s = Math.sin(th),
+    c = Math.cos(th);
   const temp = (F + mp * l * thd * thd * s) / M;
   const den = l * (4 / 3 - (mp * c * c) / M);
   const num = g * s - c * temp;

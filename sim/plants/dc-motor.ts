@@ -11,7 +11,11 @@
 import { diagRows, plantFromContinuous, type Plant } from './plant.js';
 
 export function dcMotor(dt = 0.05): Plant {
-  const J = 0.01, b = 0.1, K = 0.01, R = 1, L = 0.5;
+  const J = 0.01,
+    b = 0.1,
+    K = 0.01,
+    R = 1,
+    L = 0.5;
   return plantFromContinuous({
     name: 'dc-motor',
     description: 'CTMS DC motor (J=0.01, b=0.1, K=0.01, R=1, L=0.5), shaft-angle control, |V| ≤ 12 V.',

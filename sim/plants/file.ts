@@ -56,20 +56,21 @@ const plantFileSchema = z
     const nu = p.B[0].length;
     if (nu === 0) return fail(['B', 0], 'must have at least one column');
     p.B.forEach((row, i) => row.length !== nu && fail(['B', i], `has ${row.length} entries, expected ${nu}`));
-    const vec = (name: 'xMin' | 'xMax' | 'uMin' | 'uMax' | 'domainMin' | 'domainMax', n: number) =>
-      p[name]!.length !== n && fail([name], `has ${p[name]!.length} entries, expected ${n}`);
+    const vec = (name: 'xMin' | 'xMax' | 'uMin' | 'uMax' | 'domainMin' | 'domainMax', n: number) => p[name]!.length !== n && fail([name], `has ${p[name]!.length} entries, expected ${n}`);
     vec('xMin', nx);
     vec('xMax', nx);
     vec('uMin', nu);
     vec('uMax', nu);
-    for (const [lo, hi, n] of [['xMin', 'xMax', nx], ['uMin', 'uMax', nu]] as const)
+    for (const [lo, hi, n] of [
+      ['xMin', 'xMax', nx],
+      ['uMin', 'uMax', nu],
+    ] as const)
       for (let i = 0; i < n; i++) {
-        const a = p[lo][i], b = p[hi][i];
+        const a = p[lo][i],
+          b = p[hi][i];
         if (a !== null && b !== null && a !== undefined && b !== undefined && a > b) fail([lo, i], `is greater than ${hi}[${i}]`);
       }
-    for (let j = 0; j < nu; j++)
-      if (p.uMin[j] === null || p.uMax[j] === null)
-        fail([p.uMin[j] === null ? 'uMin' : 'uMax', j], 'input bounds must be finite (actuators saturate)');
+    for (let j = 0; j < nu; j++) if (p.uMin[j] === null || p.uMax[j] === null) fail([p.uMin[j] === null ? 'uMin' : 'uMax', j], 'input bounds must be finite (actuators saturate)');
     const checkWeight = (name: 'Q' | 'R', n: number, strict: boolean) => {
       const w = p[name];
       const rows = typeof w[0] === 'number' ? diagRows(w as number[]) : (w as number[][]);
@@ -83,12 +84,13 @@ const plantFileSchema = z
     };
     checkWeight('Q', nx, false);
     checkWeight('R', nu, true);
-    if ((p.domainMin === undefined) !== (p.domainMax === undefined))
-      fail([p.domainMin === undefined ? 'domainMin' : 'domainMax'], 'give domainMin and domainMax together');
+    if ((p.domainMin === undefined) !== (p.domainMax === undefined)) fail([p.domainMin === undefined ? 'domainMin' : 'domainMax'], 'give domainMin and domainMax together');
     else if (p.domainMin && p.domainMax && p.domainMin.length === nx && p.domainMax.length === nx) {
       for (let i = 0; i < nx; i++) {
-        const dlo = p.domainMin[i] ?? p.xMin[i], dhi = p.domainMax[i] ?? p.xMax[i];
-        const blo = p.xMin[i] ?? -Infinity, bhi = p.xMax[i] ?? Infinity;
+        const dlo = p.domainMin[i] ?? p.xMin[i],
+          dhi = p.domainMax[i] ?? p.xMax[i];
+        const blo = p.xMin[i] ?? -Infinity,
+          bhi = p.xMax[i] ?? Infinity;
         if (dlo === null || dlo === undefined) fail(['domainMin', i], 'state is unbounded below: give a finite domain');
         else if (dlo < blo) fail(['domainMin', i], `is below xMin[${i}] (the domain must lie inside the state bounds)`);
         if (dhi === null || dhi === undefined) fail(['domainMax', i], 'state is unbounded above: give a finite domain');
@@ -119,9 +121,7 @@ export function plantFromJson(data: unknown, source = 'plant'): Plant {
     dt: p.dt,
     xBounds: { min: lo(p.xMin), max: hi(p.xMax) },
     uBounds: { min: lo(p.uMin), max: hi(p.uMax) },
-    ...(p.domainMin && p.domainMax
-      ? { domain: { min: p.domainMin.map((v, i) => v ?? p.xMin[i] as number), max: p.domainMax.map((v, i) => v ?? p.xMax[i] as number) } }
-      : {}),
+    ...(p.domainMin && p.domainMax ? { domain: { min: p.domainMin.map((v, i) => v ?? (p.xMin[i] as number)), max: p.domainMax.map((v, i) => v ?? (p.xMax[i] as number)) } } : {}),
     Q: asMatrix(p.Q),
     R: asMatrix(p.R),
     stateNames: p.stateNames,

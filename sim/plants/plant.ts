@@ -253,9 +253,17 @@ export function validatePlant(p: Plant, source = `plant ${p.name}`): void {
   mat(p.B, 'B', p.continuous ? ' (after discretisation)' : '');
   mat(p.Q, 'Q', '');
   mat(p.R, 'R', '');
-  for (const [b, name] of [[p.xBounds, 'x'], [p.uBounds, 'u']] as const)
+  for (const [b, name] of [
+    [p.xBounds, 'x'],
+    [p.uBounds, 'u'],
+  ] as const)
     for (const side of ['min', 'max'] as const)
-      b[side].forEach((v, i) => Number.isFinite(v) && Math.abs(v) > LIMITS.maxMagnitude && fail(`${name}${side === 'min' ? 'Min' : 'Max'}[${i}] = ${v}: bounds up to ${LIMITS.maxMagnitude.toExponential(0)} in size are supported; rescale the units`));
+      b[side].forEach(
+        (v, i) =>
+          Number.isFinite(v) &&
+          Math.abs(v) > LIMITS.maxMagnitude &&
+          fail(`${name}${side === 'min' ? 'Min' : 'Max'}[${i}] = ${v}: bounds up to ${LIMITS.maxMagnitude.toExponential(0)} in size are supported; rescale the units`),
+      );
   try {
     const P = solveDare(fromRows(p.A), fromRows(p.B), fromRows(p.Q), fromRows(p.R));
     if (!P.data.every(Number.isFinite)) throw new DareError('non-finite solution');

@@ -16,8 +16,11 @@
 import { diagRows, plantFromContinuous, type Plant } from './plant.js';
 
 export function quadrotorHover(dt = 0.02): Plant {
-  const m = 0.027, g = 9.81;
-  const Ixx = 1.395e-5, Iyy = 1.436e-5, Izz = 2.173e-5;
+  const m = 0.027,
+    g = 9.81;
+  const Ixx = 1.395e-5,
+    Iyy = 1.436e-5,
+    Izz = 2.173e-5;
   const Ac = Array.from({ length: 12 }, () => new Array<number>(12).fill(0));
   const Bc = Array.from({ length: 12 }, () => new Array<number>(4).fill(0));
   for (let i = 0; i < 3; i++) {
@@ -31,7 +34,8 @@ export function quadrotorHover(dt = 0.02): Plant {
   Bc[10][2] = 1 / Iyy;
   Bc[11][3] = 1 / Izz;
   const mg = m * g;
-  const tauXY = 1e-3, tauZ = 2e-4;
+  const tauXY = 1e-3,
+    tauZ = 2e-4;
   const xMax = [2, 2, 1, 0.5, 0.5, Math.PI, 2, 2, 2, 5, 5, 5];
   const uMin = [-mg, -tauXY, -tauXY, -tauZ];
   const uMax = [0.6 - mg, tauXY, tauXY, tauZ];

@@ -410,7 +410,9 @@ export class GoldfarbIdnani {
   private certifiesInfeasibility(p: number, s: number): boolean {
     const { n, cons, r, q } = this;
     const w = new Float64Array(n);
-    let scaleN = this.normScale[p], scaleB = 1 + Math.abs(cons.b[p]), yb = cons.b[p];
+    let scaleN = this.normScale[p],
+      scaleB = 1 + Math.abs(cons.b[p]),
+      yb = cons.b[p];
     for (let j = 0; j < n; j++) w[j] = cons.N[p * n + j];
     for (let j = 0; j < q; j++) {
       const k = this.act[j];

@@ -13,7 +13,20 @@
 import { cholesky, luFactor, luSolve, type Mat } from '../linalg.js';
 import { GoldfarbIdnani, initialBasis, type GIConstraints } from './goldfarb-idnani.js';
 import { InputError } from '../io.js';
-import { normalizeMatrices, normalizeVectors, qpMetrics, type ActiveSet, type DenseInput, type NormalizedQP, type QPMatrices, type QPOptions, type QPProblem, type QPResult, type QPStatus, type QPVectors } from './problem.js';
+import {
+  normalizeMatrices,
+  normalizeVectors,
+  qpMetrics,
+  type ActiveSet,
+  type DenseInput,
+  type NormalizedQP,
+  type QPMatrices,
+  type QPOptions,
+  type QPProblem,
+  type QPResult,
+  type QPStatus,
+  type QPVectors,
+} from './problem.js';
 
 interface Mapping {
   cons: GIConstraints;
@@ -183,7 +196,8 @@ function polishOnce(qp: NormalizedQP, active: ActiveSet, tol: number): { x: Floa
   // Refine until the residual is at rounding level (or stops falling); it must end below 1e-12 of the data.
   let best = Infinity;
   for (let it = 0; it < 30; it++) {
-    let worst = 0, solScale = 1;
+    let worst = 0,
+      solScale = 1;
     for (let i = 0; i < dim; i++) solScale = Math.max(solScale, Math.abs(sol[i]));
     for (let i = 0; i < dim; i++) {
       let s = rhs.data[i];
@@ -334,7 +348,9 @@ function solveSemidefinite(qp: NormalizedQP, map: Mapping, gi: GoldfarbIdnani, s
     }
     const { y, active } = extract(map, gi, m);
     // Polish once the working set repeats.
-    const key = Array.from(active).sort((u, v) => u - v).join(',');
+    const key = Array.from(active)
+      .sort((u, v) => u - v)
+      .join(',');
     const repeated = key === prevKey;
     if (repeated) {
       const pol = polish(qp, active, 1e-9);
@@ -374,14 +390,16 @@ function solveSemidefinite(qp: NormalizedQP, map: Mapping, gi: GoldfarbIdnani, s
 function kktConverged(qp: NormalizedQP, x: Float64Array, y: Float64Array): boolean {
   const { n, m, P, q, A, l, u } = qp;
   const met = qpMetrics(qp, x, y);
-  let pScale = 1, dScale = 1;
+  let pScale = 1,
+    dScale = 1;
   for (let i = 0; i < m; i++) {
     let ax = 0;
     for (let j = 0; j < n; j++) ax += A[i * n + j] * x[j];
     pScale = Math.max(pScale, Math.abs(ax), Number.isFinite(l[i]) ? Math.abs(l[i]) : 0, Number.isFinite(u[i]) ? Math.abs(u[i]) : 0);
   }
   for (let i = 0; i < n; i++) {
-    let px = 0, aty = 0;
+    let px = 0,
+      aty = 0;
     for (let j = 0; j < n; j++) px += P[i * n + j] * x[j];
     for (let k = 0; k < m; k++) aty += A[k * n + i] * y[k];
     dScale = Math.max(dScale, Math.abs(px), Math.abs(q[i]), Math.abs(aty));

@@ -14,7 +14,20 @@ describe('ultro codegen', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/layer 1: tanh, int8 weights/);
     expect(readdirSync(out).sort()).toEqual(
-      ['report.json', 'report.md', 'ultro_config.h', 'ultro_mpc.c', 'ultro_mpc.h', 'ultro_mpc_data.c', 'ultro_mpc_data.h', 'ultro_nn.c', 'ultro_nn.h', 'ultro_policy.c', 'ultro_policy.h', 'ultro_rom.h'].sort(),
+      [
+        'report.json',
+        'report.md',
+        'ultro_config.h',
+        'ultro_mpc.c',
+        'ultro_mpc.h',
+        'ultro_mpc_data.c',
+        'ultro_mpc_data.h',
+        'ultro_nn.c',
+        'ultro_nn.h',
+        'ultro_policy.c',
+        'ultro_policy.h',
+        'ultro_rom.h',
+      ].sort(),
     );
     const rep = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(rep.quantisation.layers).toHaveLength(3);

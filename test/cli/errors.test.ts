@@ -16,13 +16,32 @@ const dir = mkdtempSync(join(tmpdir(), 'ultro-errors-'));
 function userError(args: string[]): string {
   const r = ultro(args, { timeout: 120_000 });
   expect(r.code, `${args.join(' ')}\n${r.stderr}`).toBe(2);
-  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('(ultro <command> --help'));
+  const lines = r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !l.startsWith('(ultro <command> --help'));
   expect(lines, args.join(' ')).toHaveLength(1);
   return lines[0];
 }
 
 const plantFile = (name: string, patch: Record<string, unknown>) => {
-  const base = { format: 'ultro-plant/1', name: 't', time: 'discrete', dt: 0.1, A: [[1, 0.1], [0, 1]], B: [[0], [0.1]], xMin: [-1, -1], xMax: [1, 1], uMin: [-1], uMax: [1], Q: [1, 1], R: [1] };
+  const base = {
+    format: 'ultro-plant/1',
+    name: 't',
+    time: 'discrete',
+    dt: 0.1,
+    A: [
+      [1, 0.1],
+      [0, 1],
+    ],
+    B: [[0], [0.1]],
+    xMin: [-1, -1],
+    xMax: [1, 1],
+    uMin: [-1],
+    uMax: [1],
+    Q: [1, 1],
+    R: [1],
+  };
   const f = join(dir, `${name}.json`);
   writeFileSync(f, JSON.stringify({ ...base, ...patch }));
   return f;
@@ -36,7 +55,11 @@ describe('every user error exits 2 with one line naming what is wrong', () => {
     ['a missing --port', ['flash', '--target', 'uno'], /required option '--port <path>'/],
     ['a horizon above the limit', ['train', '--horizon', '100000'], /--horizon must be at most 200/],
     ['an on-board horizon above the limit', ['codegen', fixture, '--mpc', '--mpc-horizon', '10000'], /--mpc-horizon must be at most 200/],
-    ['an on-board MPC that cannot fit the board', ['build', '--model', fixture, '--mpc-horizon', '150', '--out', join(dir, 'b150')], /--mpc-horizon: an on-board MPC with horizon 150 needs 6008 B of RAM .* the uno has 1792 B/],
+    [
+      'an on-board MPC that cannot fit the board',
+      ['build', '--model', fixture, '--mpc-horizon', '150', '--out', join(dir, 'b150')],
+      /--mpc-horizon: an on-board MPC with horizon 150 needs 6008 B of RAM .* the uno has 1792 B/,
+    ],
     ['an iteration cap above the limit', ['build', '--model', fixture, '--mpc-iters', '1e6'], /--mpc-iters must be at most 10000/],
     ['more emulated boards than cores', ['hil', '--model', fixture, '--parallel', '1000', '--runs', '2'], /--parallel must be at most \d+/],
     ['negative noise', ['hil', '--model', fixture, '--noise', '-1'], /--noise: entry 0 \(-1\) must be ≥ 0/],
@@ -47,13 +70,53 @@ describe('every user error exits 2 with one line naming what is wrong', () => {
 });
 
 describe('numeric trouble is caught at load time and named', () => {
-  it('an entry of 1e300', () => expect(userError(['mpc', '--plant', plantFile('huge', { A: [[1e300, 0], [0, 1]] })])).toMatch(/huge\.json: A\[0\]\[0\] = 1e\+300: entries up to 1e\+9 in size are supported; rescale the units/));
-  it('an unstable mode the input cannot reach', () => expect(userError(['mpc', '--plant', plantFile('unstab', { A: [[2, 0], [0, 1]], B: [[0], [1]] })])).toMatch(/unstab\.json: no stabilising LQR solution .* not stabilisable/));
-  it('a plant too unstable for the horizon', () => expect(userError(['mpc', '--plant', plantFile('wild', { A: [[1000, 0], [0, 1]], B: [[1], [0.1]] })])).toMatch(/free response grows by 1\.0e\+60 over the 20-step horizon.*shorten --horizon or the sample time/));
+  it('an entry of 1e300', () =>
+    expect(
+      userError([
+        'mpc',
+        '--plant',
+        plantFile('huge', {
+          A: [
+            [1e300, 0],
+            [0, 1],
+          ],
+        }),
+      ]),
+    ).toMatch(/huge\.json: A\[0\]\[0\] = 1e\+300: entries up to 1e\+9 in size are supported; rescale the units/));
+  it('an unstable mode the input cannot reach', () =>
+    expect(
+      userError([
+        'mpc',
+        '--plant',
+        plantFile('unstab', {
+          A: [
+            [2, 0],
+            [0, 1],
+          ],
+          B: [[0], [1]],
+        }),
+      ]),
+    ).toMatch(/unstab\.json: no stabilising LQR solution .* not stabilisable/));
+  it('a plant too unstable for the horizon', () =>
+    expect(
+      userError([
+        'mpc',
+        '--plant',
+        plantFile('wild', {
+          A: [
+            [1000, 0],
+            [0, 1],
+          ],
+          B: [[1], [0.1]],
+        }),
+      ]),
+    ).toMatch(/free response grows by 1\.0e\+60 over the 20-step horizon.*shorten --horizon or the sample time/));
   it('300 states', () => {
     const n = 300;
     const eye = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
-    expect(userError(['mpc', '--plant', plantFile('big', { A: eye, B: eye.map(() => [1]), xMin: new Array(n).fill(-1), xMax: new Array(n).fill(1), Q: new Array(n).fill(1) })])).toMatch(/big\.json: A: 300 states; at most 32 are supported/);
+    expect(userError(['mpc', '--plant', plantFile('big', { A: eye, B: eye.map(() => [1]), xMin: new Array(n).fill(-1), xMax: new Array(n).fill(1), Q: new Array(n).fill(1) })])).toMatch(
+      /big\.json: A: 300 states; at most 32 are supported/,
+    );
   });
   it('a model file whose MPC record does not fit its network', () => {
     const m = JSON.parse(readFileSync(fixture, 'utf8'));
@@ -61,7 +124,10 @@ describe('numeric trouble is caught at load time and named', () => {
     const f = join(dir, 'badmpc.json');
     writeFileSync(f, JSON.stringify(m));
     expect(userError(['eval', f])).toMatch(/badmpc\.json: mpc\.P: has 1 rows, expected 2/);
-    m.mpc.P = [[1, 0], [0, 1]];
+    m.mpc.P = [
+      [1, 0],
+      [0, 1],
+    ];
     m.mpc.horizon = 20000000000;
     writeFileSync(f, JSON.stringify(m));
     expect(userError(['eval', f])).toMatch(/badmpc\.json: mpc\.horizon: is 20000000000; at most 200 is supported/);

@@ -25,7 +25,9 @@ describe('a plant file with null state bounds (examples/aircraft-pitch.json)', (
   it('train → eval → codegen → build → hil', { timeout: 600_000 }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'ultro-real-'));
     const model = join(dir, 'model.json');
-    const t = ultro(['train', '--plant', PLANT, '--hidden', '8', '--samples', '300', '--dagger', '0', '--refine', '1', '--eval-held-out', '500', '--eval-runs', '5', '--out', model], { timeout: 600_000 });
+    const t = ultro(['train', '--plant', PLANT, '--hidden', '8', '--samples', '300', '--dagger', '0', '--refine', '1', '--eval-held-out', '500', '--eval-runs', '5', '--out', model], {
+      timeout: 600_000,
+    });
     expect(t.stderr).toBe('');
     expect(t.code).toBe(0);
     expect(t.stdout).toMatch(/time per phase: sampling .* total/);

@@ -33,7 +33,25 @@ describe('ultro plants / mpc', () => {
   it('a plant file with a bad field gets a one-line error naming the field', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ultro-cli-'));
     const f = join(dir, 'bad.json');
-    writeFileSync(f, JSON.stringify({ name: 'b', time: 'discrete', dt: 0.1, A: [[1, 'x'], [0, 1]], B: [[0], [1]], xMin: [null, null], xMax: [null, null], uMin: [-1], uMax: [1], Q: [1, 1], R: [1] }));
+    writeFileSync(
+      f,
+      JSON.stringify({
+        name: 'b',
+        time: 'discrete',
+        dt: 0.1,
+        A: [
+          [1, 'x'],
+          [0, 1],
+        ],
+        B: [[0], [1]],
+        xMin: [null, null],
+        xMax: [null, null],
+        uMin: [-1],
+        uMax: [1],
+        Q: [1, 1],
+        R: [1],
+      }),
+    );
     const r = ultro(['mpc', '--plant', f]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

@@ -22,15 +22,19 @@ describe.skipIf(!HAVE_AVR)('policy on the emulated ATmega328P', () => {
   it.each([
     ['int8', 36],
     ['int16', 90],
-  ] as const)('%s: bit-exact with the TS reference on 53 states; ≤ %d cycles per MAC', (variant, budget) => {
-    const q = quantizeModel(model, { variant });
-    const r = measurePolicyCycles(q, states);
-    states.forEach((x, k) => {
-      const xq = quantizeInput(q, x.map(Math.fround));
-      expect(r.uq[k], `state ${x}`).toBe(policyQ(q, xq)[0]);
-    });
-    const worst = Math.max(...r.core);
-    expect(worst / r.macs).toBeLessThanOrEqual(budget);
-    expect(Math.min(...r.core)).toBeGreaterThan(r.macs * 8); // sanity: the MUL/LPM floor
-  }, 120_000);
+  ] as const)(
+    '%s: bit-exact with the TS reference on 53 states; ≤ %d cycles per MAC',
+    (variant, budget) => {
+      const q = quantizeModel(model, { variant });
+      const r = measurePolicyCycles(q, states);
+      states.forEach((x, k) => {
+        const xq = quantizeInput(q, x.map(Math.fround));
+        expect(r.uq[k], `state ${x}`).toBe(policyQ(q, xq)[0]);
+      });
+      const worst = Math.max(...r.core);
+      expect(worst / r.macs).toBeLessThanOrEqual(budget);
+      expect(Math.min(...r.core)).toBeGreaterThan(r.macs * 8); // sanity: the MUL/LPM floor
+    },
+    120_000,
+  );
 });

@@ -42,7 +42,10 @@ describe('C literal helpers', () => {
 
 describe('tanh table', () => {
   // Stated bounds: int8 ≤ 1 output LSB (2^-7) + 1e-4; int16 ≤ 2^-10 (interpolation ≈ 2e-5, Q12 input 2.4e-4 · slope ≤ 1, rounding).
-  for (const [variant, bound] of [['int8', Math.pow(2, -7) + 1e-4], ['int16', Math.pow(2, -10)]] as const) {
+  for (const [variant, bound] of [
+    ['int8', Math.pow(2, -7) + 1e-4],
+    ['int16', Math.pow(2, -10)],
+  ] as const) {
     it(`${variant}: measured error below ${bound.toExponential(2)}, odd and monotone`, () => {
       const t = makeTanhTable(variant);
       const e = tanhTableError(t);

@@ -31,7 +31,10 @@ describe('on-board MPC (C) against the host MPC', () => {
         const x = plant.xBounds.min.map((lo, i) => 0.7 * rng.uniform(lo, plant.xBounds.max[i]));
         if (!host.solve(x).needsSlack) xs.push(x);
       }
-      const out = runLines(exe, xs.flatMap((x) => ['R', 'S ' + x.map(f).join(' ')]));
+      const out = runLines(
+        exe,
+        xs.flatMap((x) => ['R', 'S ' + x.map(f).join(' ')]),
+      );
       xs.forEach((x, k) => {
         const [us, rest] = out[2 * k + 1].split('|');
         const u = us.trim().split(' ').map(Number);
@@ -51,8 +54,12 @@ describe('on-board MPC (C) against the host MPC', () => {
     const ref = new AdmmMPC(data);
     // Run the host MPC in closed loop and ask the C for the input at each visited state.
     const tr = simulateClosedLoop(plant, host.controller(), [3.5, 0.5], 80);
-    const out = runLines(exe, tr.x.slice(0, 80).map((x) => 'S ' + x.map(f).join(' ')));
-    let worstHost = 0, worstRef = 0;
+    const out = runLines(
+      exe,
+      tr.x.slice(0, 80).map((x) => 'S ' + x.map(f).join(' ')),
+    );
+    let worstHost = 0,
+      worstRef = 0;
     tr.x.slice(0, 80).forEach((x, k) => {
       const u = Number(out[k].split('|')[0]);
       const r = ref.solve(x).u[0];

@@ -21,7 +21,8 @@ const cFloatText = (v: number) => (Number.isNaN(v) ? 'nan' : v === Infinity ? 'i
 /** ≥ 10,000 float states: domain corners, uniform in and beyond the domain, near-boundary, NaN/±Inf. */
 function floatInputs(model: PolicyModel, n: number, seed: number): number[][] {
   const rng = new Rng(seed);
-  const lo = model.input.domain.min, hi = model.input.domain.max;
+  const lo = model.input.domain.min,
+    hi = model.input.domain.max;
   const nx = lo.length;
   const out: number[][] = [];
   for (let c = 0; c < 1 << nx; c++) out.push(lo.map((l, i) => ((c >> i) & 1 ? hi[i] : l)));
@@ -45,7 +46,10 @@ function check(name: string, model: PolicyModel, q: QuantizedModel) {
   const dir = writeFiles(emitPolicy(q));
   const exe = compileHost(dir, ['ultro_policy.c', 'ultro_nn.c'], [`${process.cwd()}/test/c/policy_harness.c`]);
   const xs = floatInputs(model, 10_000, 7);
-  const out = runLines(exe, xs.map((x) => 'F ' + x.map(cFloatText).join(' ')));
+  const out = runLines(
+    exe,
+    xs.map((x) => 'F ' + x.map(cFloatText).join(' ')),
+  );
   expect(out).toHaveLength(xs.length);
   let mismatches = 0;
   xs.forEach((x, k) => {
@@ -58,7 +62,10 @@ function check(name: string, model: PolicyModel, q: QuantizedModel) {
   const rng = new Rng(11);
   const lim = Math.pow(2, q.actBits - 1);
   const qs = Array.from({ length: 3000 }, () => Array.from({ length: q.nx }, () => rng.int(2 * lim) - lim));
-  const outQ = runLines(exe, qs.map((x) => 'Q ' + x.join(' ')));
+  const outQ = runLines(
+    exe,
+    qs.map((x) => 'Q ' + x.join(' ')),
+  );
   qs.forEach((x, k) => expect(outQ[k].trim()).toBe(policyQ(q, x).join(' ')));
 }
 

@@ -14,11 +14,12 @@ function enclosure() {
   };
 }
 
-const models = () => [
-  ['double-integrator fixture (tanh)', fixtureModel()],
-  ['relu, dc-motor', randomModel('dc-motor', [12, 10], 'relu', 3)],
-  ['hardtanh, two-input quadrotor slice', randomModel('cartpole', [8, 8], 'hardtanh', 4)],
-] as const;
+const models = () =>
+  [
+    ['double-integrator fixture (tanh)', fixtureModel()],
+    ['relu, dc-motor', randomModel('dc-motor', [12, 10], 'relu', 3)],
+    ['hardtanh, two-input quadrotor slice', randomModel('cartpole', [8, 8], 'hardtanh', 4)],
+  ] as const;
 
 describe('range analysis', () => {
   for (const [name, model] of models()) {
@@ -57,11 +58,15 @@ describe('range analysis', () => {
       it(`${name}, ${variant}: integer ranges enclose every accumulator and output, within the proven bound`, () => {
         const q = quantizeModel(model, { variant });
         const rng = new Rng(2);
-        const dmin = model.input.domain.min, dmax = model.input.domain.max;
+        const dmin = model.input.domain.min,
+          dmax = model.input.domain.max;
         const e = enclosure();
         for (let t = 0; t < 5000; t++) {
           // inputs partly outside the domain: the wrapper clamps them into the proven range
-          let a: number[] = quantizeInput(q, dmin.map((lo, i) => rng.uniform(lo - 0.2 * (dmax[i] - lo), dmax[i] + 0.2 * (dmax[i] - lo))));
+          let a: number[] = quantizeInput(
+            q,
+            dmin.map((lo, i) => rng.uniform(lo - 0.2 * (dmax[i] - lo), dmax[i] + 0.2 * (dmax[i] - lo))),
+          );
           for (const [li, L] of q.layers.entries()) {
             for (let i = 0; i < L.nout; i++) {
               let acc = L.B[i];

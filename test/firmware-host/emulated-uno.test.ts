@@ -29,7 +29,8 @@ describe.skipIf(!HAVE_AVR)('real firmware on the emulated Uno', () => {
     expect(d.hello.nx).toBe(2);
     const q = fw.quant;
     const rng = new Rng(3);
-    const lo = fw.model.input.domain.min, hi = fw.model.input.domain.max;
+    const lo = fw.model.input.domain.min,
+      hi = fw.model.input.domain.max;
 
     for (let k = 0; k < 1000; k++) {
       // in the domain, at its edges, and outside it (the firmware clamps)
@@ -47,7 +48,13 @@ describe.skipIf(!HAVE_AVR)('real firmware on the emulated Uno', () => {
   });
 
   it('cycle counts are exact: the same state gives the same count, and the fast Timer1 model agrees with avr8js’s AVRTimer', { timeout: 300_000 }, async () => {
-    const states = [[1, 0.5], [-3, 1.2], [4.9, -1.9], [0, 0], [7, 3]];
+    const states = [
+      [1, 0.5],
+      [-3, 1.2],
+      [4.9, -1.9],
+      [0, 0],
+      [7, 3],
+    ];
     const run = async (timer: 'lazy' | 'avr8js') => {
       const d = await Device.connect(new EmulatedUnoLink(fw.build.hex!, { timer }));
       const out: number[] = [];

@@ -51,7 +51,15 @@ function checkHilReport(r: ReportJson) {
     return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   };
   const cyc = (x: RunJson) => median(x.episodes.flatMap((e) => e.cycles!));
-  return { steps, states: net.episodes.length, netInput: inputViol(net), mpcInput: inputViol(mpc), netWhereMpcClean, ratio: mpc ? cyc(mpc) / cyc(net) : NaN, bitExact: net.episodes.every((e) => e.bitExact === true) };
+  return {
+    steps,
+    states: net.episodes.length,
+    netInput: inputViol(net),
+    mpcInput: inputViol(mpc),
+    netWhereMpcClean,
+    ratio: mpc ? cyc(mpc) / cyc(net) : NaN,
+    bitExact: net.episodes.every((e) => e.bitExact === true),
+  };
 }
 
 /** Run `ultro hil` on a fixture model into a temporary directory (removed after the suite); read its report.json. */
@@ -87,14 +95,18 @@ describe.skipIf(!HAVE_AVR)('ultro hil on the emulated Uno (double integrator): t
     expect(c.bitExact).toBe(true);
   });
 
-  it.skipIf(!CHROMIUM)('report.html opens in headless Chromium without errors and is self-contained', async () => {
-    const page = await openInChromium(join(run.dir, 'report.html'));
-    expect(page.errors).toEqual([]);
-    expect(page.external).toEqual([]);
-    expect(page.title).toBe('Ultro HIL report');
-    expect(page.svgCount).toBeGreaterThan(5); // trajectories, controls, histograms
-    expect(page.text).toMatch(/network \(board\)/);
-  }, 60_000);
+  it.skipIf(!CHROMIUM)(
+    'report.html opens in headless Chromium without errors and is self-contained',
+    async () => {
+      const page = await openInChromium(join(run.dir, 'report.html'));
+      expect(page.errors).toEqual([]);
+      expect(page.external).toEqual([]);
+      expect(page.title).toBe('Ultro HIL report');
+      expect(page.svgCount).toBeGreaterThan(5); // trajectories, controls, histograms
+      expect(page.text).toMatch(/network \(board\)/);
+    },
+    60_000,
+  );
 });
 
 describe.skipIf(!HAVE_AVR)('ultro hil on the emulated Uno (double integrator): network against the on-board MPC, 4 × 50 steps', () => {

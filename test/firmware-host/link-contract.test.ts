@@ -72,7 +72,11 @@ const cases: Case[] = [
     },
   },
   { name: 'EmulatedUnoLink (real firmware on avr8js)', skip: HAVE_AVR ? false : 'avr-gcc is not installed', make: async () => ({ link: new EmulatedUnoLink(firmwareHex) }) },
-  { name: `SerialLink on a real board (${process.env.ULTRO_PORT ?? 'ULTRO_PORT unset'})`, skip: process.env.ULTRO_PORT ? false : 'set ULTRO_PORT=/dev/ttyACM0 to run against a board with the Ultro firmware', make: async () => ({ link: new SerialLink(process.env.ULTRO_PORT!, { baudRate: 115200 }) }) },
+  {
+    name: `SerialLink on a real board (${process.env.ULTRO_PORT ?? 'ULTRO_PORT unset'})`,
+    skip: process.env.ULTRO_PORT ? false : 'set ULTRO_PORT=/dev/ttyACM0 to run against a board with the Ultro firmware',
+    make: async () => ({ link: new SerialLink(process.env.ULTRO_PORT!, { baudRate: 115200 }) }),
+  },
 ];
 
 for (const c of cases) {

@@ -38,7 +38,12 @@ describe('frames', () => {
     const all = samples();
     const d = new FrameDecoder();
     const got = frames(all.flatMap((f) => [...f].flatMap((b) => d.push(Uint8Array.of(b)))));
-    expect(got.map((f) => [f.type, f.seq])).toEqual([[MSG.HELLO_REQ, 1], [MSG.STEP, 200], [MSG.STEP, 7], [MSG.PING, 0]]);
+    expect(got.map((f) => [f.type, f.seq])).toEqual([
+      [MSG.HELLO_REQ, 1],
+      [MSG.STEP, 200],
+      [MSG.STEP, 7],
+      [MSG.PING, 0],
+    ]);
     expect(Array.from(got[1].body)).toEqual(Array.from(encodeStep('policy', [1.5, -0.25])));
   });
   it('every single-bit flip of a sample frame is detected (never a wrong frame)', () => {
@@ -101,7 +106,10 @@ describe('the firmware C agrees with the host implementation byte for byte', () 
     const exe = compileHost(dir, ['ultro_wire.c'], [`${process.cwd()}/test/c/wire_harness.c`]);
     const rng = new Rng(9);
     const cases = Array.from({ length: 200 }, () => ({ type: rng.int(256), seq: rng.int(256), body: Uint8Array.from({ length: rng.int(80) }, () => (rng.next() < 0.2 ? 0 : rng.int(256))) }));
-    const out = runLines(exe, cases.map((c) => `E ${c.type} ${c.seq} ${hex(c.body) || '-'}`));
+    const out = runLines(
+      exe,
+      cases.map((c) => `E ${c.type} ${c.seq} ${hex(c.body) || '-'}`),
+    );
     cases.forEach((c, i) => expect(out[i]).toBe(hex(encodeFrame(c.type, c.seq, c.body))));
     // decode: a good frame, a flipped one, a truncated one, garbage
     const f = encodeFrame(MSG.STEP, 3, encodeStep('policy', [1, 2]));

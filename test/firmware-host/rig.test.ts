@@ -125,7 +125,20 @@ describe('ultro rig (johnny-five, mock Firmata)', () => {
 
   it('motor actuators drive PWM magnitude and a direction pin', async () => {
     const m = mockIo();
-    rig = await connect(m, parseRigConfig({ sensors: [{ state: 0, pin: 'A0', min: -5, max: 5 }, { state: 1, derivativeOf: 0, smoothing: 0.5 }], actuators: [{ input: 0, type: 'motor', pwm: 5, dir: 4 }] }, plant, 'rig.json'));
+    rig = await connect(
+      m,
+      parseRigConfig(
+        {
+          sensors: [
+            { state: 0, pin: 'A0', min: -5, max: 5 },
+            { state: 1, derivativeOf: 0, smoothing: 0.5 },
+          ],
+          actuators: [{ input: 0, type: 'motor', pwm: 5, dir: 4 }],
+        },
+        plant,
+        'rig.json',
+      ),
+    );
     m.setAnalog(0, 1000); // far positive: the policy pushes negative
     const s = rig.step();
     expect(s.u[0]).toBeLessThan(0);
@@ -137,11 +150,56 @@ describe('ultro rig (johnny-five, mock Firmata)', () => {
 describe('rig files: errors name the file and the field', () => {
   const bad: [unknown, RegExp][] = [
     [{ sensors: [{ state: 0, pin: 'A0', min: -5, max: 5 }], actuators: [{ input: 0, type: 'pwm', pin: 9 }] }, /rig.json: sensors: no sensor for state 1/],
-    [{ sensors: [{ state: 0, pin: 'A0', min: -5, max: 5 }, { state: 1, derivativeOf: 1 }], actuators: [{ input: 0, type: 'pwm', pin: 9 }] }, /sensors\[1\].derivativeOf: state 1 must be read from an analog pin/],
-    [{ sensors: [{ state: 0, pin: 'A0', min: 1, max: 1 }, { state: 1, derivativeOf: 0 }], actuators: [] }, /sensors\[0\].max: min and max must differ/],
-    [{ sensors: [{ state: 0, pin: 'A0', min: -5, max: 5 }, { state: 1, derivativeOf: 0 }], actuators: [{ input: 0, type: 'laser', pin: 9 }] }, /actuators\[0\].type: expected type "pwm", "servo" or "motor"/],
-    [{ sensors: [{ state: 0, pin: 'A0', min: -5, max: 5 }, { state: 1, derivativeOf: 0 }], actuators: [{ input: 3, type: 'pwm', pin: 9 }] }, /actuators\[0\].input: is 3, but plant double-integrator has 1 inputs/],
-    [{ sensors: [{ state: 0, pin: 'A0', min: -5, max: 5 }, { state: 1, derivativeOf: 0 }], actuators: [{ input: 0, type: 'pwm', pin: 9, safe: 7 }] }, /actuators\[0\].safe: 7 is outside the input bounds/],
+    [
+      {
+        sensors: [
+          { state: 0, pin: 'A0', min: -5, max: 5 },
+          { state: 1, derivativeOf: 1 },
+        ],
+        actuators: [{ input: 0, type: 'pwm', pin: 9 }],
+      },
+      /sensors\[1\].derivativeOf: state 1 must be read from an analog pin/,
+    ],
+    [
+      {
+        sensors: [
+          { state: 0, pin: 'A0', min: 1, max: 1 },
+          { state: 1, derivativeOf: 0 },
+        ],
+        actuators: [],
+      },
+      /sensors\[0\].max: min and max must differ/,
+    ],
+    [
+      {
+        sensors: [
+          { state: 0, pin: 'A0', min: -5, max: 5 },
+          { state: 1, derivativeOf: 0 },
+        ],
+        actuators: [{ input: 0, type: 'laser', pin: 9 }],
+      },
+      /actuators\[0\].type: expected type "pwm", "servo" or "motor"/,
+    ],
+    [
+      {
+        sensors: [
+          { state: 0, pin: 'A0', min: -5, max: 5 },
+          { state: 1, derivativeOf: 0 },
+        ],
+        actuators: [{ input: 3, type: 'pwm', pin: 9 }],
+      },
+      /actuators\[0\].input: is 3, but plant double-integrator has 1 inputs/,
+    ],
+    [
+      {
+        sensors: [
+          { state: 0, pin: 'A0', min: -5, max: 5 },
+          { state: 1, derivativeOf: 0 },
+        ],
+        actuators: [{ input: 0, type: 'pwm', pin: 9, safe: 7 }],
+      },
+      /actuators\[0\].safe: 7 is outside the input bounds/,
+    ],
     [{ sensors: [{ state: 0, pin: 'A0', min: Number.NaN, max: 5 }], actuators: [] }, /sensors.0/],
   ];
   it.each(bad)('%j', (data, re) => {

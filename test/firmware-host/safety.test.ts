@@ -61,10 +61,15 @@ describe.skipIf(!HAVE_AVR)('firmware: controls that reach hardware', () => {
   it('refuses a NaN or ±Inf state with ERROR and leaves the MPC warm start untouched', { timeout: 120_000 }, async () => {
     const a = await Device.connect(new EmulatedUnoLink(fw.build.hex!), { modelHash32: hash32() });
     const b = await Device.connect(new EmulatedUnoLink(fw.build.hex!), { modelHash32: hash32() });
-    const x1 = [3, 1], x2 = [2.5, 0.5];
+    const x1 = [3, 1],
+      x2 = [2.5, 0.5];
     await a.step('mpc', x1);
     await b.step('mpc', x1);
-    for (const bad of [[NaN, 0], [0, Infinity], [-Infinity, 1]])
+    for (const bad of [
+      [NaN, 0],
+      [0, Infinity],
+      [-Infinity, 1],
+    ])
       for (const c of ['mpc', 'policy'] as const) await expect(a.step(c, bad)).rejects.toThrow(NonFiniteControlError);
     // board a saw three refused states between the two solves, board b none: the same control, bit for bit
     const ua = await a.step('mpc', x2);
@@ -194,7 +199,19 @@ describe('HIL never steps the plant with a non-finite control', () => {
     // a board whose policy goes wrong on its 5th step: the firmware answers ERROR (non-finite result)
     const vb = new VirtualBoard({ nx: 2, nu: 1, modelHash32: 1, controllers: ['policy'], control: () => ({ u: [++calls === 5 ? NaN : 0.1], cycles: 100 }) });
     const device = await Device.connect(new MockLink(virtualBoardResponder(vb)), { timeoutMs: 200 });
-    const r = await runHil({ plant, initialStates: [[1, 0], [2, 0]], steps: 10, dynamics: 'linear', seed: 1 }, { boards: [{ device, controllers: ['policy'] }], model, hostReferences: false });
+    const r = await runHil(
+      {
+        plant,
+        initialStates: [
+          [1, 0],
+          [2, 0],
+        ],
+        steps: 10,
+        dynamics: 'linear',
+        seed: 1,
+      },
+      { boards: [{ device, controllers: ['policy'] }], model, hostReferences: false },
+    );
     const ep = r.runs[0].episodes;
     expect(ep[0].stopped?.step).toBe(4);
     expect(ep[0].steps).toHaveLength(4);

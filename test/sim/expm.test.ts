@@ -13,8 +13,16 @@ describe('expm', () => {
   });
   it('rotation generator: exp([[0, w], [-w, 0]] t) = [[cos, sin], [-sin, cos]]', () => {
     for (const wt of [0.1, 1, 3, 25]) {
-      const E = expm(fromRows([[0, wt], [-wt, 0]]));
-      const want = fromRows([[Math.cos(wt), Math.sin(wt)], [-Math.sin(wt), Math.cos(wt)]]);
+      const E = expm(
+        fromRows([
+          [0, wt],
+          [-wt, 0],
+        ]),
+      );
+      const want = fromRows([
+        [Math.cos(wt), Math.sin(wt)],
+        [-Math.sin(wt), Math.cos(wt)],
+      ]);
       expect(maxAbs(sub(E, want))).toBeLessThan(1e-12 * Math.max(1, wt));
     }
   });
@@ -41,14 +49,23 @@ describe('expm', () => {
 describe('zero-order hold', () => {
   it('double integrator: A = [[1, dt], [0, 1]], B = [[dt²/2], [dt]]', () => {
     for (const dt of [0.001, 0.1, 2]) {
-      const { Ad, Bd } = zohDiscretize(fromRows([[0, 1], [0, 0]]), fromRows([[0], [1]]), dt);
+      const { Ad, Bd } = zohDiscretize(
+        fromRows([
+          [0, 1],
+          [0, 0],
+        ]),
+        fromRows([[0], [1]]),
+        dt,
+      );
       expect(Array.from(Ad.data)).toEqual([1, dt, 0, 1].map((v) => expect.closeTo(v, 14)));
       expect(Bd.data[0]).toBeCloseTo((dt * dt) / 2, 14);
       expect(Bd.data[1]).toBeCloseTo(dt, 14);
     }
   });
   it('first-order lag: a = −1/τ gives B = τ(1 − e^{−dt/τ}) b', () => {
-    const tau = 0.3, dt = 0.05, b = 2;
+    const tau = 0.3,
+      dt = 0.05,
+      b = 2;
     const { Ad, Bd } = zohDiscretize(fromRows([[-1 / tau]]), fromRows([[b]]), dt);
     expect(Ad.data[0]).toBeCloseTo(Math.exp(-dt / tau), 15);
     expect(Bd.data[0]).toBeCloseTo(tau * (1 - Math.exp(-dt / tau)) * b, 15);

@@ -19,19 +19,40 @@ function masses(): Plant {
     if (i > 0) A[n + i][i - 1] = 1;
     if (i < n - 1) A[n + i][i + 1] = 1;
   }
-  [[0, 1], [2, 3], [4, 5]].forEach(([a, b], j) => {
+  [
+    [0, 1],
+    [2, 3],
+    [4, 5],
+  ].forEach(([a, b], j) => {
     B[n + a][j] = 1;
     B[n + b][j] = -1;
   });
-  return plantFromJson({ name: 'masses', time: 'continuous', dt: 0.5, A, B, xMin: new Array(12).fill(-4), xMax: new Array(12).fill(4), uMin: [-0.5, -0.5, -0.5], uMax: [0.5, 0.5, 0.5], Q: new Array(12).fill(1), R: [1, 1, 1] }, 'masses.json');
+  return plantFromJson(
+    {
+      name: 'masses',
+      time: 'continuous',
+      dt: 0.5,
+      A,
+      B,
+      xMin: new Array(12).fill(-4),
+      xMax: new Array(12).fill(4),
+      uMin: [-0.5, -0.5, -0.5],
+      uMax: [0.5, 0.5, 0.5],
+      Q: new Array(12).fill(1),
+      R: [1, 1, 1],
+    },
+    'masses.json',
+  );
 }
 
 /** Is x₀ in the projection of the lifted set? A QP in U alone with x₀ fixed: solved ⇔ some input sequence keeps every bound. */
 function liftedMember(mpc: LinearMPC, x: ArrayLike<number>): boolean {
   const set = mpc.liftedFeasibleSet();
-  const nx = mpc.nx, nU = set.n - nx;
+  const nx = mpc.nx,
+    nU = set.n - nx;
   const A = new Float64Array(set.m * nU);
-  const l = new Float64Array(set.m), u = new Float64Array(set.m);
+  const l = new Float64Array(set.m),
+    u = new Float64Array(set.m);
   for (let r = 0; r < set.m; r++) {
     let shift = 0;
     for (let j = 0; j < nx; j++) shift += set.A[r * set.n + j] * x[j];
@@ -46,13 +67,17 @@ function liftedMember(mpc: LinearMPC, x: ArrayLike<number>): boolean {
 }
 
 describe('MPC-feasible states', () => {
-  for (const [name, make] of [['aircraft-pitch (unbounded states)', () => getPlant('aircraft-pitch')], ['masses (12 states)', masses]] as const) {
+  for (const [name, make] of [
+    ['aircraft-pitch (unbounded states)', () => getPlant('aircraft-pitch')],
+    ['masses (12 states)', masses],
+  ] as const) {
     it(`${name}: the lifted set's projection is exactly where the MPC needs no slack (200 box states)`, () => {
       const plant = make();
       const mpc = new LinearMPC(plant, { horizon: 10 });
       const dom = operatingDomain(plant);
       const rng = new Rng(3);
-      let agree = 0, feasible = 0;
+      let agree = 0,
+        feasible = 0;
       for (let k = 0; k < 200; k++) {
         const x = dom.min.map((lo, i) => rng.uniform(lo, dom.max[i]));
         const byMpc = !mpc.solve(x).needsSlack;
@@ -85,8 +110,9 @@ describe('MPC-feasible states', () => {
     for (let k = 0; k < 300; k++) expect(mpc.solve(Z.subarray(k * poly.n, k * poly.n + plant.nx)).needsSlack).toBe(false);
     // the walk moves: every state coordinate spans at least half its box
     for (let i = 0; i < plant.nx; i++) {
-      let lo = Infinity, hi = -Infinity;
-      for (let k = 0; k < 300; k++) (lo = Math.min(lo, Z[k * poly.n + i])), (hi = Math.max(hi, Z[k * poly.n + i]));
+      let lo = Infinity,
+        hi = -Infinity;
+      for (let k = 0; k < 300; k++) ((lo = Math.min(lo, Z[k * poly.n + i])), (hi = Math.max(hi, Z[k * poly.n + i])));
       expect(hi - lo).toBeGreaterThan(4);
     }
   });

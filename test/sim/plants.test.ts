@@ -19,19 +19,26 @@ describe('plant registry', () => {
   it('cartpole: analytic Jacobians match central differences of f', () => {
     const p = getPlant('cartpole');
     const nl = p.nonlinear!;
-    for (const x of [[0, 0, 0, 0], [0.3, -0.5, 0.15, 0.7], [-1, 1, -0.3, -1.2]]) {
+    for (const x of [
+      [0, 0, 0, 0],
+      [0.3, -0.5, 0.15, 0.7],
+      [-1, 1, -0.3, -1.2],
+    ]) {
       const u = [2.5];
       const { A, B } = nl.jacobian(x, u);
       const h = 1e-6;
       for (let j = 0; j < 4; j++) {
-        const xp = x.slice(), xm = x.slice();
+        const xp = x.slice(),
+          xm = x.slice();
         xp[j] += h;
         xm[j] -= h;
-        const fp = nl.f(xp, u), fm = nl.f(xm, u);
+        const fp = nl.f(xp, u),
+          fm = nl.f(xm, u);
         // central differences: O(h²) ≈ 1e-12 truncation, plus ~1e-10 rounding
         for (let i = 0; i < 4; i++) expect(Math.abs(A[i][j] - (fp[i] - fm[i]) / (2 * h))).toBeLessThan(1e-7);
       }
-      const fp = nl.f(x, [u[0] + h]), fm = nl.f(x, [u[0] - h]);
+      const fp = nl.f(x, [u[0] + h]),
+        fm = nl.f(x, [u[0] - h]);
       for (let i = 0; i < 4; i++) expect(Math.abs(B[i][0] - (fp[i] - fm[i]) / (2 * h))).toBeLessThan(1e-7);
     }
   });
@@ -61,7 +68,10 @@ describe('plant files', () => {
     name: 'servo',
     time: 'continuous',
     dt: 0.1,
-    A: [[0, 1], [0, -2]],
+    A: [
+      [0, 1],
+      [0, -2],
+    ],
     B: [[0], [3]],
     xMin: [-1, null],
     xMax: [1, null],
@@ -76,7 +86,10 @@ describe('plant files', () => {
     expect(p.A[0][0]).toBe(1);
     expect(p.A[1][1]).toBeCloseTo(Math.exp(-0.2), 14);
     expect(p.xBounds.max[1]).toBe(Infinity);
-    expect(p.Q).toEqual([[1, 0], [0, 0.1]]);
+    expect(p.Q).toEqual([
+      [1, 0],
+      [0, 0.1],
+    ]);
   });
   it('takes the operating domain of unbounded states from domainMin/domainMax (null: the state bound), and round-trips it', () => {
     const p = plantFromJson({ ...good, domainMin: [null, -3], domainMax: [0.5, 3] }, 'servo.json');
@@ -99,7 +112,15 @@ describe('plant files', () => {
     ['unbounded input', (d) => (d.uMax = [null]), /uMax\[0\]: input bounds must be finite/],
     ['min above max', (d) => (d.xMin = [2, null]), /xMin\[0\]: is greater than xMax\[0\]/],
     ['indefinite R', (d) => (d.R = [[-1]]), /R: must be positive definite/],
-    ['non-symmetric Q', (d) => (d.Q = [[1, 2], [0, 1]]), /Q: must be symmetric/],
+    [
+      'non-symmetric Q',
+      (d) =>
+        (d.Q = [
+          [1, 2],
+          [0, 1],
+        ]),
+      /Q: must be symmetric/,
+    ],
     ['unknown field', (d) => (d.extra = 1), /extra|Unrecognized/i],
     ['bad time', (d) => (d.time = 'sampled'), /time: expected "continuous" or "discrete"/],
     ['domain of an unbounded state left null', (d) => ((d.domainMin = [null, null]), (d.domainMax = [null, 3])), /domainMin\[1\]: state is unbounded below: give a finite domain/],

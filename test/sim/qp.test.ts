@@ -61,13 +61,31 @@ describe('solveQP: Maros–Meszaros problems against their published optima', ()
 
 describe('solveQP: closed forms', () => {
   it('unconstrained: x = −P⁻¹q', () => {
-    const r = solveQP({ P: [[4, 1], [1, 3]], q: [1, 2] });
+    const r = solveQP({
+      P: [
+        [4, 1],
+        [1, 3],
+      ],
+      q: [1, 2],
+    });
     // P⁻¹ = 1/11 [[3,-1],[-1,4]] → x = -1/11 [1, 7]
     expect(r.x[0]).toBeCloseTo(-1 / 11, 14);
     expect(r.x[1]).toBeCloseTo(-7 / 11, 14);
   });
   it('projection onto a box is a clamp', () => {
-    const r = solveQP({ P: [[2, 0], [0, 2]], q: [-6, 1], A: [[1, 0], [0, 1]], l: [-1, -1], u: [1, 1] });
+    const r = solveQP({
+      P: [
+        [2, 0],
+        [0, 2],
+      ],
+      q: [-6, 1],
+      A: [
+        [1, 0],
+        [0, 1],
+      ],
+      l: [-1, -1],
+      u: [1, 1],
+    });
     expect(r.x[0]).toBe(1); // exactly at the bound
     expect(r.x[1]).toBeCloseTo(-0.5, 15);
     // y: Px + q + y = 0 ⇒ y₀ = −(2·1 − 6) = 4 (upper active), y₁ = 0
@@ -76,13 +94,37 @@ describe('solveQP: closed forms', () => {
   });
   it('equality-constrained least norm: min ½‖x‖² s.t. aᵀx = b ⇒ x = a b/‖a‖²', () => {
     const a = [1, 2, 2];
-    const r = solveQP({ P: [[1, 0, 0], [0, 1, 0], [0, 0, 1]], q: [0, 0, 0], A: [a], l: [9], u: [9] });
+    const r = solveQP({
+      P: [
+        [1, 0, 0],
+        [0, 1, 0],
+        [0, 0, 1],
+      ],
+      q: [0, 0, 0],
+      A: [a],
+      l: [9],
+      u: [9],
+    });
     a.forEach((ai, i) => expect(r.x[i]).toBeCloseTo(ai, 13));
     expect(r.y[0]).toBeCloseTo(-1, 13);
   });
   it('an LP (P = 0) reaches the optimal vertex', () => {
     // max x + y s.t. x + 2y ≤ 4, 3x + y ≤ 6, x, y ≥ 0 → (8/5, 6/5), value 14/5
-    const r = solveQP({ P: [[0, 0], [0, 0]], q: [-1, -1], A: [[1, 2], [3, 1], [1, 0], [0, 1]], l: [-Infinity, -Infinity, 0, 0], u: [4, 6, Infinity, Infinity] });
+    const r = solveQP({
+      P: [
+        [0, 0],
+        [0, 0],
+      ],
+      q: [-1, -1],
+      A: [
+        [1, 2],
+        [3, 1],
+        [1, 0],
+        [0, 1],
+      ],
+      l: [-Infinity, -Infinity, 0, 0],
+      u: [4, 6, Infinity, Infinity],
+    });
     expect(r.status).toBe('solved');
     expect(r.x[0]).toBeCloseTo(1.6, 10);
     expect(r.x[1]).toBeCloseTo(1.2, 10);
@@ -102,31 +144,105 @@ describe('solveQP: infeasibility and other statuses', () => {
     expect(Number.isNaN(r.x[0])).toBe(true);
   });
   it('detects an infeasible combination (PD path)', () => {
-    const r = solveQP({ P: [[1, 0], [0, 1]], q: [0, 0], A: [[1, 1], [1, 0], [0, 1]], l: [3, -Infinity, -Infinity], u: [Infinity, 1, 1] });
+    const r = solveQP({
+      P: [
+        [1, 0],
+        [0, 1],
+      ],
+      q: [0, 0],
+      A: [
+        [1, 1],
+        [1, 0],
+        [0, 1],
+      ],
+      l: [3, -Infinity, -Infinity],
+      u: [Infinity, 1, 1],
+    });
     expect(r.status).toBe('infeasible');
   });
   it('detects inconsistent equalities', () => {
-    const r = solveQP({ P: [[1, 0], [0, 1]], q: [0, 0], A: [[1, 1], [2, 2]], l: [1, 3], u: [1, 3] });
+    const r = solveQP({
+      P: [
+        [1, 0],
+        [0, 1],
+      ],
+      q: [0, 0],
+      A: [
+        [1, 1],
+        [2, 2],
+      ],
+      l: [1, 3],
+      u: [1, 3],
+    });
     expect(r.status).toBe('infeasible');
   });
   it('detects infeasibility on the semidefinite path (an LP)', () => {
-    const r = solveQP({ P: [[0, 0], [0, 0]], q: [1, 1], A: [[1, 1], [1, 0], [0, 1]], l: [3, 0, 0], u: [Infinity, 1, 1] });
+    const r = solveQP({
+      P: [
+        [0, 0],
+        [0, 0],
+      ],
+      q: [1, 1],
+      A: [
+        [1, 1],
+        [1, 0],
+        [0, 1],
+      ],
+      l: [3, 0, 0],
+      u: [Infinity, 1, 1],
+    });
     expect(r.status).toBe('infeasible');
   });
   it('reports l > u as infeasible', () => {
     expect(solveQP({ P: [[1]], q: [0], A: [[1]], l: [2], u: [1] }).status).toBe('infeasible');
   });
   it('detects an unbounded LP', () => {
-    const r = solveQP({ P: [[0, 0], [0, 0]], q: [-1, 0], A: [[0, 1]], l: [0], u: [1] });
+    const r = solveQP({
+      P: [
+        [0, 0],
+        [0, 0],
+      ],
+      q: [-1, 0],
+      A: [[0, 1]],
+      l: [0],
+      u: [1],
+    });
     expect(r.status).toBe('dual_infeasible');
   });
   it('rejects a non-convex P', () => {
-    expect(solveQP({ P: [[1, 0], [0, -1]], q: [0, 0] }).status).toBe('non_convex');
+    expect(
+      solveQP({
+        P: [
+          [1, 0],
+          [0, -1],
+        ],
+        q: [0, 0],
+      }).status,
+    ).toBe('non_convex');
   });
   it('names the field in input errors', () => {
-    expect(() => solveQP({ P: [[1, 0], [0, 1]], q: [0, NaN] })).toThrow(/q\[1\]/);
+    expect(() =>
+      solveQP({
+        P: [
+          [1, 0],
+          [0, 1],
+        ],
+        q: [0, NaN],
+      }),
+    ).toThrow(/q\[1\]/);
     expect(() => solveQP({ P: [[1, 0]], q: [0, 0] })).toThrow(/P/);
-    expect(() => solveQP({ P: [[1, 0], [0, 1]], q: [0, 0], A: [[1, 0]], l: [0, 1], u: [1] })).toThrow(/l has 2 entries/);
+    expect(() =>
+      solveQP({
+        P: [
+          [1, 0],
+          [0, 1],
+        ],
+        q: [0, 0],
+        A: [[1, 0]],
+        l: [0, 1],
+        u: [1],
+      }),
+    ).toThrow(/l has 2 entries/);
   });
 });
 
@@ -193,9 +309,36 @@ describe('solveQP: warm start', () => {
     expect(warm.iterations).toBeLessThan(cold.iterations);
   });
   it('recovers from a wrong warm start', () => {
-    const r0 = solveQP({ P: [[1, 0], [0, 1]], q: [-3, 0], A: [[1, 0], [0, 1]], l: [-1, -1], u: [1, 1] });
+    const r0 = solveQP({
+      P: [
+        [1, 0],
+        [0, 1],
+      ],
+      q: [-3, 0],
+      A: [
+        [1, 0],
+        [0, 1],
+      ],
+      l: [-1, -1],
+      u: [1, 1],
+    });
     // claim both lower bounds are active: wrong; the solver must drop them
-    const r = solveQP({ P: [[1, 0], [0, 1]], q: [-3, 0], A: [[1, 0], [0, 1]], l: [-1, -1], u: [1, 1] }, { warmStart: Int32Array.of(-1, -2) });
+    const r = solveQP(
+      {
+        P: [
+          [1, 0],
+          [0, 1],
+        ],
+        q: [-3, 0],
+        A: [
+          [1, 0],
+          [0, 1],
+        ],
+        l: [-1, -1],
+        u: [1, 1],
+      },
+      { warmStart: Int32Array.of(-1, -2) },
+    );
     expect(Array.from(r.x)).toEqual(Array.from(r0.x));
   });
 });

@@ -11,7 +11,10 @@ const { fromRows } = linalg;
  */
 function dareByEigenvectors(A: number[][], B: number[][], Q: number[][], R: number[][]): number[][] {
   const n = A.length;
-  const Am = new Matrix(A), Bm = new Matrix(B), Qm = new Matrix(Q), Rm = new Matrix(R);
+  const Am = new Matrix(A),
+    Bm = new Matrix(B),
+    Qm = new Matrix(Q),
+    Rm = new Matrix(R);
   const G = Bm.mmul(mlInverse(Rm)).mmul(Bm.transpose());
   const AinvT = mlInverse(Am).transpose();
   const Z = Matrix.zeros(2 * n, 2 * n);
@@ -20,10 +23,14 @@ function dareByEigenvectors(A: number[][], B: number[][], Q: number[][], R: numb
   Z.setSubMatrix(AinvT.mmul(Qm).mul(-1), n, 0);
   Z.setSubMatrix(AinvT, n, n);
   const eig = new EigenvalueDecomposition(Z);
-  const re = eig.realEigenvalues, im = eig.imaginaryEigenvalues;
+  const re = eig.realEigenvalues,
+    im = eig.imaginaryEigenvalues;
   const V = eig.eigenvectorMatrix;
   // Complex pairs occupy two columns (real and imaginary parts); both span the real invariant subspace.
-  const cols = re.map((r, i) => [Math.hypot(r, im[i]), i]).filter(([mag]) => mag < 1).map(([, i]) => i);
+  const cols = re
+    .map((r, i) => [Math.hypot(r, im[i]), i])
+    .filter(([mag]) => mag < 1)
+    .map(([, i]) => i);
   expect(cols.length).toBe(n);
   const U = V.subMatrixColumn(cols);
   const U1 = U.subMatrix(0, n - 1, 0, n - 1);
@@ -33,7 +40,11 @@ function dareByEigenvectors(A: number[][], B: number[][], Q: number[][], R: numb
 
 describe('DARE by doubling', () => {
   it('scalar plant: closed form of b²p² + (r(1−a²) − qb²)p − qr = 0', () => {
-    for (const [a, b, q, r] of [[1, 1, 1, 1], [1.2, 0.5, 2, 0.1], [0.5, 2, 1, 10]]) {
+    for (const [a, b, q, r] of [
+      [1, 1, 1, 1],
+      [1.2, 0.5, 2, 0.1],
+      [0.5, 2, 1, 10],
+    ]) {
       const B1 = r * (1 - a * a) - q * b * b;
       const p = (-B1 + Math.sqrt(B1 * B1 + 4 * b * b * q * r)) / (2 * b * b);
       const P = solveDare(fromRows([[a]]), fromRows([[b]]), fromRows([[q]]), fromRows([[r]]));

@@ -8,7 +8,8 @@ describe('datasets from the MPC teacher', () => {
   it('keeps only MPC-feasible states as labelled samples, the rest as constraint-only', async () => {
     const d = await sampleFeasible(plant, settings, { count: 300, seed: 3, progress: false });
     const mpc = new LinearMPC(plant, settings);
-    let labelled = 0, only = 0;
+    let labelled = 0,
+      only = 0;
     for (let k = 0; k < d.origin.length; k++) {
       const sol = mpc.solve(d.X.subarray(2 * k, 2 * k + 2));
       if (d.origin[k] === 3) {
@@ -36,7 +37,8 @@ describe('datasets from the MPC teacher', () => {
   });
   it('splits reproducibly', async () => {
     const d = await sampleFeasible(plant, settings, { count: 100, seed: 1, progress: false });
-    const a = splitDataset(d, 0.2, 5), b = splitDataset(d, 0.2, 5);
+    const a = splitDataset(d, 0.2, 5),
+      b = splitDataset(d, 0.2, 5);
     expect(Array.from(a.val.X)).toEqual(Array.from(b.val.X));
     expect(a.train.X.length + a.val.X.length).toBe(d.X.length);
   });

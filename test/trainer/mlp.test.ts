@@ -18,10 +18,12 @@ describe('MLP derivatives', () => {
         const J = new Float64Array(2 * mlp.nParams);
         mlp.jacobian(theta, x, y, J);
         const h = 1e-6;
-        const yp = new Float64Array(2), ym = new Float64Array(2);
+        const yp = new Float64Array(2),
+          ym = new Float64Array(2);
         let checked = 0;
         for (let p = 0; p < mlp.nParams; p++) {
-          const tp = Float64Array.from(theta), tm = Float64Array.from(theta);
+          const tp = Float64Array.from(theta),
+            tm = Float64Array.from(theta);
           tp[p] += h;
           tm[p] -= h;
           mlp.forward(tp, x, yp);
@@ -75,7 +77,12 @@ describe('MLP derivatives', () => {
 describe('kernels against ml-matrix', () => {
   it('syrkLower: C += X Xᵀ (lower triangle) for awkward sizes', () => {
     const rng = new Rng(4);
-    for (const [n, len] of [[1, 1], [5, 3], [13, 37], [64, 128]]) {
+    for (const [n, len] of [
+      [1, 1],
+      [5, 3],
+      [13, 37],
+      [64, 128],
+    ]) {
       const X = Float64Array.from({ length: n * len }, () => rng.normal());
       const C = new Float64Array(n * n);
       syrkLower(C, n, 0, n, X, 0, len, len, 1);

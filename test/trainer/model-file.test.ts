@@ -26,7 +26,8 @@ describe('model files', () => {
     const back = loadModel(join(dir, 'm.json'));
     expect(modelHash(back)).toBe(modelHash(m));
     expect(Array.from(modelTheta(back))).toEqual(Array.from(modelTheta(m)));
-    const a = policyFunction(m), b = policyFunction(back);
+    const a = policyFunction(m),
+      b = policyFunction(back);
     expect(a([1, -0.5])[0]).toBe(b([1, -0.5])[0]);
   });
   it('hash depends on the weights, not on provenance', () => {

@@ -35,7 +35,10 @@ function linearProblem(K: number, slope: number, offset: number, sizes = [1, 1])
  */
 function qpOptimum(d: KernelData, bound: number): { w: number; b: number; f: number } {
   const K = d.K;
-  let sxx = 0, sx = 0, sxy = 0, sy = 0;
+  let sxx = 0,
+    sx = 0,
+    sxy = 0,
+    sy = 0;
   for (let k = 0; k < K; k++) {
     sxx += d.X[k] * d.X[k];
     sx += d.X[k];
@@ -43,7 +46,10 @@ function qpOptimum(d: KernelData, bound: number): { w: number; b: number; f: num
     sy += d.Y[k];
   }
   const r = solveQP({
-    P: [[sxx / K, sx / K], [sx / K, 1]],
+    P: [
+      [sxx / K, sx / K],
+      [sx / K, 1],
+    ],
     q: [-sxy / K, -sy / K],
     A: Array.from({ length: K }, (_, k) => [d.X[k], 1]),
     l: new Array(K).fill(-bound),
@@ -65,13 +71,18 @@ describe('Gauss–Newton assembly', () => {
     const rho = 0.5;
     const { G, grad } = await asm.assemble(theta, { mode: 'al', rho, mu: 0, margin: 0 }, true);
     const n = mlp.nParams;
-    const Gn = new Float64Array(n * n), gn = new Float64Array(n);
-    const y = new Float64Array(1), J = new Float64Array(n);
+    const Gn = new Float64Array(n * n),
+      gn = new Float64Array(n);
+    const y = new Float64Array(1),
+      J = new Float64Array(n);
     for (let k = 0; k < d.K; k++) {
       mlp.jacobian(theta, [d.X[k]], y, J);
       let W = 1 / d.K;
       let r = (y[0] - d.Y[k]) / d.K;
-      for (const [c, i] of [[1, 2 * k], [-1, 2 * k + 1]]) {
+      for (const [c, i] of [
+        [1, 2 * k],
+        [-1, 2 * k + 1],
+      ]) {
         const g = c * y[0] - 1;
         const t = asm.mult[i] + rho * g;
         if (t > 0) {
@@ -186,7 +197,8 @@ describe('constrained training reaches a known constrained optimum', () => {
     const asm = await Assembler.create(d, { threads: 1 });
     const res = await trainAugmentedLagrangian(asm, Float64Array.of(0.1, 0), { weightNorm: wn, polishMargin: 0 });
     // with w held at its bound, b is the least-squares intercept: mean(ŷ) − 1.5·mean(x)
-    let mx = 0, my = 0;
+    let mx = 0,
+      my = 0;
     for (let k = 0; k < d.K; k++) {
       mx += d.X[k] / d.K;
       my += d.Y[k] / d.K;

@@ -44,7 +44,7 @@ describe('quantisation-aware refit', () => {
       // a covariance with correlated inputs, like tanh features
       const Z = Array.from({ length: 40 }, () => Array.from({ length: n }, () => rng.normal()));
       const C = new Float64Array(n * n);
-      for (const z of Z) for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) C[a * n + b] += (z[a] + z[(a + 1) % n]) * (z[b] + z[(b + 1) % n]) / Z.length;
+      for (const z of Z) for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) C[a * n + b] += ((z[a] + z[(a + 1) % n]) * (z[b] + z[(b + 1) % n])) / Z.length;
       const w = Float64Array.from({ length: n }, () => 3 * rng.normal());
       const near = Float64Array.from(w);
       snapRow(near, 'int8');
@@ -68,7 +68,21 @@ describe('quantisation-aware refit', () => {
 
   it('double integrator: weights end on the int8 grid, the deployed error falls; with the deploy check, never worse in fixed point', async () => {
     const plant = getPlant('double-integrator');
-    const common = { plant, hidden: [8, 8], activation: 'tanh' as const, method: 'al-lm' as const, horizon: 20, seed: 3, samples: 400, daggerRounds: 0, refineRounds: 0, threads: 1 as const, evalHeldOut: 2000, evalRuns: 5, evalSteps: 50 };
+    const common = {
+      plant,
+      hidden: [8, 8],
+      activation: 'tanh' as const,
+      method: 'al-lm' as const,
+      horizon: 20,
+      seed: 3,
+      samples: 400,
+      daggerRounds: 0,
+      refineRounds: 0,
+      threads: 1 as const,
+      evalHeldOut: 2000,
+      evalRuns: 5,
+      evalSteps: 50,
+    };
     const plain = await trainPolicy(common);
     // Without the deploy check the refit is kept whatever it does: the grid and the constraints are what it guarantees.
     const qat = await trainPolicy({ ...common, qat: 'int8' });
@@ -92,6 +106,8 @@ describe('quantisation-aware refit', () => {
     expect(o.kept).toBe(o.after <= o.before);
     const fx = (m: PolicyModel) => datasetMse(m, checked.data.val, (mm) => deployedPolicy(mm, 'int8').policy);
     expect(fx(checked.model)).toBeCloseTo(Math.min(o.before, o.after), 12);
-    console.log(`qat: RMS fixed-point error ${ePlain.rmsActuator.toExponential(2)} → ${eQat.rmsActuator.toExponential(2)}, max ${ePlain.maxActuator.toExponential(2)} → ${eQat.maxActuator.toExponential(2)}; val MSE ${plain.metrics.valMse.toExponential(2)} → ${qat.metrics.valMse.toExponential(2)}; held-out actuator violations ${plain.metrics.heldOut.actuator.count} → ${qat.metrics.heldOut.actuator.count}, safety ${plain.metrics.heldOut.safety.count} → ${qat.metrics.heldOut.safety.count}; cost ratio ${plain.metrics.closedLoop.costRatio.toFixed(4)} → ${qat.metrics.closedLoop.costRatio.toFixed(4)}`);
+    console.log(
+      `qat: RMS fixed-point error ${ePlain.rmsActuator.toExponential(2)} → ${eQat.rmsActuator.toExponential(2)}, max ${ePlain.maxActuator.toExponential(2)} → ${eQat.maxActuator.toExponential(2)}; val MSE ${plain.metrics.valMse.toExponential(2)} → ${qat.metrics.valMse.toExponential(2)}; held-out actuator violations ${plain.metrics.heldOut.actuator.count} → ${qat.metrics.heldOut.actuator.count}, safety ${plain.metrics.heldOut.safety.count} → ${qat.metrics.heldOut.safety.count}; cost ratio ${plain.metrics.closedLoop.costRatio.toFixed(4)} → ${qat.metrics.closedLoop.costRatio.toFixed(4)}`,
+    );
   }, 360_000);
 });
