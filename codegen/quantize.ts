@@ -99,9 +99,15 @@ const minOf = (bits: number) => -Math.pow(2, bits - 1);
 /** Round half up then arithmetic shift; negative s multiplies. The integer rule everything shares. */
 export function rshiftRound(v: number, s: number): number {
   if (s > 0) return Math.floor((v + Math.pow(2, s - 1)) / Math.pow(2, s));
-  if (s < 0) return v * Math.pow(2, -s);
+  if (s < 0) {
+    // A negative shift multiplies and saturates at ±INT32_MAX, as the C's shift32
+    // does: that far out every activation and the output clamp are saturated.
+    const z = v * Math.pow(2, -s);
+    return z > INT32_MAX ? INT32_MAX : z < -INT32_MAX ? -INT32_MAX : z;
+  }
   return v;
 }
+const INT32_MAX = 2147483647;
 
 export function saturate(v: number, lo: number, hi: number): number {
   return v < lo ? lo : v > hi ? hi : v;
@@ -258,19 +264,20 @@ export function quantizeModel(model: PolicyModel, opts: QuantOptions): Quantized
       const shift = wFrac.map((f) => f + fa - target);
       L = { nin, nout, act, W, wFrac, inFrac: fa, B, accBits: 32, accBound: 0, accRange: [], shift, outFrac, outMin, outMax, outRange: [] };
       iv = layerIntervals(L, ins, tanh);
-      // Also bound the shifted value before saturation (a negative shift multiplies).
-      let zBound = 0;
-      iv.acc.forEach(([a, b], i) => (zBound = Math.max(zBound, Math.abs(rshiftRound(a, shift[i])), Math.abs(rshiftRound(b, shift[i])))));
-      need = Math.max(iv.bound, zBound);
+      // Only the partial sums need proving: a negative shift (large weights into
+      // tanh's fine input format) saturates at ±INT32_MAX, past every
+      // activation's saturation, so it costs no weight bits (rshiftRound, shift32).
+      need = iv.bound;
       if (need <= accLimit || attempt > 40) break;
       const bits = Math.ceil(Math.log2(need / accLimit));
       wFrac = wFrac.map((f) => f - bits);
     }
+    if (Math.min(...L.shift) < -30)
+      throw new QuantizationError(`layer ${l}: a weight row needs a left shift of ${-Math.min(...L.shift)} bits (more than 30); the weights are too large for fixed point`);
     L.accRange = iv.acc;
     L.accBound = iv.bound;
-    // int16 needs the partial sums (with the rounding term) to fit; the shifted
-    // value is computed in int32 by the C, so it only has to fit that.
-    if (variant === 'int8' && iv.bound <= 32767 && need <= 2147483647) L.accBits = 16;
+    // int16 needs the partial sums (with the rounding term) to fit.
+    if (variant === 'int8' && iv.bound <= 32767) L.accBits = 16;
     else if (need <= 2147483647) L.accBits = 32;
     else if (need <= Number.MAX_SAFE_INTEGER) L.accBits = 64;
     else throw new QuantizationError(`layer ${l}: accumulator bound ${need} exceeds 2^53; the weights or ranges are too large for fixed point`);

@@ -14,15 +14,31 @@ typedef char ultro_requires_arithmetic_shift[((-1) >> 1) == -1 ? 1 : -1];
  * shift (the generator adds it, and the overflow proof counts it), so the
  * round-half-up shift (acc + 2^(s-1)) >> s is a plain arithmetic shift here.
  */
+/*
+ * A negative shift multiplies, and saturates at +-INT32_MAX: a pre-activation
+ * that large is past the saturation of every activation and of the output
+ * clamp, so the layer's result is exact, and large weights keep their bits
+ * (the generator keeps -s <= 30).
+ */
 static inline int32_t shift32(int32_t v, int8_t s) {
   if (s > 0) return v >> s;
-  if (s < 0) return v * ((int32_t)1 << -s);
+  if (s < 0) {
+    int32_t lim = INT32_MAX >> -s;
+    if (v > lim) return INT32_MAX;
+    if (v < -lim) return -INT32_MAX;
+    return v * ((int32_t)1 << -s);
+  }
   return v;
 }
 
 static int64_t shift64(int64_t v, int8_t s) {
   if (s > 0) return v >> s;
-  if (s < 0) return v * ((int64_t)1 << -s);
+  if (s < 0) {
+    int64_t lim = INT64_MAX >> -s;
+    if (v > lim) return INT64_MAX;
+    if (v < -lim) return -INT64_MAX;
+    return v * ((int64_t)1 << -s);
+  }
   return v;
 }
 

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../sim/index.js';
-import { emitPolicy, hexFloat32, policyFloat32, policyQ, quantizeModel, type QuantizedModel } from '../../codegen/index.js';
+import { emitPolicy, fixedPointError, hexFloat32, policyFloat32, policyQ, quantizeModel, type QuantizedModel } from '../../codegen/index.js';
 import type { PolicyModel } from '../../trainer/index.js';
 import { compileHost, runLines, writeFiles } from '../helpers/c.js';
 import { fixtureModel, randomModel } from '../helpers/models.js';
@@ -86,6 +86,23 @@ describe('generated policy C vs the TypeScript integer reference', () => {
       check('hardtanh', m, q);
     });
   }
+  it('pre-activations far beyond tanh saturation (first-layer weights ×150): no weight bits given up, saturating shifts, bit-exact', () => {
+    // int16 tanh takes its input in Q24, so a pre-activation beyond ±128 does not fit int32 once shifted
+    // left: the shift saturates (past every activation's saturation) instead of the quantiser dropping
+    // weight bits until the layer was nearly constant (which erred by ~40 % of the actuator range).
+    const m = randomModel('double-integrator', [8, 8], 'tanh', 6);
+    m.network.layers[0].W = m.network.layers[0].W.map((row) => row.map((w) => 150 * w));
+    m.network.layers[0].b = m.network.layers[0].b.map((b) => 150 * b);
+    for (const variant of ['int8', 'int16'] as const) {
+      const q = quantizeModel(m, { variant });
+      if (variant === 'int16') expect(Math.min(...q.layers[0].shift)).toBeLessThan(0); // the left-shift path is exercised
+      check(`large-${variant}`, m, q);
+    }
+    const q16 = quantizeModel(m, { variant: 'int16' });
+    const grid = floatInputs(m, 2000, 3).filter((x) => x.every(Number.isFinite));
+    const err = fixedPointError(q16, m, grid.flat(), m.network.sizes[0]);
+    expect(Math.max(...err.rmsOfRange)).toBeLessThan(0.005);
+  });
   it('quadrotor-size tanh network with 4 outputs, int16 (wide inputs and outputs)', () => {
     const m = randomModel('quadrotor-hover', [16], 'tanh', 5, 0.7);
     check('quad', m, quantizeModel(m, { variant: 'int16' }));
