@@ -7,7 +7,6 @@
 #define ULTRO_ROM_H
 
 #include <stdint.h>
-#include <string.h>
 
 #if defined(__AVR__)
 #include <avr/pgmspace.h>

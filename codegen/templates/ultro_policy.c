@@ -6,7 +6,6 @@
  * Everything below the tables is fixed code; only the tables come from the
  * model. The arithmetic is in ultro_nn.c.
  */
-#include <math.h>
 #include "ultro_policy.h"
 
 /*@@TABLES@@*/
@@ -45,7 +44,10 @@ uint8_t ultro_policy_quantize(const float *x, ultro_act_t *xq) {
     }
     t = (v - ULTRO_RD_F32(&ULTRO_IN_OFF[i])) * ULTRO_RD_F32(&ULTRO_IN_K[i]);
     t = t + 0.5f;
-    q = (int32_t)floorf(t);
+    /* floor(t) without libm: |t| < 2^16 here, so the truncation is exact and
+     * one step down fixes negative non-integers (the same as floorf). */
+    q = (int32_t)t;
+    if ((float)q > t) q--;
     if (q > ULTRO_ACT_MAX) q = ULTRO_ACT_MAX;
     if (q < ULTRO_ACT_MIN) q = ULTRO_ACT_MIN;
     xq[i] = (ultro_act_t)q;

@@ -6,41 +6,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../sim/index.js';
-import { emitPolicy, fixedPointError, hexFloat32, policyFloat32, policyQ, quantizeModel, type QuantizedModel } from '../../codegen/index.js';
+import { emitPolicy, fixedPointError, policyQ, quantizeModel, type QuantizedModel } from '../../codegen/index.js';
 import type { PolicyModel } from '../../trainer/index.js';
 import { compileHost, runLines, writeFiles } from '../helpers/c.js';
+import { cFloatText, floatInputs, policyLine } from '../helpers/policy-lines.js';
 import { fixtureModel, randomModel } from '../helpers/models.js';
-
-const bits = (v: number) => {
-  const dv = new DataView(new ArrayBuffer(4));
-  dv.setFloat32(0, v);
-  return dv.getUint32(0).toString(16).padStart(8, '0');
-};
-const cFloatText = (v: number) => (Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : hexFloat32(Math.fround(v)));
-
-/** ≥ 10,000 float states: domain corners, uniform in and beyond the domain, near-boundary, NaN/±Inf. */
-function floatInputs(model: PolicyModel, n: number, seed: number): number[][] {
-  const rng = new Rng(seed);
-  const lo = model.input.domain.min,
-    hi = model.input.domain.max;
-  const nx = lo.length;
-  const out: number[][] = [];
-  for (let c = 0; c < 1 << nx; c++) out.push(lo.map((l, i) => ((c >> i) & 1 ? hi[i] : l)));
-  const special = [NaN, Infinity, -Infinity, 1e30, -1e30, 0, -0];
-  for (const s of special) out.push(lo.map((l, i) => (i === 0 ? s : (l + hi[i]) / 2)));
-  while (out.length < n) {
-    const mode = rng.int(4);
-    out.push(
-      lo.map((l, i) => {
-        const w = hi[i] - l;
-        if (mode === 0) return rng.uniform(l - 0.5 * w, hi[i] + 0.5 * w); // in and out of the domain
-        if (mode === 1) return (rng.next() < 0.5 ? l : hi[i]) + w * 1e-6 * rng.normal(); // at the boundary
-        return rng.uniform(l, hi[i]);
-      }),
-    );
-  }
-  return out;
-}
 
 function check(name: string, model: PolicyModel, q: QuantizedModel) {
   const dir = writeFiles(emitPolicy(q));
@@ -53,8 +23,7 @@ function check(name: string, model: PolicyModel, q: QuantizedModel) {
   expect(out).toHaveLength(xs.length);
   let mismatches = 0;
   xs.forEach((x, k) => {
-    const r = policyFloat32(q, x);
-    const want = `${r.xq.map((v) => `${v} `).join('')}|${r.uq.map((v) => ` ${v}`).join('')} |${r.u.map((v) => ` ${bits(v)}`).join('')}`;
+    const want = policyLine(q, x);
     if (out[k] !== want && mismatches++ < 5) expect(`${name} x=${x}: ${out[k]}`).toBe(`${name} x=${x}: ${want}`);
   });
   expect(mismatches).toBe(0);
