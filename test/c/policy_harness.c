@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "ultro_policy.h"
+#include "policy_line.h"
 
 int main(void) {
   char line[4096];
@@ -17,23 +17,8 @@ int main(void) {
     int i;
     if (line[0] == 'F') {
       float x[ULTRO_POLICY_NX], u[ULTRO_POLICY_NU];
-      ultro_act_t xq[ULTRO_POLICY_NX];
-      int16_t uq[ULTRO_POLICY_NU];
       for (i = 0; i < ULTRO_POLICY_NX; i++) x[i] = strtof(p, &p);
-      ultro_policy_quantize(x, xq);
-      ultro_policy_q(xq, uq);
-      ultro_policy_dequantize(uq, u);
-      for (i = 0; i < ULTRO_POLICY_NX; i++) printf("%d ", (int)xq[i]);
-      printf("|");
-      for (i = 0; i < ULTRO_POLICY_NU; i++) printf(" %d", (int)uq[i]);
-      printf(" |");
-      for (i = 0; i < ULTRO_POLICY_NU; i++) {
-        unsigned long bits;
-        uint32_t b;
-        memcpy(&b, &u[i], 4);
-        bits = (unsigned long)b;
-        printf(" %08lx", bits);
-      }
+      print_policy_line(x, u);
       /* the one-call wrapper must agree with the pieces */
       {
         float u2[ULTRO_POLICY_NU];

@@ -59,6 +59,7 @@ function onCortexM4(name: string, model: PolicyModel, q: QuantizedModel) {
       '-Wno-div-by-zero',
       '-O2',
       '--specs=rdimon.specs',
+      `-I${join(ROOT, 'test/c')}`,
       `-I${dir}`,
       '-T',
       join(CM, 'mps2-an386.ld'),
