@@ -19,7 +19,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { boxViolation, operatingDomain, packageRoot, plantStep, plantToJson, resolvePlant, type Plant } from '../sim/index.js';
+import { Heartbeat, boxViolation, operatingDomain, packageRoot, plantStep, plantToJson, resolvePlant, type Plant } from '../sim/index.js';
 import {
   Assembler,
   MLP,
@@ -96,6 +96,8 @@ export async function benchTorch(): Promise<BenchSection> {
   const details: unknown[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'ultro-bench-torch-'));
   try {
+    // a line at least every 5 s, TTY or not
+    const hb = new Heartbeat((line) => console.log(line));
     for (const ref of PLANTS) {
       const plant = resolvePlant(ref);
       const activation = defaultActivation(plant.nx);
@@ -114,13 +116,15 @@ export async function benchTorch(): Promise<BenchSection> {
       // Ultro: one thread, its CPU time is the budget.
       const asm = await Assembler.create(kd, { threads: 1 });
       const cpu0 = process.cpuUsage();
-      const al = await trainAugmentedLagrangian(asm, theta0, {});
+      const al = await trainAugmentedLagrangian(asm, theta0, {
+        onStep: (st) => hb.beat(() => `torch: ${plant.name}: al-lm ${st.phase} ${st.outer}, ${st.steps} LM steps, mse ${st.mse.toExponential(2)}, ${(st.elapsedMs / 1000).toFixed(0)} s`),
+      });
       const cpu = process.cpuUsage(cpu0);
       await asm.close();
       const budget = (cpu.user + cpu.system) / 1e6;
       const model = asModel(plant, sizes, activation, al.theta, s, domain);
       const alVal = datasetMse(model, val as Dataset);
-      const viol = await heldOutViolations(plant, settings, model);
+      const viol = await heldOutViolations(plant, settings, model, hb);
       console.log(`torch: ${plant.name}: al-lm val MSE ${alVal.toExponential(3)} in ${budget.toFixed(1)} CPU s (${al.stopped}); held-out violations ${viol.act} actuator, ${viol.safe} one-step state`);
 
       const file = join(dir, `${plant.name}.json`);
@@ -130,7 +134,20 @@ export async function benchTorch(): Promise<BenchSection> {
       const jobs: string[][] = [...LRS.map((lr) => [file, 'adam-full', String(lr)]), ...LRS.map((lr) => [file, 'adam-mini', String(lr)]), [file, 'lbfgs']];
       const results: Awaited<ReturnType<typeof runPy>>[] = [];
       // two at a time: one per core, one thread each
-      for (let i = 0; i < jobs.length; i += 2) results.push(...(await Promise.all(jobs.slice(i, i + 2).map((j) => runPy(py, j)))));
+      for (let i = 0; i < jobs.length; i += 2) {
+        const batch = jobs.slice(i, i + 2);
+        const t0 = performance.now();
+        const tick = setInterval(
+          () =>
+            hb.beat(() => `torch: ${plant.name}: PyTorch ${batch.map((j) => j.slice(1).join(' ')).join(', ')} (${((performance.now() - t0) / 1000).toFixed(0)} of ~${budget.toFixed(0)} CPU s each)`),
+          1000,
+        );
+        try {
+          results.push(...(await Promise.all(batch.map((j) => runPy(py, j)))));
+        } finally {
+          clearInterval(tick);
+        }
+      }
       const best = (m: string) => results.filter((r) => r.method === m).sort((a, b) => a.valMse - b.valMse)[0];
       const byMethod = [best('adam-full'), best('adam-mini'), best('lbfgs')];
       const top = byMethod.slice().sort((a, b) => a.valMse - b.valMse)[0];
@@ -154,9 +171,9 @@ export async function benchTorch(): Promise<BenchSection> {
 }
 
 /** Held-out violations of the raw network output (actuator) and of one step of the deployed one (state), on 10,000 states. */
-async function heldOutViolations(plant: Plant, settings: { horizon: number }, model: PolicyModel): Promise<{ act: number; safe: number; states: number }> {
+async function heldOutViolations(plant: Plant, settings: { horizon: number }, model: PolicyModel, heartbeat: Heartbeat): Promise<{ act: number; safe: number; states: number }> {
   const ho = heldOutStates(model, 10_000, 99);
-  const lab = await labelStates(plant, settings, ho.X, { progress: false });
+  const lab = await labelStates(plant, settings, ho.X, { progress: false, heartbeat, label: 'torch: labelling held-out states' });
   const raw = policyFunction(model, { clampOutput: false });
   const dep = policyFunction(model, { clampOutput: true });
   let act = 0,
