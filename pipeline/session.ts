@@ -69,8 +69,11 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
     if (board.emulator !== 'avr8js-atmega328p') throw new Error(`--emulate: only the Uno (ATmega328P) can be emulated; for ${board.name} give --port`);
     const fwOpts = { mpcHorizon: o.mpcHorizon, mpcIters: o.mpcIters, controllers };
     let groups: ControllerKind[][] = [controllers];
-    if (o.firmware) firmware.push(o.firmware);
-    else {
+    if (o.firmware) {
+      // the board runs what was built into it
+      firmware.push(o.firmware);
+      groups = [o.firmware.controllers];
+    } else {
       const built = buildFirmwareImages(board, art, o.out, fwOpts);
       if (built.split) log(`firmware: both controllers do not fit one ${board.name} (${built.split}); building one firmware per controller`);
       firmware.push(...built.images);
