@@ -19,29 +19,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Heartbeat, boxViolation, operatingDomain, packageRoot, plantStep, plantToJson, resolvePlant, type Plant } from '../sim/index.js';
-import {
-  Assembler,
-  MLP,
-  MODEL_FORMAT,
-  boxScaling,
-  buildKernelData,
-  concatDatasets,
-  datasetMse,
-  defaultActivation,
-  heldOutStates,
-  labelStates,
-  layersFromTheta,
-  mpcTrajectories,
-  policyFunction,
-  sampleFeasible,
-  splitDataset,
-  trainAugmentedLagrangian,
-  type Activation,
-  type Dataset,
-  type PolicyModel,
-} from '../trainer/index.js';
+import { Heartbeat, packageRoot, resolvePlant } from '../sim/index.js';
+import { Assembler, MLP, buildKernelData, datasetMse, defaultActivation, heldOutChecks, trainAugmentedLagrangian, type Dataset } from '../trainer/index.js';
 import { fmt, table, type BenchSection, type Figure } from './harness.js';
+import { benchData, benchModel } from './recipe.js';
 
 const PLANTS = (process.env.ULTRO_BENCH_TORCH_PLANTS ?? 'double-integrator,examples/two-carts.json,cartpole,quadrotor-hover').split(',');
 const LRS = [3e-3, 1e-2, 3e-2];
@@ -75,16 +56,6 @@ function normalised(kd: ReturnType<typeof buildKernelData>): { X: number[]; Y: n
   return { X, Y };
 }
 
-function asModel(plant: Plant, sizes: number[], activation: Activation, theta: Float64Array, s: ReturnType<typeof boxScaling>, domain: { min: number[]; max: number[] }): PolicyModel {
-  return {
-    format: MODEL_FORMAT,
-    network: { sizes, activation, layers: layersFromTheta(sizes, theta) },
-    input: { names: plant.stateNames, domain, offset: s.inOffset, scale: s.inScale },
-    output: { names: plant.inputNames, offset: s.outOffset, scale: s.outScale, bounds: plant.uBounds },
-    plant: plantToJson(plant),
-  };
-}
-
 export async function benchTorch(): Promise<BenchSection> {
   const py = torchPython();
   if (!py) {
@@ -103,11 +74,8 @@ export async function benchTorch(): Promise<BenchSection> {
       const activation = defaultActivation(plant.nx);
       const sizes = [plant.nx, 16, 16, plant.nu];
       const settings = { horizon: 20 };
-      const domain = operatingDomain(plant);
-      const uni = await sampleFeasible(plant, settings, { count: 2000, seed: 1, progress: false });
-      const traj = mpcTrajectories(plant, settings, { count: 20, length: 60, seed: 2 });
-      const { train, val } = splitDataset(concatDatasets(uni, traj), 0.2, 3);
-      const s = boxScaling(domain, plant.uBounds);
+      const data = await benchData(plant, settings);
+      const { train, val, scaling: s } = data;
       const net = { sizes, activation };
       const kd = buildKernelData(plant, train, s, net);
       const kv = buildKernelData(plant, val, s, net);
@@ -122,9 +90,10 @@ export async function benchTorch(): Promise<BenchSection> {
       const cpu = process.cpuUsage(cpu0);
       await asm.close();
       const budget = (cpu.user + cpu.system) / 1e6;
-      const model = asModel(plant, sizes, activation, al.theta, s, domain);
+      const model = benchModel(plant, sizes, activation, al.theta, data);
       const alVal = datasetMse(model, val as Dataset);
-      const viol = await heldOutViolations(plant, settings, model, hb);
+      const ho = await heldOutChecks(model, plant, settings, { count: 10_000, seed: 99, progress: false, heartbeat: hb, label: 'torch: labelling held-out states' });
+      const viol = { act: ho.actuator.count, safe: ho.safety.count, states: ho.states };
       console.log(`torch: ${plant.name}: al-lm val MSE ${alVal.toExponential(3)} in ${budget.toFixed(1)} CPU s (${al.stopped}); held-out violations ${viol.act} actuator, ${viol.safe} one-step state`);
 
       const file = join(dir, `${plant.name}.json`);
@@ -168,21 +137,4 @@ export async function benchTorch(): Promise<BenchSection> {
     ),
   );
   return { section: 'torch', figures, details };
-}
-
-/** Held-out violations of the raw network output (actuator) and of one step of the deployed one (state), on 10,000 states. */
-async function heldOutViolations(plant: Plant, settings: { horizon: number }, model: PolicyModel, heartbeat: Heartbeat): Promise<{ act: number; safe: number; states: number }> {
-  const ho = heldOutStates(model, 10_000, 99);
-  const lab = await labelStates(plant, settings, ho.X, { progress: false, heartbeat, label: 'torch: labelling held-out states' });
-  const raw = policyFunction(model, { clampOutput: false });
-  const dep = policyFunction(model, { clampOutput: true });
-  let act = 0,
-    safe = 0;
-  const n = ho.X.length / plant.nx;
-  for (let k = 0; k < n; k++) {
-    const x = ho.X.subarray(k * plant.nx, (k + 1) * plant.nx);
-    if (boxViolation(raw(x), plant.uBounds) > 0) act++;
-    if (lab.ok[k] && boxViolation(plantStep(plant, x, dep(x)), plant.xBounds) > 0) safe++;
-  }
-  return { act, safe, states: n };
 }

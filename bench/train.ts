@@ -9,40 +9,24 @@
  *    constraints at MPC-feasible held-out states), in output-normalised units.
  * Plants: the double integrator (2-16-16-1 tanh) and the cart-pole.
  */
-import { boxViolation, getPlant, plantStep, plantToJson, type Plant } from '../sim/index.js';
+import { boxViolation, getPlant, plantStep } from '../sim/index.js';
 import {
   Assembler,
   MLP,
-  boxScaling,
   buildKernelData,
-  concatDatasets,
   datasetMse,
   heldOutStates,
   labelStates,
-  layersFromTheta,
-  mpcTrajectories,
   policyFunction,
-  sampleFeasible,
-  splitDataset,
   trainAdam,
   trainAugmentedLagrangian,
   trainInteriorPoint,
-  type PolicyModel,
   type TrainResult,
 } from '../trainer/index.js';
 import { table, type BenchSection, type Figure } from './harness.js';
+import { benchData, benchModel } from './recipe.js';
 
 const TARGET_MSE = 1e-4;
-
-function asModel(plant: Plant, sizes: number[], theta: Float64Array, s: ReturnType<typeof boxScaling>, domain: { min: number[]; max: number[] }): PolicyModel {
-  return {
-    format: 'ultro-model/1',
-    network: { sizes, activation: 'tanh', layers: layersFromTheta(sizes, theta) },
-    input: { names: plant.stateNames, domain, offset: s.inOffset, scale: s.inScale },
-    output: { names: plant.inputNames, offset: s.outOffset, scale: s.outScale, bounds: plant.uBounds },
-    plant: plantToJson(plant),
-  };
-}
 
 export async function benchTrain(): Promise<BenchSection> {
   const figures: Figure[] = [];
@@ -54,20 +38,18 @@ export async function benchTrain(): Promise<BenchSection> {
   ] as const) {
     const plant = getPlant(name);
     const settings = { horizon: 20 };
-    const domain = plant.xBounds;
-    const uni = await sampleFeasible(plant, settings, { count: 2000, seed: 1, progress: false });
-    const traj = mpcTrajectories(plant, settings, { count: 20, length: 60, seed: 2 });
-    const { train, val } = splitDataset(concatDatasets(uni, traj), 0.2, 3);
-    const s = boxScaling(domain, plant.uBounds);
+    const data = await benchData(plant, settings);
+    const { train, val, scaling: s } = data;
+    const asModel = (theta: Float64Array) => benchModel(plant, sizes, 'tanh', theta, data);
     const sizes = [plant.nx, ...hidden, plant.nu];
     const net = { sizes, activation: 'tanh' as const };
     const kd = buildKernelData(plant, train, s, net);
     const theta0 = new MLP(net).init(1);
-    const ho = heldOutStates(asModel(plant, sizes, theta0, s, domain), 10_000, 99);
+    const ho = heldOutStates(asModel(theta0), 10_000, 99);
     const lab = await labelStates(plant, settings, ho.X, { progress: false });
 
     const heldOutViolation = (theta: Float64Array) => {
-      const model = asModel(plant, sizes, theta, s, domain);
+      const model = asModel(theta);
       const raw = policyFunction(model, { clampOutput: false });
       const dep = policyFunction(model, { clampOutput: true });
       let act = 0,
@@ -83,7 +65,7 @@ export async function benchTrain(): Promise<BenchSection> {
       const asm = await Assembler.create(kd, { threads: 'auto' });
       try {
         const r = await fn(asm, budget);
-        const vm = datasetMse(asModel(plant, sizes, r.theta, s, domain), val);
+        const vm = datasetMse(asModel(r.theta), val);
         const hit = r.history.find((h) => h.mse <= TARGET_MSE);
         return { label, r, valMse: vm, reachMs: hit ? hit.timeMs : NaN, viol: heldOutViolation(r.theta) };
       } finally {

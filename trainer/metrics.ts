@@ -109,17 +109,25 @@ export interface EvaluateOptions {
   heartbeat?: Heartbeat;
 }
 
-export async function evaluatePolicy(model: PolicyModel, plant: Plant, settings: MPCSettings, opts: EvaluateOptions = {}): Promise<PolicyMetrics> {
-  const { nx, nu } = plant;
-  const seed = opts.seed ?? EVAL_SEED;
+/**
+ * Held-out constraint checks: on `count` held-out states (a grid, or random
+ * for larger nx; seeded), the raw network output against the actuator bounds,
+ * and at the MPC-feasible ones, one plant step with the deployed (clamped)
+ * output against the state bounds.
+ */
+export async function heldOutChecks(
+  model: PolicyModel,
+  plant: Plant,
+  settings: MPCSettings,
+  opts: { count: number; seed: number; progress?: boolean; heartbeat?: Heartbeat; label?: string },
+): Promise<PolicyMetrics['heldOut']> {
+  const { nx } = plant;
   const raw = policyFunction(model, { clampOutput: false });
   const deployed = policyFunction(model, { clampOutput: true });
-
-  // Held-out constraint checks.
-  const ho = heldOutStates(model, opts.heldOut ?? 10_000, seed);
+  const ho = heldOutStates(model, opts.count, opts.seed);
   const N = ho.X.length / nx;
   const act: ViolationSummary = { checked: N, count: 0, rate: 0, max: 0 };
-  const lab = await labelStates(plant, settings, ho.X, { progress: opts.progress, label: 'eval: labelling held-out states', heartbeat: opts.heartbeat });
+  const lab = await labelStates(plant, settings, ho.X, { progress: opts.progress, label: opts.label ?? 'eval: labelling held-out states', heartbeat: opts.heartbeat });
   const safe: ViolationSummary = { checked: 0, count: 0, rate: 0, max: 0 };
   for (let k = 0; k < N; k++) {
     const x = ho.X.subarray(k * nx, (k + 1) * nx);
@@ -136,6 +144,14 @@ export async function evaluatePolicy(model: PolicyModel, plant: Plant, settings:
   }
   act.rate = act.count / Math.max(1, act.checked);
   safe.rate = safe.count / Math.max(1, safe.checked);
+  return { kind: ho.kind, states: N, actuator: act, safety: safe };
+}
+
+export async function evaluatePolicy(model: PolicyModel, plant: Plant, settings: MPCSettings, opts: EvaluateOptions = {}): Promise<PolicyMetrics> {
+  const { nx } = plant;
+  const seed = opts.seed ?? EVAL_SEED;
+  const deployed = policyFunction(model, { clampOutput: true });
+  const heldOut = await heldOutChecks(model, plant, settings, { count: opts.heldOut ?? 10_000, seed, progress: opts.progress, heartbeat: opts.heartbeat });
 
   // Closed loop from random feasible starts inside the domain.
   const runs = opts.runs ?? 50;
@@ -169,7 +185,7 @@ export async function evaluatePolicy(model: PolicyModel, plant: Plant, settings:
     seed,
     trainMse: opts.train ? datasetMse(model, opts.train) : NaN,
     valMse: opts.val ? datasetMse(model, opts.val) : NaN,
-    heldOut: { kind: ho.kind, states: N, actuator: act, safety: safe },
+    heldOut,
     closedLoop: {
       runs,
       steps,
