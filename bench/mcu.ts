@@ -1,7 +1,8 @@
 /**
  * On-chip figures, all exact cycle counts from the emulated ATmega328P (or
  * ratios of them), plus the emulator's own speed:
- *   cycles   — cycles per MAC of the generated policy, int8 and int16, three widths;
+ *   cycles   — cycles per forward pass and per MAC of the generated policy, int8 and
+ *              int16, three widths, against the instruction floor (a ratio);
  *   hil      — the network/MPC latency ratio on the Uno, from a HIL session
  *              (with and without sensor noise), and MPC cycles per ADMM iteration;
  *   emulator — emulated cycles per wall second, lazy Timer1 against avr8js's
@@ -12,11 +13,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../sim/index.js';
 import { loadModel, randomPolicyModel as randomModel } from '../trainer/index.js';
-import { quantizeModel } from '../codegen/index.js';
+import { kernelWidth, quantizeModel, type QuantizedModel } from '../codegen/index.js';
 import { Device, EmulatedUnoLink, UNO_CPU_HZ, rowOf } from '../firmware-host/index.js';
 import { getBoard } from '../targets/index.js';
 import { buildModelFirmware, measurePolicyCycles, runSession, type SessionResult } from '../pipeline/index.js';
-import { median, type BenchSection, type Figure } from './harness.js';
+import { median, table, type BenchSection, type Figure } from './harness.js';
 
 const fixture = () => loadModel(join(packageRoot(), 'test/fixtures/models/double-integrator.json'));
 const STATES = [
@@ -27,6 +28,17 @@ const STATES = [
   [-0.2, 0.05],
 ];
 
+/**
+ * The instruction floor of a forward pass on the AVR: per MAC, weights in
+ * flash and a 16-bit accumulator cost LPM 3 + LD 2 + MULS 2 + ADD/ADC 2 = 9
+ * cycles (int8), the AVR201 16×16 multiply–accumulate 32 (int16); plus about
+ * 30 cycles per neuron (bias, shift, activation, store).
+ */
+function instructionFloor(q: QuantizedModel): number {
+  const perMac = q.actBits === 8 ? 9 : 32;
+  return q.layers.reduce((s, L) => s + L.nin * L.nout * perMac + 30 * L.nout, 0);
+}
+
 export async function benchCycles(): Promise<BenchSection> {
   const figures: Figure[] = [];
   const details: unknown[] = [];
@@ -35,16 +47,21 @@ export async function benchCycles(): Promise<BenchSection> {
     ['2-32-32-1', randomModel('double-integrator', [32, 32], 'tanh', 1, 0.5)],
     ['2-64-64-1', randomModel('double-integrator', [64, 64], 'tanh', 1, 0.3)],
   ] as const;
+  const rows: (string | number)[][] = [];
   for (const [name, m] of models)
     for (const variant of ['int8', 'int16'] as const) {
       const q = quantizeModel(m, { variant });
       const r = measurePolicyCycles(q, STATES);
       const core = median(r.core);
+      const floor = instructionFloor(q);
       figures.push({ name: `${name} ${variant}: cycles per MAC (integer core)`, value: core / r.macs, unit: 'cycles/MAC', kind: 'cycles' });
+      figures.push({ name: `${name} ${variant}: integer core / instruction floor`, value: core / floor, unit: '×', kind: 'ratio', note: 'exact cycles' });
       figures.push({ name: `${name} ${variant}: whole policy (quantise, core, dequantise)`, value: median(r.full), unit: 'cycles', kind: 'cycles' });
-      details.push({ name, variant, macs: r.macs, accumulators: q.layers.map((L) => L.accBits), core: r.core, full: r.full, flash: r.size.flash, ram: r.size.ram });
-      console.log(`cycles: ${name} ${variant}: ${r.macs} MACs, core ${core} cycles (${(core / r.macs).toFixed(1)}/MAC), whole ${median(r.full)}`);
+      details.push({ name, variant, macs: r.macs, widths: q.layers.map((L) => kernelWidth(q, L)), floor, core: r.core, full: r.full, flash: r.size.flash, ram: r.size.ram });
+      rows.push([`${name} ${variant}`, r.macs, core, (core / r.macs).toFixed(1), floor, (core / floor).toFixed(2), median(r.full), r.size.flash]);
+      console.log(`cycles: ${name} ${variant}: ${r.macs} MACs, core ${core} cycles (${(core / r.macs).toFixed(1)}/MAC, floor ${floor}, ×${(core / floor).toFixed(2)}), whole ${median(r.full)}`);
     }
+  console.log(table(['network', 'MACs', 'core cycles', 'per MAC', 'floor', 'core/floor', 'whole policy', 'bench flash B'], rows));
   return { section: 'cycles', figures, details };
 }
 

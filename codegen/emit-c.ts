@@ -1,16 +1,18 @@
 /**
  * Emits the policy as C99: ultro_policy.h/.c filled from the templates in
- * codegen/templates, plus the hand-written runtime (codegen/runtime). Output
+ * codegen/templates, the network's own forward pass (ultro_nn.c, emit-nn.ts),
+ * plus the hand-written runtime headers (codegen/runtime). Output
  * is deterministic: it carries the generator version and the model and
  * quantisation hashes, never a date.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ULTRO_VERSION, packageRoot } from '../sim/index.js';
-import { cFloatArray, cIdent, cInt, cIntArray, cString, fillTemplate, type CIntType } from './c-literals.js';
+import { cFloatArray, cInt, cIntArray, cString, fillTemplate, type CIntType } from './c-literals.js';
+import { emitForward } from './emit-nn.js';
 import type { QuantizedModel } from './quantize.js';
 
-export const RUNTIME_FILES = ['ultro_rom.h', 'ultro_nn.h', 'ultro_nn.c'] as const;
+export const RUNTIME_FILES = ['ultro_rom.h', 'ultro_nn.h', 'ultro_kernels.h'] as const;
 
 export function readTemplate(name: string): string {
   return readFileSync(join(packageRoot(), 'codegen', 'templates', name), 'utf8');
@@ -29,10 +31,6 @@ export function stampLines(q: { modelHash: string; quantHash?: string }, what: s
   ];
 }
 
-const ACT_ENUM: Record<string, string> = { linear: 'ULTRO_ACT_LINEAR', tanh: 'ULTRO_ACT_TANH', relu: 'ULTRO_ACT_RELU', hardtanh: 'ULTRO_ACT_HARDTANH' };
-const ACC_ENUM: Record<number, string> = { 16: 'ULTRO_ACC16', 32: 'ULTRO_ACC32', 64: 'ULTRO_ACC64' };
-const ACC_TYPE: Record<number, CIntType> = { 16: 'int16_t', 32: 'int32_t', 64: 'int64_t' };
-
 export interface EmittedFiles {
   [file: string]: string;
 }
@@ -43,7 +41,6 @@ export function macCount(q: QuantizedModel): number {
 }
 
 export function emitPolicy(q: QuantizedModel): EmittedFiles {
-  const wType: CIntType = q.wBits === 8 ? 'int8_t' : 'int16_t';
   const actType: CIntType = q.actBits === 8 ? 'int8_t' : 'int16_t';
   const stamp = [
     ...stampLines(q, 'fixed-point policy network'),
@@ -78,26 +75,6 @@ export function emitPolicy(q: QuantizedModel): EmittedFiles {
   ].join('\n');
 
   const tables: string[] = [];
-  q.layers.forEach((L, l) => {
-    tables.push(`/* layer ${l}: ${L.nin} -> ${L.nout}, ${L.act}, int${L.accBits} accumulator (proven |partial sums| <= ${L.accBound}), input Q${L.inFrac}, output Q${L.outFrac} */`);
-    tables.push(cIntArray(cIdent(`ULTRO_W${l}`), wType, L.W));
-    // Each bias carries its row's rounding term 2^(s-1), so the runtime's round-half-up shift is a plain shift.
-    tables.push(
-      cIntArray(
-        cIdent(`ULTRO_B${l}`),
-        ACC_TYPE[L.accBits],
-        L.B.map((b, i) => b + (L.shift[i] > 0 ? Math.pow(2, L.shift[i] - 1) : 0)),
-      ),
-    );
-    tables.push(cIntArray(cIdent(`ULTRO_S${l}`), 'int8_t', L.shift));
-  });
-  if (q.tanh) {
-    const t = q.tanh;
-    tables.push(`/* tanh on [0, 4]: ${1 << t.m} segments, input Q${t.fz}, output Q${t.outFrac}, linear interpolation */`);
-    tables.push(cIntArray('ULTRO_TANH_TABLE', actType, t.values).replace(/^static /, ''));
-    tables.push(`static const ultro_tanh_t ULTRO_TANH = { ULTRO_TANH_TABLE, ${1 << t.m}, ${t.shift}, ${cInt(t.zMax, 'int32_t')} };`);
-    tables.push('#define ULTRO_TANH_PTR (&ULTRO_TANH)');
-  } else tables.push('#define ULTRO_TANH_PTR ((const ultro_tanh_t *)0)');
   tables.push('/* proven input range of ultro_policy_q (the quantised domain) */');
   tables.push(
     cIntArray(
@@ -124,15 +101,11 @@ export function emitPolicy(q: QuantizedModel): EmittedFiles {
   tables.push(cFloatArray('ULTRO_U_MIN', w.uMin));
   tables.push(cFloatArray('ULTRO_U_MAX', w.uMax));
 
-  const layerRows = q.layers.map(
-    (L, l) => `  { ${L.nin}, ${L.nout}, ${ACT_ENUM[L.act]}, ${ACC_ENUM[L.accBits]}, ULTRO_W${l}, ULTRO_B${l}, ULTRO_S${l}, ${cInt(L.outMin, 'int16_t')}, ${cInt(L.outMax, 'int16_t')} },`,
-  );
-  const layers = `static const ultro_layer_t ULTRO_LAYERS[${q.layers.length}] = {\n${layerRows.join('\n')}\n};`;
-
   return {
     'ultro_config.h': fillTemplate(readTemplate('ultro_config.h'), { STAMP: stamp, CONFIG: config }, 'ultro_config.h'),
     'ultro_policy.h': fillTemplate(readTemplate('ultro_policy.h'), { STAMP: stamp, DEFINES: defines }, 'ultro_policy.h'),
-    'ultro_policy.c': fillTemplate(readTemplate('ultro_policy.c'), { STAMP: stamp, TABLES: tables.join('\n\n'), LAYERS: layers }, 'ultro_policy.c'),
+    'ultro_policy.c': fillTemplate(readTemplate('ultro_policy.c'), { STAMP: stamp, TABLES: tables.join('\n\n') }, 'ultro_policy.c'),
+    'ultro_nn.c': emitForward(q, stamp),
     ...Object.fromEntries(RUNTIME_FILES.map((f) => [f, readRuntime(f)])),
   };
 }

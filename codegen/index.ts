@@ -8,6 +8,8 @@ export { makeTanhTable, tanhQ, tanhTableError, type TanhTable } from './tanh.js'
 export { FIXED_POINT_TOLERANCE, dequantize, fixedPointError, fixedPointVerdict, policyFloat32, policyQ, type ErrorStats } from './reference.js';
 export { cComment, cFloat32, cFloatTensor, cIdent, cInt, cIntArray, cString, fillTemplate, hexFloat32 } from './c-literals.js';
 export { RUNTIME_FILES, emitPolicy, macCount, readRuntime, stampLines, type EmittedFiles } from './emit-c.js';
+export { kernelWidth, type KernelWidth } from './emit-nn.js';
+export { emitFloatPolicy } from './emit-float.js';
 export { AdmmMPC, admmData, type AdmmData, type AdmmResult, type AdmmSettings } from './mpc-admm.js';
 export { DEFAULT_MPC_RAM_BUDGET, MPC_RUNTIME_FILES, emitMpc, mpcWorkspaceBytes, onboardHorizon } from './emit-mpc.js';
 export { buildReport, reportMarkdown, type CodegenReport } from './report.js';

@@ -27,12 +27,7 @@ export function measurePolicyCycles(q: QuantizedModel, states: number[][]): Poli
   const dir = mkdtempSync(join(tmpdir(), 'ultro-cycles-'));
   try {
     const files: Record<string, string> = { ...emitPolicy(q), 'ultro_hal.h': readRuntime('ultro_hal.h'), 'ultro_hal_avr.c': readRuntime('ultro_hal_avr.c') };
-    files['ultro_bench_inputs.h'] = [
-      '#include "ultro_rom.h"',
-      `#define ULTRO_BENCH_N ${states.length}`,
-      cFloatTensor('ULTRO_BENCH_X', [states.length, q.nx], states.flat(), 'static').replace(' ULTRO_ROM', ''),
-      '',
-    ].join('\n');
+    files['ultro_bench_inputs.h'] = ['#include "ultro_rom.h"', `#define ULTRO_BENCH_N ${states.length}`, cFloatTensor('ULTRO_BENCH_X', [states.length, q.nx], states.flat(), 'static'), ''].join('\n');
     for (const [n, t] of Object.entries(files)) writeFileSync(join(dir, n), t);
     const elf = join(dir, 'bench.elf');
     const hex = join(dir, 'bench.hex');

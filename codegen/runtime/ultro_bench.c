@@ -18,7 +18,8 @@ static void print(const char *s) {
 
 int main(void) {
   uint32_t calib, t0, t1;
-  uint8_t k, i;
+  uint16_t k;
+  uint8_t i;
   char line[48];
   ultro_hal_init(115200);
   calib = ultro_hal_timer_overhead();
@@ -26,7 +27,7 @@ int main(void) {
     float x[ULTRO_POLICY_NX], u[ULTRO_POLICY_NU];
     ultro_act_t xq[ULTRO_POLICY_NX];
     int16_t uq[ULTRO_POLICY_NU];
-    for (i = 0; i < ULTRO_POLICY_NX; i++) x[i] = ULTRO_BENCH_X[k][i];
+    for (i = 0; i < ULTRO_POLICY_NX; i++) x[i] = ULTRO_RD_F32(&ULTRO_BENCH_X[k][i]);
     ultro_policy_quantize(x, xq);
     ultro_hal_timer_start();
     t0 = ultro_hal_timer_read();

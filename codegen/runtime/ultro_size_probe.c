@@ -3,11 +3,13 @@
  * controller alive through --gc-sections (volatile state in, control out),
  * so that `ultro codegen` and the tests can measure its flash and RAM,
  * soft-float library included. Define ULTRO_SIZE_POLICY for the policy,
- * nothing for the on-board MPC.
+ * ULTRO_SIZE_FLOAT for its float C baseline, nothing for the on-board MPC.
  */
 #include <stdint.h>
 #if defined(ULTRO_SIZE_POLICY)
 #include "ultro_policy.h"
+#elif defined(ULTRO_SIZE_FLOAT)
+#include "ultro_float_policy.h"
 #else
 #include "ultro_mpc.h"
 #endif
@@ -22,6 +24,8 @@ int main(void) {
     for (i = 0; i < 8; i++) x[i] = state_in[i];
 #if defined(ULTRO_SIZE_POLICY)
     ultro_policy(x, u);
+#elif defined(ULTRO_SIZE_FLOAT)
+    ultro_float_policy(x, u);
 #else
     ultro_mpc_solve(x, u, 0);
 #endif

@@ -4,17 +4,13 @@
  * @@STAMP@@
  *
  * Everything below the tables is fixed code; only the tables come from the
- * model. The arithmetic is in ultro_nn.c.
+ * model. The network itself is in ultro_nn.c, generated for it.
  */
 #include "ultro_policy.h"
 
 /*@@TABLES@@*/
 
-/*@@LAYERS@@*/
-
 void ultro_policy_q(const ultro_act_t *xq, int16_t *uq) {
-  static ultro_act_t buf_a[ULTRO_POLICY_MAX_WIDTH];
-  static ultro_act_t buf_b[ULTRO_POLICY_MAX_WIDTH];
   ultro_act_t xc[ULTRO_POLICY_NX];
   uint8_t i;
   /* The overflow proof covers the quantised domain: clamp to it first. */
@@ -23,7 +19,7 @@ void ultro_policy_q(const ultro_act_t *xq, int16_t *uq) {
     ultro_act_t hi = ULTRO_RD_ACT(&ULTRO_IN_QMAX[i]);
     xc[i] = xq[i] < lo ? lo : xq[i] > hi ? hi : xq[i];
   }
-  ultro_nn_forward(ULTRO_LAYERS, ULTRO_POLICY_NLAYERS, ULTRO_TANH_PTR, xc, uq, buf_a, buf_b);
+  ultro_nn_forward(xc, uq);
 }
 
 uint8_t ultro_policy_quantize(const float *x, ultro_act_t *xq) {

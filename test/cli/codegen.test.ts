@@ -18,6 +18,7 @@ describe('ultro codegen', () => {
         'report.json',
         'report.md',
         'ultro_config.h',
+        'ultro_kernels.h',
         'ultro_mpc.c',
         'ultro_mpc.h',
         'ultro_mpc_data.c',

@@ -1,30 +1,43 @@
 /** avr-gcc builds both generated programs for the ATmega328P; sizes are printed and checked. */
 import { describe, expect, it } from 'vitest';
 import { getPlant } from '../../sim/index.js';
-import { emitMpc, emitPolicy, quantizeModel } from '../../codegen/index.js';
-import { checkFits, compileAndLink, formatSize, getBoard, hasCommand, sizeOf } from '../../targets/index.js';
+import { emitFloatPolicy, emitMpc, emitPolicy, quantizeModel, readRuntime } from '../../codegen/index.js';
+import { checkFits, compileAndLink, formatSize, getBoard, hasCommand, sizeOf, type SizeReport } from '../../targets/index.js';
 import { writeFiles } from '../helpers/c.js';
 import { fixtureModel } from '../helpers/models.js';
 
 const uno = getBoard('uno');
 const avr = hasCommand('avr-gcc');
+const probe = `${process.cwd()}/codegen/runtime/ultro_size_probe.c`;
+
+/** The float C baseline of the same network (weights in flash, avr-libc's tanhf), in the same probe. */
+function floatSize(): SizeReport {
+  const dir = writeFiles({ ...emitFloatPolicy(fixtureModel()), 'ultro_rom.h': readRuntime('ultro_rom.h') });
+  compileAndLink(uno, [`${dir}/ultro_float_policy.c`, probe], [dir], `${dir}/f.elf`, ['-DULTRO_SIZE_FLOAT', '-Os']);
+  return sizeOf(uno, `${dir}/f.elf`);
+}
 
 describe.skipIf(!avr)('avr-gcc for atmega328p', () => {
-  for (const variant of ['int8', 'int16'] as const) {
-    it(`policy (${variant}) fits in a few KB of flash with little RAM`, () => {
+  it('the int8 policy takes less flash than the same network in float C, and at most 3.5 KB; int16 fits too', () => {
+    const f = floatSize();
+    const sizes = (['int8', 'int16'] as const).map((variant) => {
       const dir = writeFiles(emitPolicy(quantizeModel(fixtureModel(), { variant })));
-      compileAndLink(uno, [`${dir}/ultro_policy.c`, `${dir}/ultro_nn.c`, `${process.cwd()}/codegen/runtime/ultro_size_probe.c`], [dir], `${dir}/p.elf`, ['-DULTRO_SIZE_POLICY', '-Os']);
+      compileAndLink(uno, [`${dir}/ultro_policy.c`, `${dir}/ultro_nn.c`, probe], [dir], `${dir}/p.elf`, ['-DULTRO_SIZE_POLICY', '-Os']);
       const s = sizeOf(uno, `${dir}/p.elf`);
       console.log(`uno policy ${variant}: ${formatSize(uno, s)}`);
       checkFits(uno, s, `policy ${variant}`);
-      expect(s.flash).toBeLessThan(8 * 1024);
       expect(s.ram).toBeLessThan(200);
+      return s;
     });
-  }
+    console.log(`uno float C baseline: ${formatSize(uno, f)}`);
+    expect(sizes[0].flash).toBeLessThan(f.flash);
+    expect(sizes[0].flash).toBeLessThanOrEqual(3584);
+    expect(sizes[1].flash).toBeLessThan(8 * 1024);
+  });
   it('on-board MPC for the double integrator fits the 2 KB RAM with room for serial buffers', () => {
     const { files, data } = emitMpc(getPlant('double-integrator'), { horizon: 20 }, 'test');
     const dir = writeFiles(files);
-    compileAndLink(uno, [`${dir}/ultro_mpc.c`, `${dir}/ultro_mpc_data.c`, `${process.cwd()}/codegen/runtime/ultro_size_probe.c`], [dir], `${dir}/m.elf`, ['-Os']);
+    compileAndLink(uno, [`${dir}/ultro_mpc.c`, `${dir}/ultro_mpc_data.c`, probe], [dir], `${dir}/m.elf`, ['-Os']);
     const s = sizeOf(uno, `${dir}/m.elf`);
     console.log(`uno mpc N=${data.N}: ${formatSize(uno, s)}`);
     checkFits(uno, s, 'on-board MPC');

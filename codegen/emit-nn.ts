@@ -1,0 +1,176 @@
+/**
+ * Emits ultro_nn.c: the forward pass generated for one quantised network.
+ * Each layer gets its own function with its sizes, accumulator width,
+ * activation and (when they agree) shift as constants, built from the static
+ * inline kernels of ultro_kernels.h, so a policy links only the code its
+ * layers use. The weight, bias and shift tables live here too.
+ *
+ * Accumulator widths: the narrowest of 16, 24 and 32 bits (int8) that holds
+ * every row's final value, bias and rounding term included, by the exact
+ * interval of the quantiser's overflow proof (QLayer.accRange). The AVR
+ * kernels sum modulo that width (partial sums may wrap; the final value is in
+ * range, so it is exact); off the AVR the sums run in a type that holds every
+ * partial sum (QLayer.accBits). int16 networks keep QLayer.accBits (32 or 64).
+ */
+import { cIdent, cInt, cIntArray, type CIntType } from './c-literals.js';
+import type { QLayer, QuantizedModel } from './quantize.js';
+
+export type KernelWidth = 16 | 24 | 32 | 64;
+
+/** Stored bias of row i: B + the rounding term of its shift. */
+export function storedBias(L: QLayer, i: number): number {
+  return L.B[i] + (L.shift[i] > 0 ? Math.pow(2, L.shift[i] - 1) : 0);
+}
+
+/** Narrowest accumulator that holds the final value of every row (int8), or the partial-sum width (int16). */
+export function kernelWidth(q: Pick<QuantizedModel, 'actBits'>, L: QLayer): KernelWidth {
+  if (q.actBits === 16) return L.accBits === 64 ? 64 : 32;
+  if (L.accBits === 64) throw new Error(`int8 layer ${L.nin}->${L.nout}: its partial sums need 64 bits; use --variant int16`);
+  let lo = 0,
+    hi = 0;
+  L.accRange.forEach(([a, b], i) => {
+    const r = storedBias(L, i) - L.B[i];
+    lo = Math.min(lo, a + r);
+    hi = Math.max(hi, b + r);
+  });
+  if (lo >= -32768 && hi <= 32767) return 16;
+  if (lo >= -8388608 && hi <= 8388607) return 24;
+  return 32;
+}
+
+function intType(values: number[], atLeast: CIntType): CIntType {
+  const order: CIntType[] = ['int16_t', 'int32_t', 'int64_t'];
+  const fits: Record<string, number> = { int16_t: 32767, int32_t: 2147483647, int64_t: Number.MAX_SAFE_INTEGER };
+  for (const t of order.slice(order.indexOf(atLeast))) if (values.every((v) => Math.abs(v) <= fits[t] && v >= -fits[t] - 1)) return t;
+  throw new Error('bias does not fit 64 bits');
+}
+
+const RD: Record<CIntType, string> = { int8_t: 'ULTRO_RD_I8', uint8_t: 'ULTRO_RD_U8', int16_t: 'ULTRO_RD_I16', int32_t: 'ULTRO_RD_I32', int64_t: 'ULTRO_RD_I64' };
+
+/**
+ * Whether a layer goes into the packed form (ultro_rows8_* / ultro_rows16_*):
+ * tanh or output layers, int8 with 24-bit sums and biases, int16 with 32-bit
+ * partial sums.
+ */
+function packed(q: QuantizedModel, L: QLayer, last: boolean, width: KernelWidth): boolean {
+  const fits24 = (v: number) => v >= -8388608 && v <= 8388607;
+  if (!(last || L.act === 'tanh') || L.nin > 255) return false;
+  if (q.actBits === 16) return width === 32;
+  return width <= 24 && L.B.every((_, i) => fits24(storedBias(L, i)));
+}
+
+/** Rows [bias (3 bytes int8, 4 int16) | weights (little endian) | s] as bytes (two's complement). */
+function packedRows(q: QuantizedModel, L: QLayer): number[] {
+  const bytes: number[] = [];
+  const le = (v: number, n: number) => {
+    for (let k = 0; k < n; k++) bytes.push(Math.floor(v / Math.pow(2, 8 * k)) & 0xff);
+  };
+  const two = (v: number, bits: number) => (v < 0 ? v + Math.pow(2, bits) : v);
+  for (let i = 0; i < L.nout; i++) {
+    le(two(storedBias(L, i), q.actBits === 8 ? 24 : 32), q.actBits === 8 ? 3 : 4);
+    for (let j = 0; j < L.nin; j++) le(two(L.W[i * L.nin + j], q.actBits), q.actBits / 8);
+    bytes.push(L.shift[i] & 0xff);
+  }
+  return bytes;
+}
+
+/** The C of one layer: tables, then `static void ultro_layer<l>(in, out)`. */
+function emitLayer(q: QuantizedModel, L: QLayer, l: number, last: boolean): { tables: string[]; fn: string; width: KernelWidth } {
+  const act = q.actBits === 8 ? 'int8_t' : 'int16_t';
+  const outType = last ? 'int16_t' : act;
+  const width = kernelWidth(q, L);
+  const head = `/* layer ${l}: ${L.nin} -> ${L.nout}, ${L.act}, ${width}-bit accumulator (final values in [${Math.min(...L.accRange.map((r) => r[0]))}, ${Math.max(...L.accRange.map((r) => r[1]))}], partial sums |.| <= ${L.accBound}), input Q${L.inFrac}, output Q${L.outFrac} */`;
+  if (packed(q, L, last, width)) {
+    const P = cIdent(`ULTRO_P${l}`);
+    const k = q.actBits === 8 ? 'rows8' : 'rows16';
+    const call = last ? `ultro_${k}_out(${P}, ${L.nin}, ${L.nout}, in, out);` : `ultro_${k}_tanh(${P}, ${L.nin}, ${L.nout}, in, out, ULTRO_TANH_TABLE);`;
+    return {
+      tables: [head.replace(' */', `, packed rows [bias (${q.actBits === 8 ? 24 : 32} bits), weights, shift] */`), cIntArray(P, 'uint8_t', packedRows(q, L))],
+      fn: [`static void ultro_layer${l}(const ${act} *in, ${outType} *out) {`, `  ${call}`, `}`].join('\n'),
+      width,
+    };
+  }
+  const W = cIdent(`ULTRO_W${l}`),
+    B = cIdent(`ULTRO_B${l}`),
+    S = cIdent(`ULTRO_S${l}`);
+  const biases = L.B.map((_, i) => storedBias(L, i));
+  const bType = intType(biases, 'int16_t');
+  const uniform = L.shift.every((s) => s === L.shift[0]);
+  const tables = [
+    head,
+    cIntArray(W, act, L.W),
+    // Each bias carries its row's rounding term 2^(s-1), so the round-half-up shift is a plain shift.
+    cIntArray(B, bType, biases),
+    ...(uniform ? [] : [cIntArray(S, 'int8_t', L.shift)]),
+  ];
+  const shift = uniform ? `(int8_t)${cInt(L.shift[0], 'int16_t')}` : `ULTRO_RD_I8(&${S}[i])`;
+  const bias = `${RD[bType]}(&${B}[i])`;
+  const dot = {
+    16: `int16_t acc = ultro_dot8_16(w, in, ${L.nin}, ${bias});`,
+    24: `ultro_acc24_t acc = ultro_dot8_24(w, in, ${L.nin}, ${bias});`,
+    32: q.actBits === 8 ? `int32_t acc = ultro_dot8_32(w, in, ${L.nin}, ${bias});` : `int32_t acc = ultro_dot16_32(w, in, ${L.nin}, ${bias});`,
+    64: `int64_t acc = ultro_dot16_64(w, in, ${L.nin}, ${bias});`,
+  }[width];
+  // z = shift(acc, s) as int32 (saturating), for everything but the int8 tanh fast path.
+  const z32 = width === 64 ? `ultro_shift64(acc, ${shift})` : `ultro_shift32(acc, ${shift})`;
+  let body: string;
+  if (last) body = `out[i] = (int16_t)ultro_clamp32(${z32}, -32768, 32767);`;
+  else if (L.act === 'tanh' && q.actBits === 8)
+    body =
+      width === 32
+        ? `out[i] = ultro_tanh8(ULTRO_TANH_TABLE, (int16_t)ultro_clamp32(${z32}, -ULTRO_TANH_ZMAX, ULTRO_TANH_ZMAX));`
+        : `out[i] = ultro_tanh8(ULTRO_TANH_TABLE, ultro_zclamp24(acc, ${shift}, ULTRO_TANH_ZMAX));`;
+  else if (L.act === 'tanh') body = `out[i] = ultro_tanh16(ULTRO_TANH_TABLE, ${z32});`;
+  else body = `out[i] = (${act})ultro_clamp32(${z32}, ${cInt(L.act === 'relu' ? 0 : L.outMin, 'int16_t')}, ${cInt(L.outMax, 'int16_t')});`;
+  const fn = [
+    `static void ultro_layer${l}(const ${act} *in, ${outType} *out) {`,
+    `  const ${act} *w = ${W};`,
+    `  uint8_t i;`,
+    `  for (i = 0; i < ${L.nout}; i++, w += ${L.nin}) {`,
+    `    ${dot}`,
+    `    ${body}`,
+    `  }`,
+    `}`,
+  ].join('\n');
+  return { tables, fn, width };
+}
+
+/** ultro_nn.c for this network. */
+export function emitForward(q: QuantizedModel, stamp: string): string {
+  const act = q.actBits === 8 ? 'int8_t' : 'int16_t';
+  const parts = q.layers.map((L, l) => emitLayer(q, L, l, l === q.layers.length - 1));
+  const hidden = q.layers.slice(0, -1);
+  const width = Math.max(1, ...hidden.map((L) => L.nout));
+  const tanh = q.tanh
+    ? [`/* tanh on [0, 4]: ${1 << q.tanh.m} segments, input Q${q.tanh.fz}, output Q${q.tanh.outFrac}, linear interpolation */`, cIntArray('ULTRO_TANH_TABLE', act, q.tanh.values)]
+    : [];
+  const calls: string[] = [];
+  q.layers.forEach((_, l) => {
+    const src = l === 0 ? 'x' : l % 2 === 1 ? 'buf_a' : 'buf_b';
+    const dst = l === q.layers.length - 1 ? 'y' : l % 2 === 0 ? 'buf_a' : 'buf_b';
+    calls.push(`  ultro_layer${l}(${src}, ${dst});`);
+  });
+  return [
+    '/*',
+    ' * ultro_nn.c: the forward pass of this network (see ultro_nn.h for the',
+    ' * arithmetic, ultro_kernels.h for the pieces).',
+    ' *',
+    ` * ${stamp}`,
+    ' *',
+    ` * accumulators: ${parts.map((p, l) => `layer ${l} ${p.width}-bit`).join(', ')}`,
+    ' */',
+    '#include "ultro_nn.h"',
+    '#include "ultro_kernels.h"',
+    '',
+    ...tanh,
+    '',
+    ...parts.flatMap((p) => [...p.tables, '']),
+    ...parts.flatMap((p) => [p.fn, '']),
+    'void ultro_nn_forward(const ultro_act_t *x, int16_t *y) {',
+    ...(hidden.length > 0 ? [`  static ${act} buf_a[${width}];`] : []),
+    ...(hidden.length > 1 ? [`  static ${act} buf_b[${width}];`] : []),
+    ...calls,
+    '}',
+    '',
+  ].join('\n');
+}

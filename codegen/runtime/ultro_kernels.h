@@ -1,0 +1,472 @@
+/*
+ * ultro_kernels.h: the building blocks of a generated forward pass
+ * (ultro_nn.c). Every function is static inline, so a policy links only the
+ * ones its layers call: an int8 network whose sums fit 24 bits carries no
+ * 32- or 64-bit code.
+ *
+ * Dot products return bias + sum_j w[j] * a[j]:
+ *   ultro_dot8_16  int8 x int8, 16-bit result
+ *   ultro_dot8_24  int8 x int8, 24-bit result (int32 off the AVR)
+ *   ultro_dot8_32  int8 x int8, 32-bit result
+ *   ultro_dot16_32 int16 x int16, 32-bit result
+ *   ultro_dot16_64 int16 x int16, 64-bit result
+ * The generator picks the narrowest width whose range holds the row's final
+ * value (bias and rounding term included), proven by exact interval
+ * arithmetic over the quantised inputs (codegen/quantize.ts). On the AVR the
+ * 16- and 24-bit sums are computed modulo 2^16 / 2^24 in assembly: partial
+ * sums may wrap, the final value is exact because it is in range. The
+ * portable versions accumulate in a type that holds every partial sum (the
+ * generator proves that too), so no C expression overflows.
+ */
+#ifndef ULTRO_KERNELS_H
+#define ULTRO_KERNELS_H
+
+#include <stdint.h>
+#include "ultro_rom.h"
+
+/* The rounding shifts rely on arithmetic right shift of negative values
+ * (implementation-defined in C99; gcc, clang and avr-gcc all do it). */
+typedef char ultro_requires_arithmetic_shift[((-1) >> 1) == -1 ? 1 : -1];
+
+#if defined(__AVR__)
+__extension__ typedef __int24 ultro_acc24_t;
+#else
+typedef int32_t ultro_acc24_t;
+#endif
+
+#if defined(__AVR__)
+/*
+ * int8 weights (flash, Z, LPM) times int8 activations (RAM, X), unrolled by
+ * four. MULS leaves the signed 16-bit product in r1:r0; r1 is avr-gcc's zero
+ * register and is cleared at the end.
+ *   16-bit: lpm 3 + ld 2 + muls 2 + add/adc 2 = 9 cycles per MAC.
+ *   24-bit: the product plus 2^15 is a non-negative 16-bit number (flip the
+ *           top bit: eor 1), added with a carry into the third byte (add,
+ *           adc, adc 3): 11 cycles per MAC. The n * 2^15 added this way is
+ *           subtracted from the start value (a constant when n is).
+ *   32-bit: the product sign-extended into the top bytes: 14 cycles per MAC.
+ */
+#define ULTRO_MAC8_16 "lpm r24, Z+\n\tld r25, X+\n\tmuls r24, r25\n\tadd %A[acc], r0\n\tadc %B[acc], r1\n\t"
+#define ULTRO_MAC8_24 "lpm r24, Z+\n\tld r25, X+\n\tmuls r24, r25\n\teor r1, %[k80]\n\tadd %A[acc], r0\n\tadc %B[acc], r1\n\tadc %C[acc], %[zero]\n\t"
+#define ULTRO_MAC8_32                                                                                                                \
+  "lpm r24, Z+\n\tld r25, X+\n\tmuls r24, r25\n\tmov r23, r1\n\tlsl r23\n\tsbc r23, r23\n\tadd %A[acc], r0\n\tadc %B[acc], r1\n\t" \
+  "adc %C[acc], r23\n\tadc %D[acc], r23\n\t"
+
+/* The loop around a MAC: n/4 unrolled groups, then n%4 single MACs. */
+#define ULTRO_MAC_LOOP(MAC)                  \
+  "tst %[q]\n\t"                             \
+  "breq 2f\n"                                \
+  "1:\n\t" MAC MAC MAC MAC "dec %[q]\n\t"    \
+  "brne 1b\n"                                \
+  "2:\n\t"                                   \
+  "tst %[r]\n\t"                             \
+  "breq 4f\n"                                \
+  "3:\n\t" MAC "dec %[r]\n\t"                \
+  "brne 3b\n"                                \
+  "4:\n\t"                                   \
+  "clr r1\n\t"
+
+static inline int16_t ultro_dot8_16(const int8_t *w, const int8_t *a, uint8_t n, int16_t acc) {
+  uint8_t q = n >> 2, r = n & 3;
+  __asm__ volatile(ULTRO_MAC_LOOP(ULTRO_MAC8_16) : [acc] "+r"(acc), [q] "+r"(q), [r] "+r"(r), "+z"(w), "+x"(a) : : "r24", "r25", "memory");
+  return acc;
+}
+
+static inline ultro_acc24_t ultro_dot8_24(const int8_t *w, const int8_t *a, uint8_t n, ultro_acc24_t acc) {
+  uint8_t q = n >> 2, r = n & 3;
+  uint8_t k80 = 0x80, zero = 0;
+  acc -= (ultro_acc24_t)n << 15;
+  __asm__ volatile(ULTRO_MAC_LOOP(ULTRO_MAC8_24)
+                   : [acc] "+r"(acc), [q] "+r"(q), [r] "+r"(r), "+z"(w), "+x"(a)
+                   : [k80] "r"(k80), [zero] "r"(zero)
+                   : "r24", "r25", "memory");
+  return acc;
+}
+
+static inline int32_t ultro_dot8_32(const int8_t *w, const int8_t *a, uint8_t n, int32_t acc) {
+  uint8_t q = n >> 2, r = n & 3;
+  __asm__ volatile(ULTRO_MAC_LOOP(ULTRO_MAC8_32) : [acc] "+r"(acc), [q] "+r"(q), [r] "+r"(r), "+z"(w), "+x"(a) : : "r23", "r24", "r25", "memory");
+  return acc;
+}
+
+/*
+ * int16 weights (flash) times int16 activations (RAM) into 32 bits: the
+ * signed 16x16 multiply-accumulate of Atmel's AVR201 application note. With
+ * a = ah*256 + al and b = bh*256 + bl (high bytes signed, low bytes
+ * unsigned), a*b = ah*bh*2^16 + (ah*bl + bh*al)*2^8 + al*bl; MULSU leaves the
+ * sign of its product in C, and SBC sign-extends it into the top byte. MULSU
+ * only takes r16-r23, hence the fixed registers.
+ *   lpm 2x3 + ld 2x2 + 4 multiplies x 2 + 14 add/adc/sbc = 32 cycles per MAC.
+ */
+#define ULTRO_MAC16_32                                                                                       \
+  "lpm r18, Z+\n\tlpm r19, Z+\n\tld r20, X+\n\tld r21, X+\n\t"                                                 \
+  "muls r19, r21\n\tadd %C[acc], r0\n\tadc %D[acc], r1\n\t"                                                    \
+  "mul r18, r20\n\tadd %A[acc], r0\n\tadc %B[acc], r1\n\tadc %C[acc], %[zero]\n\tadc %D[acc], %[zero]\n\t"   \
+  "mulsu r19, r20\n\tsbc %D[acc], %[zero]\n\tadd %B[acc], r0\n\tadc %C[acc], r1\n\tadc %D[acc], %[zero]\n\t" \
+  "mulsu r21, r18\n\tsbc %D[acc], %[zero]\n\tadd %B[acc], r0\n\tadc %C[acc], r1\n\tadc %D[acc], %[zero]\n\t"
+
+static inline int32_t ultro_dot16_32(const int16_t *w, const int16_t *a, uint8_t n, int32_t acc) {
+  uint8_t p = n >> 1, r = n & 1;
+  uint8_t zero = 0;
+  __asm__ volatile(
+      "tst %[p]\n\t"
+      "breq 2f\n"
+      "1:\n\t" ULTRO_MAC16_32 ULTRO_MAC16_32
+      "dec %[p]\n\t"
+      "brne 1b\n"
+      "2:\n\t"
+      "tst %[r]\n\t"
+      "breq 3f\n\t" ULTRO_MAC16_32
+      "3:\n\t"
+      "clr r1\n\t"
+      : [acc] "+r"(acc), [p] "+r"(p), "+z"(w), "+x"(a)
+      : [r] "r"(r), [zero] "r"(zero)
+      : "r18", "r19", "r20", "r21", "memory");
+  return acc;
+}
+#else
+/* int8 x int8 products summed in int32: no partial sum of <= 255 terms and a 24-bit bias can overflow it. */
+static inline int32_t ultro_dot8_wide(const int8_t *w, const int8_t *a, uint8_t n, int32_t acc) {
+  uint8_t j;
+  for (j = 0; j < n; j++) acc += (int16_t)((int16_t)ULTRO_RD_I8(&w[j]) * (int16_t)a[j]);
+  return acc;
+}
+static inline int16_t ultro_dot8_16(const int8_t *w, const int8_t *a, uint8_t n, int16_t acc) {
+  return (int16_t)ultro_dot8_wide(w, a, n, acc); /* the final value is proven to fit */
+}
+static inline ultro_acc24_t ultro_dot8_24(const int8_t *w, const int8_t *a, uint8_t n, ultro_acc24_t acc) {
+  return ultro_dot8_wide(w, a, n, acc);
+}
+static inline int32_t ultro_dot8_32(const int8_t *w, const int8_t *a, uint8_t n, int32_t acc) {
+  return ultro_dot8_wide(w, a, n, acc);
+}
+/* Every partial sum is proven to fit int32 when the generator picks this one. */
+static inline int32_t ultro_dot16_32(const int16_t *w, const int16_t *a, uint8_t n, int32_t acc) {
+  uint8_t j;
+  for (j = 0; j < n; j++) acc += (int32_t)ULTRO_RD_I16(&w[j]) * a[j];
+  return acc;
+}
+#endif
+
+static inline int64_t ultro_dot16_64(const int16_t *w, const int16_t *a, uint8_t n, int64_t acc) {
+  uint8_t j;
+  for (j = 0; j < n; j++) acc += (int32_t)ULTRO_RD_I16(&w[j]) * a[j];
+  return acc;
+}
+
+/*
+ * Shifts from the accumulator to z (codegen/quantize.ts, rshiftRound): s > 0
+ * is an arithmetic right shift (the bias carries the rounding term 2^(s-1));
+ * s < 0 multiplies by 2^-s and saturates at +-INT32_MAX, past the saturation
+ * of every activation and of the output clamp, so the layer's result is exact.
+ */
+static inline int32_t ultro_shift32(int32_t v, int8_t s) {
+  if (s > 0) return v >> s;
+  if (s < 0) {
+    int32_t lim = INT32_MAX >> -s;
+    if (v > lim) return INT32_MAX;
+    if (v < -lim) return -INT32_MAX;
+    return v * ((int32_t)1 << -s);
+  }
+  return v;
+}
+
+static inline int32_t ultro_shift64(int64_t v, int8_t s) {
+  if (s > 0) v >>= s;
+  else if (s < 0) {
+    int64_t lim = INT64_MAX >> -s;
+    v = v > lim ? INT64_MAX : v < -lim ? -INT64_MAX : v * ((int64_t)1 << -s);
+  }
+  return (int32_t)(v < -INT32_MAX ? -INT32_MAX : v > INT32_MAX ? INT32_MAX : v);
+}
+
+static inline int32_t ultro_clamp32(int32_t v, int32_t lo, int32_t hi) {
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+/*
+ * clamp(shift(acc, s), -zmax, zmax) for a 24-bit (or 16-bit) accumulator, in
+ * 16 bits (zmax < 2^15): a right shift, or a left shift of an accumulator
+ * first compared with zmax >> -s (anything beyond saturates anyway, and
+ * zmax is a power of two, so the comparison is exact).
+ */
+static inline int16_t ultro_zclamp24(ultro_acc24_t acc, int8_t s, int16_t zmax) {
+  if (s >= 0) {
+    acc >>= s;
+    return acc > zmax ? zmax : acc < -zmax ? (int16_t)-zmax : (int16_t)acc;
+  } else {
+    uint8_t k = (uint8_t)-s;
+    int16_t lim = k < 15 ? (int16_t)(zmax >> k) : 0;
+    if (acc > lim) return zmax;
+    if (acc < -lim) return (int16_t)-zmax;
+    return k < 15 ? (int16_t)((int16_t)acc * (int16_t)(1 << k)) : 0; /* |acc| <= lim: exact */
+  }
+}
+
+#if defined(ULTRO_TANH_SHIFT) && ULTRO_ACT_BITS == 8
+/*
+ * tanh of a clamped Q12 pre-activation (|zc| <= 4 * 2^12), int8 table of
+ * ULTRO_TANH_SEGS segments (T, in ROM): the segment is the high byte of |zc| and the
+ * interpolation fraction its low byte (ULTRO_TANH_SHIFT == 8).
+ */
+static inline int8_t ultro_tanh8(const int8_t *T, int16_t zc) {
+  uint16_t a = (uint16_t)(zc < 0 ? -zc : zc);
+  uint8_t i = (uint8_t)(a >> 8);
+  int8_t y;
+  if (i >= ULTRO_TANH_SEGS) {
+    y = ULTRO_RD_I8(&T[ULTRO_TANH_SEGS]);
+  } else {
+    uint8_t f = (uint8_t)a;
+    int8_t t0 = ULTRO_RD_I8(&T[i]);
+    int8_t t1 = ULTRO_RD_I8(&T[i + 1]);
+    y = (int8_t)(t0 + (int8_t)(((uint16_t)(uint8_t)(t1 - t0) * f + 128u) >> 8));
+  }
+  return zc < 0 ? (int8_t)-y : y;
+}
+#endif
+
+#if defined(ULTRO_TANH_SHIFT) && ULTRO_ACT_BITS == 16
+/*
+ * tanh of a Q24 pre-activation, int16 table: clamped to |z| <= 4 * 2^24,
+ * segment index |z| >> ULTRO_TANH_SHIFT, an 8-bit interpolation fraction
+ * (the 8 bits below the index), so the product is 16 x 8 bits.
+ */
+static inline int16_t ultro_tanh16(const int16_t *T, int32_t z) {
+  int32_t zc = ultro_clamp32(z, -ULTRO_TANH_ZMAX, ULTRO_TANH_ZMAX);
+  uint32_t a = (uint32_t)(zc < 0 ? -zc : zc);
+  uint16_t i = (uint16_t)(a >> ULTRO_TANH_SHIFT);
+  int16_t y;
+  if (i >= ULTRO_TANH_SEGS) {
+    y = ULTRO_RD_I16(&T[ULTRO_TANH_SEGS]);
+  } else {
+    uint8_t f = (uint8_t)(a >> (ULTRO_TANH_SHIFT - 8));
+    int16_t t0 = ULTRO_RD_I16(&T[i]);
+    int16_t t1 = ULTRO_RD_I16(&T[i + 1]);
+    y = (int16_t)(t0 + (int16_t)(((int32_t)(t1 - t0) * f + 128) >> 8));
+  }
+  return (int16_t)(zc < 0 ? -y : y);
+}
+#endif
+
+/*
+ * Packed int8 layers. When every row's bias fits 24 bits and its final sum
+ * does too, the generator stores a layer as rows of
+ *   [b0 b1 b2 | w0 ... w(nin-1) | s]
+ * (bias with its rounding term, 24-bit two's complement, little endian;
+ * the row's weights; its shift), so that on the AVR one pointer streams
+ * through the whole layer with LPM and one assembly loop computes a row from
+ * bias to stored activation: 24-bit multiply-accumulate (11 cycles per MAC,
+ * the row's n * 2^15 offset subtracted from the bias), the shift, the clamp
+ * and the tanh lookup, about 60 cycles per row besides the MACs.
+ */
+static inline int32_t ultro_bias24(const uint8_t *p) {
+  uint32_t u = (uint32_t)ULTRO_RD_U8(p) | ((uint32_t)ULTRO_RD_U8(p + 1) << 8) | ((uint32_t)ULTRO_RD_U8(p + 2) << 16);
+  return (int32_t)(u ^ 0x800000UL) - (int32_t)0x800000L;
+}
+
+#if defined(__AVR__)
+/* The row head: bias, the MACs (G per loop pass, NG passes), shift in r21. acc in r20:r19:r18. */
+#define ULTRO_ROW8_HEAD                                                                                                            \
+  "lpm r18, Z+\n\tlpm r19, Z+\n\tlpm r20, Z+\n\t"                                                                                  \
+  "subi r18, lo8(%[nk])\n\tsbci r19, hi8(%[nk])\n\tsbci r20, hlo8(%[nk])\n\t"                                                      \
+  "movw r26, %[in]\n\tldi r21, 0x80\n\tldi r22, %[ng]\n"                                                                          \
+  "5:\n\t.rept %[g]\n\t" ULTRO_ROW8_MAC ".endr\n\tdec r22\n\tbreq 16f\n\trjmp 5b\n16:\n\t"                                                         \
+  "clr r1\n\tlpm r21, Z+\n\t"                                                                                                      \
+  /* shift: right by s > 0; left by -s, saturating the top byte on signed overflow */                                             \
+  "tst r21\n\tbreq 8f\n\tbrmi 7f\n"                                                                                                \
+  "6:\n\tasr r20\n\tror r19\n\tror r18\n\tdec r21\n\tbrne 6b\n\trjmp 8f\n"                                                        \
+  "7:\n\tneg r21\n"                                                                                                                \
+  "9:\n\tlsl r18\n\trol r19\n\trol r20\n\tbrvs 10f\n\tdec r21\n\tbrne 9b\n\trjmp 8f\n"                         \
+  "10:\n\tldi r20, 0x7f\n\tbrcc 8f\n\tldi r20, 0x80\n"                                                                             \
+  "8:\n\t"                                                                                                                         \
+  /* clamp to [lo, hi] (16-bit bounds, compared in 24 bits); the result in r19:r18 */                                             \
+  "cpi r18, lo8(%[hi1])\n\tldi r24, hi8(%[hi1])\n\tcpc r19, r24\n\tldi r24, hlo8(%[hi1])\n\tcpc r20, r24\n\tbrlt 11f\n\t"         \
+  "ldi r18, lo8(%[hi])\n\tldi r19, hi8(%[hi])\n\trjmp 12f\n"                                                                      \
+  "11:\n\tcpi r18, lo8(%[lo])\n\tldi r24, hi8(%[lo])\n\tcpc r19, r24\n\tldi r24, hlo8(%[lo])\n\tcpc r20, r24\n\tbrge 12f\n\t"   \
+  "ldi r18, lo8(%[lo])\n\tldi r19, hi8(%[lo])\n"                                                                                   \
+  "12:\n\t"
+#define ULTRO_ROW8_MAC "lpm r24, Z+\n\tld r25, X+\n\tmuls r24, r25\n\teor r1, r21\n\tadd r18, r0\n\tadc r19, r1\n\tadc r20, r23\n\t"
+
+/* Groups per pass: the largest divisor of n that is at most 16. */
+#define ULTRO_G(n) ((n) % 16 == 0 ? 16 : (n) % 15 == 0 ? 15 : (n) % 14 == 0 ? 14 : (n) % 13 == 0 ? 13 : (n) % 12 == 0 ? 12 : \
+  (n) % 11 == 0 ? 11 : (n) % 10 == 0 ? 10 : (n) % 9 == 0 ? 9 : (n) % 8 == 0 ? 8 : (n) % 7 == 0 ? 7 : (n) % 6 == 0 ? 6 : \
+  (n) % 5 == 0 ? 5 : (n) % 4 == 0 ? 4 : (n) % 3 == 0 ? 3 : (n) % 2 == 0 ? 2 : 1)
+
+/*
+ * A hidden tanh layer: z clamped to |z| <= 4 * 2^12, then the table: the
+ * segment is the high byte of |z|, the fraction its low byte, and
+ * y = t0 + (((t1 - t0) * f + 128) >> 8), negated for z < 0. (At |z| = 4 the
+ * fraction is 0, so the byte read after the table's last entry is multiplied
+ * by 0.)
+ */
+#define ultro_rows8_tanh(P_, nin_, nout_, in_, out_, T_)                                                                              \
+  do {                                                                                                                           \
+    const uint8_t *p_ = (P_);                                                                                                     \
+    int8_t *o_ = (out_);                                                                                                          \
+    uint8_t r_ = (nout_);                                                                                                         \
+    __asm__ volatile("clr r23\n"                                                                                                 \
+                     "13:\n\t" ULTRO_ROW8_HEAD                                                                                   \
+                     "mov r21, r19\n\tsbrs r19, 7\n\trjmp 14f\n\tcom r19\n\tneg r18\n\tsbci r19, 0xff\n"                         \
+                     "14:\n\tmovw r24, r30\n\tmovw r30, %[tab]\n\tadd r30, r19\n\tadc r31, r23\n\t"                                \
+                     "lpm r20, Z+\n\tlpm r22, Z\n\tmovw r30, r24\n\t"                                                            \
+                     "sub r22, r20\n\tmul r22, r18\n\tlsl r0\n\tadc r1, r23\n\tadd r20, r1\n\tclr r1\n\t"                       \
+                     "sbrc r21, 7\n\tneg r20\n\tst %a[o]+, r20\n\t"                                                              \
+                     "dec %[r]\n\tbreq 15f\n\trjmp 13b\n"                                                                        \
+                     "15:\n\t"                                                                                                   \
+                     : "+z"(p_), [o] "+b"(o_), [r] "+r"(r_)                                                                      \
+                     : [in] "r"(in_), [tab] "r"(T_), [nk] "n"((int32_t)(nin_) * 32768L), [ng] "n"((nin_) / ULTRO_G(nin_)),              \
+                       [g] "n"(ULTRO_G(nin_)), [hi1] "n"(16385L), [hi] "n"(16384), [lo] "n"(-16384L)                              \
+                     : "r18", "r19", "r20", "r21", "r22", "r23", "r24", "r25", "r26", "r27", "memory");                        \
+  } while (0)
+
+/* The output layer: z saturated to int16 and stored little endian. */
+#define ultro_rows8_out(P_, nin_, nout_, in_, out_)                                                                                  \
+  do {                                                                                                                           \
+    const uint8_t *p_ = (P_);                                                                                                     \
+    int16_t *o_ = (out_);                                                                                                         \
+    uint8_t r_ = (nout_);                                                                                                         \
+    __asm__ volatile("clr r23\n"                                                                                                 \
+                     "13:\n\t" ULTRO_ROW8_HEAD                                                                                   \
+                     "st %a[o]+, r18\n\tst %a[o]+, r19\n\t"                                                                      \
+                     "dec %[r]\n\tbreq 15f\n\trjmp 13b\n"                                                                        \
+                     "15:\n\t"                                                                                                   \
+                     : "+z"(p_), [o] "+b"(o_), [r] "+r"(r_)                                                                      \
+                     : [in] "r"(in_), [nk] "n"((int32_t)(nin_) * 32768L), [ng] "n"((nin_) / ULTRO_G(nin_)), [g] "n"(ULTRO_G(nin_)),    \
+                       [hi1] "n"(32768L), [hi] "n"(32767), [lo] "n"(-32768L)                                                     \
+                     : "r18", "r19", "r20", "r21", "r22", "r23", "r24", "r25", "r26", "r27", "memory");                        \
+  } while (0)
+#else
+#if defined(ULTRO_TANH_SHIFT) && ULTRO_ACT_BITS == 8
+static inline void ultro_rows8_tanh(const uint8_t *P, uint8_t nin, uint8_t nout, const int8_t *in, int8_t *out, const int8_t *T) {
+  uint8_t i;
+  for (i = 0; i < nout; i++, P += nin + 4) {
+    int32_t acc = ultro_dot8_wide((const int8_t *)(P + 3), in, nin, ultro_bias24(P));
+    out[i] = ultro_tanh8(T, ultro_zclamp24(acc, (int8_t)ULTRO_RD_U8(P + 3 + nin), ULTRO_TANH_ZMAX));
+  }
+}
+#endif
+static inline void ultro_rows8_out(const uint8_t *P, uint8_t nin, uint8_t nout, const int8_t *in, int16_t *out) {
+  uint8_t i;
+  for (i = 0; i < nout; i++, P += nin + 4) {
+    int32_t acc = ultro_dot8_wide((const int8_t *)(P + 3), in, nin, ultro_bias24(P));
+    out[i] = (int16_t)ultro_clamp32(ultro_shift32(acc, (int8_t)ULTRO_RD_U8(P + 3 + nin)), -32768, 32767);
+  }
+}
+#endif
+
+/*
+ * Packed int16 layers (32-bit final sums): rows of
+ *   [b0 b1 b2 b3 | w0 ... w(nin-1) (little endian) | s]
+ * computed on the AVR by one assembly loop per layer: the AVR201 16x16
+ * multiply-accumulate (32 cycles per MAC), the shift (saturating on
+ * overflow), the clamp and the int16 tanh table with its 8-bit fraction.
+ */
+static inline int32_t ultro_bias32(const uint8_t *p) {
+  uint32_t u = (uint32_t)ULTRO_RD_U8(p) | ((uint32_t)ULTRO_RD_U8(p + 1) << 8) | ((uint32_t)ULTRO_RD_U8(p + 2) << 16) | ((uint32_t)ULTRO_RD_U8(p + 3) << 24);
+  return u <= (uint32_t)INT32_MAX ? (int32_t)u : -(int32_t)(~u) - 1;
+}
+
+#if defined(__AVR__)
+#define ULTRO_ROW16_MAC                                                                                       \
+  "lpm r20, Z+\n\tlpm r21, Z+\n\tld r22, X+\n\tld r23, X+\n\t"                                                \
+  "muls r21, r23\n\tadd r18, r0\n\tadc r19, r1\n\t"                                                           \
+  "mul r20, r22\n\tadd r16, r0\n\tadc r17, r1\n\tadc r18, r24\n\tadc r19, r24\n\t"                            \
+  "mulsu r21, r22\n\tsbc r19, r24\n\tadd r17, r0\n\tadc r18, r1\n\tadc r19, r24\n\t"                          \
+  "mulsu r23, r20\n\tsbc r19, r24\n\tadd r17, r0\n\tadc r18, r1\n\tadc r19, r24\n\t"
+/* Bias, MACs (G per pass), shift; acc in r19:r18:r17:r16, clamped to [lo, hi]. */
+#define ULTRO_ROW16_HEAD                                                                                                         \
+  "lpm r16, Z+\n\tlpm r17, Z+\n\tlpm r18, Z+\n\tlpm r19, Z+\n\t"                                                                \
+  "movw r26, %[in]\n\tldi r25, %[ng]\n"                                                                                         \
+  "5:\n\t.rept %[g]\n\t" ULTRO_ROW16_MAC ".endr\n\tdec r25\n\tbreq 16f\n\trjmp 5b\n16:\n\t"                                     \
+  "clr r1\n\tlpm r25, Z+\n\t"                                                                                                   \
+  "tst r25\n\tbreq 8f\n\tbrmi 7f\n"                                                                                             \
+  "6:\n\tasr r19\n\tror r18\n\tror r17\n\tror r16\n\tdec r25\n\tbrne 6b\n\trjmp 8f\n"                                          \
+  "7:\n\tneg r25\n"                                                                                                             \
+  "9:\n\tlsl r16\n\trol r17\n\trol r18\n\trol r19\n\tbrvs 10f\n\tdec r25\n\tbrne 9b\n\trjmp 8f\n"                              \
+  "10:\n\tldi r19, 0x7f\n\tbrcc 8f\n\tldi r19, 0x80\n"                                                                          \
+  "8:\n\t"                                                                                                                      \
+  "cpi r16, lo8(%[hi1])\n\tldi r25, hi8(%[hi1])\n\tcpc r17, r25\n\tldi r25, hlo8(%[hi1])\n\tcpc r18, r25\n\t"                  \
+  "ldi r25, hhi8(%[hi1])\n\tcpc r19, r25\n\tbrlt 11f\n\t"                                                                       \
+  "ldi r16, lo8(%[hi])\n\tldi r17, hi8(%[hi])\n\tldi r18, hlo8(%[hi])\n\tldi r19, hhi8(%[hi])\n\trjmp 12f\n"                  \
+  "11:\n\tcpi r16, lo8(%[lo])\n\tldi r25, hi8(%[lo])\n\tcpc r17, r25\n\tldi r25, hlo8(%[lo])\n\tcpc r18, r25\n\t"              \
+  "ldi r25, hhi8(%[lo])\n\tcpc r19, r25\n\tbrge 12f\n\t"                                                                        \
+  "ldi r16, lo8(%[lo])\n\tldi r17, hi8(%[lo])\n\tldi r18, hlo8(%[lo])\n\tldi r19, hhi8(%[lo])\n"                              \
+  "12:\n\t"
+#define ULTRO_G16(n) ((n) % 4 == 0 ? 4 : (n) % 3 == 0 ? 3 : (n) % 2 == 0 ? 2 : 1)
+
+/*
+ * Hidden tanh layer, int16: |z| <= 4 * 2^24 after the clamp; segment
+ * i = |z| >> 18 (9 bits), fraction f = (|z| >> 10) & 255, and
+ * y = t0 + (((t1 - t0) * f + 128) >> 8) computed as dh*f + ((dl*f + 128) >> 8)
+ * (t1 >= t0: the table is non-decreasing). The sign waits in SREG's T flag.
+ */
+#define ultro_rows16_tanh(P_, nin_, nout_, in_, out_, T_)                                                                     \
+  do {                                                                                                                        \
+    const uint8_t *p_ = (P_);                                                                                                 \
+    int16_t *o_ = (out_);                                                                                                     \
+    uint8_t r_ = (nout_);                                                                                                     \
+    __asm__ volatile("clr r24\n"                                                                                              \
+                     "13:\n\t" ULTRO_ROW16_HEAD                                                                               \
+                     "bst r19, 7\n\tbrtc 14f\n\tcom r19\n\tcom r18\n\tcom r17\n\tneg r16\n\t"                                 \
+                     "sbci r17, 0xff\n\tsbci r18, 0xff\n\tsbci r19, 0xff\n"                                                   \
+                     "14:\n\tmovw r20, r18\n\tlsr r21\n\tror r20\n\tlsr r21\n\tror r20\n\t"                                   \
+                     "mov r25, r17\n\tmov r23, r18\n\tlsr r23\n\tror r25\n\tlsr r23\n\tror r25\n\t"                           \
+                     "movw r26, r30\n\tmovw r30, %[tab]\n\tlsl r20\n\trol r21\n\tadd r30, r20\n\tadc r31, r21\n\t"            \
+                     "lpm r20, Z+\n\tlpm r21, Z+\n\tlpm r22, Z+\n\tlpm r23, Z\n\tmovw r30, r26\n\t"                           \
+                     "sub r22, r20\n\tsbc r23, r21\n\t"                                                                       \
+                     "mul r22, r25\n\tlsl r0\n\tadc r1, r24\n\tmov r22, r1\n\t"                                               \
+                     "mul r23, r25\n\tadd r0, r22\n\tadc r1, r24\n\t"                                                         \
+                     "add r20, r0\n\tadc r21, r1\n\tclr r1\n\t"                                                               \
+                     "brtc 15f\n\tcom r21\n\tneg r20\n\tsbci r21, 0xff\n"                                                     \
+                     "15:\n\tst %a[o]+, r20\n\tst %a[o]+, r21\n\t"                                                            \
+                     "dec %[r]\n\tbreq 17f\n\trjmp 13b\n"                                                                     \
+                     "17:\n\t"                                                                                                \
+                     : "+z"(p_), [o] "+b"(o_), [r] "+r"(r_)                                                                   \
+                     : [in] "r"(in_), [tab] "r"(T_), [ng] "n"((nin_) / ULTRO_G16(nin_)), [g] "n"(ULTRO_G16(nin_)),            \
+                       [hi1] "n"(67108865L), [hi] "n"(67108864L), [lo] "n"(-67108864L)                                        \
+                     : "r16", "r17", "r18", "r19", "r20", "r21", "r22", "r23", "r24", "r25", "r26", "r27", "memory");       \
+  } while (0)
+
+#define ultro_rows16_out(P_, nin_, nout_, in_, out_)                                                                          \
+  do {                                                                                                                        \
+    const uint8_t *p_ = (P_);                                                                                                 \
+    int16_t *o_ = (out_);                                                                                                     \
+    uint8_t r_ = (nout_);                                                                                                     \
+    __asm__ volatile("clr r24\n"                                                                                              \
+                     "13:\n\t" ULTRO_ROW16_HEAD "st %a[o]+, r16\n\tst %a[o]+, r17\n\t"                                        \
+                     "dec %[r]\n\tbreq 17f\n\trjmp 13b\n"                                                                     \
+                     "17:\n\t"                                                                                                \
+                     : "+z"(p_), [o] "+b"(o_), [r] "+r"(r_)                                                                   \
+                     : [in] "r"(in_), [ng] "n"((nin_) / ULTRO_G16(nin_)), [g] "n"(ULTRO_G16(nin_)), [hi1] "n"(32768L),        \
+                       [hi] "n"(32767L), [lo] "n"(-32768L)                                                                    \
+                     : "r16", "r17", "r18", "r19", "r20", "r21", "r22", "r23", "r24", "r25", "r26", "r27", "memory");       \
+  } while (0)
+#else
+static inline int32_t ultro_dot16_packed(const uint8_t *w, const int16_t *a, uint8_t n, int32_t acc) {
+  uint8_t j;
+  for (j = 0; j < n; j++) {
+    uint16_t u = (uint16_t)(ULTRO_RD_U8(w + 2 * j) | ((uint16_t)ULTRO_RD_U8(w + 2 * j + 1) << 8));
+    int16_t wj = u <= 32767u ? (int16_t)u : (int16_t)(-(int16_t)(~u) - 1);
+    acc += (int32_t)wj * a[j]; /* every partial sum is proven to fit int32 */
+  }
+  return acc;
+}
+#if defined(ULTRO_TANH_SHIFT) && ULTRO_ACT_BITS == 16
+static inline void ultro_rows16_tanh(const uint8_t *P, uint8_t nin, uint8_t nout, const int16_t *in, int16_t *out, const int16_t *T) {
+  uint8_t i;
+  for (i = 0; i < nout; i++, P += 2 * nin + 5) {
+    int32_t acc = ultro_dot16_packed(P + 4, in, nin, ultro_bias32(P));
+    out[i] = ultro_tanh16(T, ultro_shift32(acc, (int8_t)ULTRO_RD_U8(P + 4 + 2 * nin)));
+  }
+}
+#endif
+static inline void ultro_rows16_out(const uint8_t *P, uint8_t nin, uint8_t nout, const int16_t *in, int16_t *out) {
+  uint8_t i;
+  for (i = 0; i < nout; i++, P += 2 * nin + 5) {
+    int32_t acc = ultro_dot16_packed(P + 4, in, nin, ultro_bias32(P));
+    out[i] = (int16_t)ultro_clamp32(ultro_shift32(acc, (int8_t)ULTRO_RD_U8(P + 4 + 2 * nin)), -32768, 32767);
+  }
+}
+#endif
+
+#endif /* ULTRO_KERNELS_H */
