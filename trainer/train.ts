@@ -317,7 +317,7 @@ async function runMethod(ctx: RunContext, asm: Assembler, theta: Float64Array, s
         // Later rounds append samples: their first constraints are the previous rows, so λ and ρ carry over.
         warm:
           prev?.rho !== undefined && stage !== 'first'
-            ? { multipliers: prev.multipliers, rho: prev.rho, nLabelled: prev.nLabelled ?? asm.data.nLabelled, converged: prev.stopped === 'converged' }
+            ? { multipliers: prev.multipliers, rho: prev.rho, nLabelled: prev.nLabelled ?? asm.data.nLabelled, converged: prev.stopped === 'converged', violation: prev.violation }
             : undefined,
         onStep: lmHeartbeat(hb, 'al-lm'),
       });
