@@ -252,7 +252,11 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
           say(`qat: ${variant} errs by ${(100 * before.rms).toFixed(2)} % RMS of the actuator range without a refit, within a quarter of the tolerance; no refit`);
           break;
         }
-        const refit = await quantisationAwareRefit(asm, theta, net.sizes, { variant, margin: o.margin, onProgress, log: say, onStep: lmHeartbeat(hb, `qat ${variant}`) });
+        const warm =
+          result?.rho !== undefined && o.method === 'al-lm'
+            ? { multipliers: result.multipliers, rho: result.rho, nLabelled: result.nLabelled ?? kd.nLabelled, converged: result.stopped === 'converged', violation: result.violation }
+            : undefined;
+        const refit = await quantisationAwareRefit(asm, theta, net.sizes, { variant, margin: o.margin, onProgress, log: say, onStep: lmHeartbeat(hb, `qat ${variant}`), warm });
         const after = score(refit);
         const kept = !before || !after || !(after.mse > before.mse); // no deploy hook: keep the refit
         const best = kept ? after : before;
