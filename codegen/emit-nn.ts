@@ -49,26 +49,35 @@ const RD: Record<CIntType, string> = { int8_t: 'ULTRO_RD_I8', uint8_t: 'ULTRO_RD
 
 /**
  * Whether a layer goes into the packed form (ultro_rows8_* / ultro_rows16_*):
- * tanh or output layers, int8 with 24-bit sums and biases, int16 with 32-bit
+ * tanh or output layers, int8 with 24-bit final sums, int16 with 32-bit
  * partial sums.
  */
 function packed(q: QuantizedModel, L: QLayer, last: boolean, width: KernelWidth): boolean {
-  const fits24 = (v: number) => v >= -8388608 && v <= 8388607;
   if (!(last || L.act === 'tanh') || L.nin > 255) return false;
-  if (q.actBits === 16) return width === 32;
-  return width <= 24 && L.B.every((_, i) => fits24(storedBias(L, i)));
+  return q.actBits === 16 ? width === 32 : width <= 24;
 }
 
-/** Rows [bias (3 bytes int8, 4 int16) | weights (little endian) | s] as bytes (two's complement). */
+/**
+ * Packed rows as bytes (ultro_kernels.h): int8 [c (3 bytes) | u_j = w_j + 128 | s] with
+ * c = b + 16384·nin − 128·Σu (mod 2^24); int16 [b (4 bytes) | w_j (2 bytes each) | s];
+ * little endian, two's complement.
+ */
 function packedRows(q: QuantizedModel, L: QLayer): number[] {
   const bytes: number[] = [];
   const le = (v: number, n: number) => {
     for (let k = 0; k < n; k++) bytes.push(Math.floor(v / Math.pow(2, 8 * k)) & 0xff);
   };
-  const two = (v: number, bits: number) => (v < 0 ? v + Math.pow(2, bits) : v);
+  const mod = (v: number, bits: number) => ((v % Math.pow(2, bits)) + Math.pow(2, bits)) % Math.pow(2, bits);
   for (let i = 0; i < L.nout; i++) {
-    le(two(storedBias(L, i), q.actBits === 8 ? 24 : 32), q.actBits === 8 ? 3 : 4);
-    for (let j = 0; j < L.nin; j++) le(two(L.W[i * L.nin + j], q.actBits), q.actBits / 8);
+    const row = L.W.slice(i * L.nin, (i + 1) * L.nin);
+    if (q.actBits === 8) {
+      const u = row.map((w) => w + 128);
+      le(mod(storedBias(L, i) + 16384 * L.nin - 128 * u.reduce((a, b) => a + b, 0), 24), 3);
+      bytes.push(...u);
+    } else {
+      le(mod(storedBias(L, i), 32), 4);
+      for (const w of row) le(mod(w, 16), 2);
+    }
     bytes.push(L.shift[i] & 0xff);
   }
   return bytes;
@@ -85,8 +94,11 @@ function emitLayer(q: QuantizedModel, L: QLayer, l: number, last: boolean): { ta
     const k = q.actBits === 8 ? 'rows8' : 'rows16';
     const call = last ? `ultro_${k}_out(${P}, ${L.nin}, ${L.nout}, in, out);` : `ultro_${k}_tanh(${P}, ${L.nin}, ${L.nout}, in, out, ULTRO_TANH_TABLE);`;
     return {
-      tables: [head.replace(' */', `, packed rows [bias (${q.actBits === 8 ? 24 : 32} bits), weights, shift] */`), cIntArray(P, 'uint8_t', packedRows(q, L))],
-      fn: [`static void ultro_layer${l}(const ${act} *in, ${outType} *out) {`, `  ${call}`, `}`].join('\n'),
+      tables: [
+        head.replace(' */', q.actBits === 8 ? ', packed rows [c (24 bits), weights + 128, shift] */' : ', packed rows [bias (32 bits), weights, shift] */'),
+        cIntArray(P, 'uint8_t', packedRows(q, L)),
+      ],
+      fn: [`static void ultro_layer${l}(${act} *in, ${outType} *out) {`, `  ${call}`, `}`].join('\n'),
       width,
     };
   }
@@ -123,7 +135,7 @@ function emitLayer(q: QuantizedModel, L: QLayer, l: number, last: boolean): { ta
   else if (L.act === 'tanh') body = `out[i] = ultro_tanh16(ULTRO_TANH_TABLE, ${z32});`;
   else body = `out[i] = (${act})ultro_clamp32(${z32}, ${cInt(L.act === 'relu' ? 0 : L.outMin, 'int16_t')}, ${cInt(L.outMax, 'int16_t')});`;
   const fn = [
-    `static void ultro_layer${l}(const ${act} *in, ${outType} *out) {`,
+    `static void ultro_layer${l}(${act} *in, ${outType} *out) {`,
     `  const ${act} *w = ${W};`,
     `  uint8_t i;`,
     `  for (i = 0; i < ${L.nout}; i++, w += ${L.nin}) {`,
@@ -166,7 +178,7 @@ export function emitForward(q: QuantizedModel, stamp: string): string {
     '',
     ...parts.flatMap((p) => [...p.tables, '']),
     ...parts.flatMap((p) => [p.fn, '']),
-    'void ultro_nn_forward(const ultro_act_t *x, int16_t *y) {',
+    'void ultro_nn_forward(ultro_act_t *x, int16_t *y) {',
     ...(hidden.length > 0 ? [`  static ${act} buf_a[${width}];`] : []),
     ...(hidden.length > 1 ? [`  static ${act} buf_b[${width}];`] : []),
     ...calls,

@@ -249,43 +249,53 @@ static inline int16_t ultro_tanh16(const int16_t *T, int32_t z) {
 #endif
 
 /*
- * Packed int8 layers. When every row's bias fits 24 bits and its final sum
- * does too, the generator stores a layer as rows of
- *   [b0 b1 b2 | w0 ... w(nin-1) | s]
- * (bias with its rounding term, 24-bit two's complement, little endian;
- * the row's weights; its shift), so that on the AVR one pointer streams
- * through the whole layer with LPM and one assembly loop computes a row from
- * bias to stored activation: 24-bit multiply-accumulate (11 cycles per MAC,
- * the row's n * 2^15 offset subtracted from the bias), the shift, the clamp
- * and the tanh lookup, about 60 cycles per row besides the MACs.
+ * Packed int8 layers. When every row's final sum fits 24 bits, the generator
+ * stores a layer as rows of
+ *   [c0 c1 c2 | u0 ... u(nin-1) | s]
+ * with u_j = w_j + 128 (the weights in offset binary, 0..255) and
+ * c = b + 16384 * nin - 128 * sum_j u_j (mod 2^24, little endian), b the bias
+ * with its rounding term, s the row's shift. With a'_j = a_j + 128,
+ *   b + sum_j w_j a_j = c + sum_j u_j a'_j - 128 * sum_j a'_j,
+ * so on the AVR the products are unsigned (MUL) and add into 24 bits with no
+ * sign extension: LPM 3 + LD 2 + MUL 2 + ADD/ADC/ADC 3 = 10 cycles per MAC.
+ * The last term is one subtraction per row, from a sum over the inputs
+ * taken once per layer while the inputs are moved to offset binary in place
+ * (the input vector is scratch). One pointer streams through the layer with
+ * LPM; one assembly loop computes a row from bias to stored output. Sums are
+ * taken modulo 2^24: the final value is proven to fit, so it is exact.
  */
-static inline int32_t ultro_bias24(const uint8_t *p) {
-  uint32_t u = (uint32_t)ULTRO_RD_U8(p) | ((uint32_t)ULTRO_RD_U8(p + 1) << 8) | ((uint32_t)ULTRO_RD_U8(p + 2) << 16);
-  return (int32_t)(u ^ 0x800000UL) - (int32_t)0x800000L;
+static inline int32_t ultro_sext24(uint32_t u) {
+  return (int32_t)((u + 0x800000UL) & 0xFFFFFFUL) - (int32_t)0x800000L;
+}
+
+/* Move the input vector to offset binary in place; return 128 * sum of the moved inputs. */
+static inline uint32_t ultro_offset_inputs(int8_t *in, uint8_t n) {
+  uint16_t s = 0;
+  uint8_t j;
+  for (j = 0; j < n; j++) {
+    uint8_t v = (uint8_t)((uint8_t)in[j] ^ 0x80u);
+    in[j] = (int8_t)v;
+    s += v;
+  }
+  return (uint32_t)s << 7;
 }
 
 #if defined(__AVR__)
-/* The row head: bias, the MACs (G per loop pass, NG passes), shift in r21. acc in r20:r19:r18. */
-#define ULTRO_ROW8_HEAD                                                                                                            \
-  "lpm r18, Z+\n\tlpm r19, Z+\n\tlpm r20, Z+\n\t"                                                                                  \
-  "subi r18, lo8(%[nk])\n\tsbci r19, hi8(%[nk])\n\tsbci r20, hlo8(%[nk])\n\t"                                                      \
-  "movw r26, %[in]\n\tldi r21, 0x80\n\tldi r22, %[ng]\n"                                                                          \
-  "5:\n\t.rept %[g]\n\t" ULTRO_ROW8_MAC ".endr\n\tdec r22\n\tbreq 16f\n\trjmp 5b\n16:\n\t"                                                         \
-  "clr r1\n\tlpm r21, Z+\n\t"                                                                                                      \
-  /* shift: right by s > 0; left by -s, saturating the top byte on signed overflow */                                             \
-  "tst r21\n\tbreq 8f\n\tbrmi 7f\n"                                                                                                \
-  "6:\n\tasr r20\n\tror r19\n\tror r18\n\tdec r21\n\tbrne 6b\n\trjmp 8f\n"                                                        \
-  "7:\n\tneg r21\n"                                                                                                                \
-  "9:\n\tlsl r18\n\trol r19\n\trol r20\n\tbrvs 10f\n\tdec r21\n\tbrne 9b\n\trjmp 8f\n"                         \
-  "10:\n\tldi r20, 0x7f\n\tbrcc 8f\n\tldi r20, 0x80\n"                                                                             \
-  "8:\n\t"                                                                                                                         \
-  /* clamp to [lo, hi] (16-bit bounds, compared in 24 bits); the result in r19:r18 */                                             \
-  "cpi r18, lo8(%[hi1])\n\tldi r24, hi8(%[hi1])\n\tcpc r19, r24\n\tldi r24, hlo8(%[hi1])\n\tcpc r20, r24\n\tbrlt 11f\n\t"         \
-  "ldi r18, lo8(%[hi])\n\tldi r19, hi8(%[hi])\n\trjmp 12f\n"                                                                      \
-  "11:\n\tcpi r18, lo8(%[lo])\n\tldi r24, hi8(%[lo])\n\tcpc r19, r24\n\tldi r24, hlo8(%[lo])\n\tcpc r20, r24\n\tbrge 12f\n\t"   \
-  "ldi r18, lo8(%[lo])\n\tldi r19, hi8(%[lo])\n"                                                                                   \
-  "12:\n\t"
-#define ULTRO_ROW8_MAC "lpm r24, Z+\n\tld r25, X+\n\tmuls r24, r25\n\teor r1, r21\n\tadd r18, r0\n\tadc r19, r1\n\tadc r20, r23\n\t"
+/* The row head: bias, the MACs (G per loop pass, NG passes), the shift; acc in r20:r19:r18. r23 = 0. */
+#define ULTRO_ROW8_HEAD                                                                                        \
+  "lpm r18, Z+\n\tlpm r19, Z+\n\tlpm r20, Z+\n\t"                                                              \
+  "sub r18, %A[k]\n\tsbc r19, %B[k]\n\tsbc r20, %C[k]\n\t"                                                     \
+  "movw r26, %[in]\n\tldi r22, %[ng]\n"                                                                       \
+  "5:\n\t.rept %[g]\n\t" ULTRO_ROW8_MAC ".endr\n\tdec r22\n\tbreq 16f\n\trjmp 5b\n16:\n\t"                    \
+  "clr r1\n\tlpm r21, Z+\n\t"                                                                                  \
+  /* shift: right by s > 0; left by -s, saturating the top byte on signed overflow */                         \
+  "tst r21\n\tbreq 8f\n\tbrmi 7f\n"                                                                            \
+  "6:\n\tasr r20\n\tror r19\n\tror r18\n\tdec r21\n\tbrne 6b\n\trjmp 8f\n"                                    \
+  "7:\n\tneg r21\n"                                                                                            \
+  "9:\n\tlsl r18\n\trol r19\n\trol r20\n\tbrvs 10f\n\tdec r21\n\tbrne 9b\n\trjmp 8f\n"                        \
+  "10:\n\tldi r20, 0x7f\n\tbrcc 8f\n\tldi r20, 0x80\n"                                                         \
+  "8:\n\t"
+#define ULTRO_ROW8_MAC "lpm r24, Z+\n\tld r25, X+\n\tmul r24, r25\n\tadd r18, r0\n\tadc r19, r1\n\tadc r20, r23\n\t"
 
 /* Groups per pass: the largest divisor of n that is at most 16. */
 #define ULTRO_G(n) ((n) % 16 == 0 ? 16 : (n) % 15 == 0 ? 15 : (n) % 14 == 0 ? 14 : (n) % 13 == 0 ? 13 : (n) % 12 == 0 ? 12 : \
@@ -293,64 +303,76 @@ static inline int32_t ultro_bias24(const uint8_t *p) {
   (n) % 5 == 0 ? 5 : (n) % 4 == 0 ? 4 : (n) % 3 == 0 ? 3 : (n) % 2 == 0 ? 2 : 1)
 
 /*
- * A hidden tanh layer: z clamped to |z| <= 4 * 2^12, then the table: the
- * segment is the high byte of |z|, the fraction its low byte, and
- * y = t0 + (((t1 - t0) * f + 128) >> 8), negated for z < 0. (At |z| = 4 the
- * fraction is 0, so the byte read after the table's last entry is multiplied
- * by 0.)
+ * A hidden tanh layer: |z| (sign in SREG's T flag) clamped to 4 * 2^12 as an
+ * unsigned 24-bit number, then the table: the segment is the high byte of
+ * |z|, the fraction its low byte, and y = t0 + (((t1 - t0) * f + 128) >> 8),
+ * negated for z < 0. (At |z| = 4 the fraction is 0, so the byte read after
+ * the table's last entry is multiplied by 0.)
  */
-#define ultro_rows8_tanh(P_, nin_, nout_, in_, out_, T_)                                                                              \
-  do {                                                                                                                           \
-    const uint8_t *p_ = (P_);                                                                                                     \
-    int8_t *o_ = (out_);                                                                                                          \
-    uint8_t r_ = (nout_);                                                                                                         \
-    __asm__ volatile("clr r23\n"                                                                                                 \
-                     "13:\n\t" ULTRO_ROW8_HEAD                                                                                   \
-                     "mov r21, r19\n\tsbrs r19, 7\n\trjmp 14f\n\tcom r19\n\tneg r18\n\tsbci r19, 0xff\n"                         \
-                     "14:\n\tmovw r24, r30\n\tmovw r30, %[tab]\n\tadd r30, r19\n\tadc r31, r23\n\t"                                \
-                     "lpm r20, Z+\n\tlpm r22, Z\n\tmovw r30, r24\n\t"                                                            \
-                     "sub r22, r20\n\tmul r22, r18\n\tlsl r0\n\tadc r1, r23\n\tadd r20, r1\n\tclr r1\n\t"                       \
-                     "sbrc r21, 7\n\tneg r20\n\tst %a[o]+, r20\n\t"                                                              \
-                     "dec %[r]\n\tbreq 15f\n\trjmp 13b\n"                                                                        \
-                     "15:\n\t"                                                                                                   \
-                     : "+z"(p_), [o] "+b"(o_), [r] "+r"(r_)                                                                      \
-                     : [in] "r"(in_), [tab] "r"(T_), [nk] "n"((int32_t)(nin_) * 32768L), [ng] "n"((nin_) / ULTRO_G(nin_)),              \
-                       [g] "n"(ULTRO_G(nin_)), [hi1] "n"(16385L), [hi] "n"(16384), [lo] "n"(-16384L)                              \
-                     : "r18", "r19", "r20", "r21", "r22", "r23", "r24", "r25", "r26", "r27", "memory");                        \
+#define ultro_rows8_tanh(P_, nin_, nout_, in_, out_, T_)                                                     \
+  do {                                                                                                       \
+    const uint8_t *p_ = (P_);                                                                                \
+    int8_t *o_ = (out_);                                                                                     \
+    uint8_t r_ = (nout_);                                                                                    \
+    uint32_t k_ = ultro_offset_inputs((in_), (nin_));                                                        \
+    __asm__ volatile("clr r23\n"                                                                             \
+                     "13:\n\t" ULTRO_ROW8_HEAD                                                               \
+                     "bst r20, 7\n\tbrtc 14f\n\tcom r20\n\tcom r19\n\tneg r18\n\tsbci r19, 0xff\n\tsbci r20, 0xff\n" \
+                     "14:\n\tcpi r18, 0x01\n\tldi r24, 0x40\n\tcpc r19, r24\n\tcpc r20, r23\n\tbrlo 15f\n\t"  \
+                     "ldi r18, 0x00\n\tldi r19, 0x40\n"                                                      \
+                     "15:\n\tmovw r24, r30\n\tmovw r30, %[tab]\n\tadd r30, r19\n\tadc r31, r23\n\t"         \
+                     "lpm r20, Z+\n\tlpm r22, Z\n\tmovw r30, r24\n\t"                                        \
+                     "sub r22, r20\n\tmul r22, r18\n\tlsl r0\n\tadc r1, r23\n\tadd r20, r1\n\tclr r1\n\t"   \
+                     "brtc 18f\n\tneg r20\n"                                                                 \
+                     "18:\n\tst %a[o]+, r20\n\t"                                                             \
+                     "dec %[r]\n\tbreq 17f\n\trjmp 13b\n"                                                    \
+                     "17:\n\t"                                                                               \
+                     : "+z"(p_), [o] "+b"(o_), [r] "+r"(r_)                                                  \
+                     : [in] "r"(in_), [tab] "r"(T_), [k] "r"(k_), [ng] "n"((nin_) / ULTRO_G(nin_)),          \
+                       [g] "n"(ULTRO_G(nin_))                                                                \
+                     : "r18", "r19", "r20", "r21", "r22", "r23", "r24", "r25", "r26", "r27", "memory");    \
   } while (0)
 
 /* The output layer: z saturated to int16 and stored little endian. */
-#define ultro_rows8_out(P_, nin_, nout_, in_, out_)                                                                                  \
-  do {                                                                                                                           \
-    const uint8_t *p_ = (P_);                                                                                                     \
-    int16_t *o_ = (out_);                                                                                                         \
-    uint8_t r_ = (nout_);                                                                                                         \
-    __asm__ volatile("clr r23\n"                                                                                                 \
-                     "13:\n\t" ULTRO_ROW8_HEAD                                                                                   \
-                     "st %a[o]+, r18\n\tst %a[o]+, r19\n\t"                                                                      \
-                     "dec %[r]\n\tbreq 15f\n\trjmp 13b\n"                                                                        \
-                     "15:\n\t"                                                                                                   \
-                     : "+z"(p_), [o] "+b"(o_), [r] "+r"(r_)                                                                      \
-                     : [in] "r"(in_), [nk] "n"((int32_t)(nin_) * 32768L), [ng] "n"((nin_) / ULTRO_G(nin_)), [g] "n"(ULTRO_G(nin_)),    \
-                       [hi1] "n"(32768L), [hi] "n"(32767), [lo] "n"(-32768L)                                                     \
-                     : "r18", "r19", "r20", "r21", "r22", "r23", "r24", "r25", "r26", "r27", "memory");                        \
+#define ultro_rows8_out(P_, nin_, nout_, in_, out_)                                                          \
+  do {                                                                                                       \
+    const uint8_t *p_ = (P_);                                                                                \
+    int16_t *o_ = (out_);                                                                                    \
+    uint8_t r_ = (nout_);                                                                                    \
+    uint32_t k_ = ultro_offset_inputs((in_), (nin_));                                                        \
+    __asm__ volatile("clr r23\n"                                                                             \
+                     "13:\n\t" ULTRO_ROW8_HEAD                                                               \
+                     "cpi r18, 0x00\n\tldi r24, 0x80\n\tcpc r19, r24\n\tcpc r20, r23\n\tbrlt 11f\n\t"        \
+                     "ldi r18, 0xff\n\tldi r19, 0x7f\n\trjmp 12f\n"                                          \
+                     "11:\n\tcpi r18, 0x00\n\tldi r24, 0x80\n\tcpc r19, r24\n\tldi r24, 0xff\n\t"            \
+                     "cpc r20, r24\n\tbrge 12f\n\tldi r18, 0x00\n\tldi r19, 0x80\n"                          \
+                     "12:\n\tst %a[o]+, r18\n\tst %a[o]+, r19\n\t"                                           \
+                     "dec %[r]\n\tbreq 17f\n\trjmp 13b\n"                                                    \
+                     "17:\n\t"                                                                               \
+                     : "+z"(p_), [o] "+b"(o_), [r] "+r"(r_)                                                  \
+                     : [in] "r"(in_), [k] "r"(k_), [ng] "n"((nin_) / ULTRO_G(nin_)), [g] "n"(ULTRO_G(nin_))   \
+                     : "r18", "r19", "r20", "r21", "r22", "r23", "r24", "r25", "r26", "r27", "memory");    \
   } while (0)
 #else
+/* The row's sum as the AVR computes it (modulo 2^24), from the unmoved inputs. */
+static inline int32_t ultro_row8_sum(const uint8_t *P, const int8_t *in, uint8_t nin) {
+  int32_t v = ultro_sext24((uint32_t)ULTRO_RD_U8(P) | ((uint32_t)ULTRO_RD_U8(P + 1) << 8) | ((uint32_t)ULTRO_RD_U8(P + 2) << 16));
+  uint8_t j;
+  for (j = 0; j < nin; j++) {
+    int32_t a = (int32_t)in[j] + 128;
+    v += (int32_t)ULTRO_RD_U8(P + 3 + j) * a - 128 * a; /* |v| < 2^25: no overflow */
+  }
+  return ultro_sext24((uint32_t)v);
+}
 #if defined(ULTRO_TANH_SHIFT) && ULTRO_ACT_BITS == 8
 static inline void ultro_rows8_tanh(const uint8_t *P, uint8_t nin, uint8_t nout, const int8_t *in, int8_t *out, const int8_t *T) {
   uint8_t i;
-  for (i = 0; i < nout; i++, P += nin + 4) {
-    int32_t acc = ultro_dot8_wide((const int8_t *)(P + 3), in, nin, ultro_bias24(P));
-    out[i] = ultro_tanh8(T, ultro_zclamp24(acc, (int8_t)ULTRO_RD_U8(P + 3 + nin), ULTRO_TANH_ZMAX));
-  }
+  for (i = 0; i < nout; i++, P += nin + 4) out[i] = ultro_tanh8(T, ultro_zclamp24(ultro_row8_sum(P, in, nin), (int8_t)ULTRO_RD_U8(P + 3 + nin), ULTRO_TANH_ZMAX));
 }
 #endif
 static inline void ultro_rows8_out(const uint8_t *P, uint8_t nin, uint8_t nout, const int8_t *in, int16_t *out) {
   uint8_t i;
-  for (i = 0; i < nout; i++, P += nin + 4) {
-    int32_t acc = ultro_dot8_wide((const int8_t *)(P + 3), in, nin, ultro_bias24(P));
-    out[i] = (int16_t)ultro_clamp32(ultro_shift32(acc, (int8_t)ULTRO_RD_U8(P + 3 + nin)), -32768, 32767);
-  }
+  for (i = 0; i < nout; i++, P += nin + 4) out[i] = (int16_t)ultro_clamp32(ultro_shift32(ultro_row8_sum(P, in, nin), (int8_t)ULTRO_RD_U8(P + 3 + nin)), -32768, 32767);
 }
 #endif
 

@@ -35,7 +35,8 @@ typedef int16_t ultro_act_t;
 #error "ULTRO_ACT_BITS must be 8 or 16"
 #endif
 
-/* The network on quantised inputs x (inside their proven range), int16 outputs y. */
-void ultro_nn_forward(const ultro_act_t *x, int16_t *y);
+/* The network on quantised inputs x (inside their proven range; x is used as
+ * scratch and left changed), int16 outputs y. */
+void ultro_nn_forward(ultro_act_t *x, int16_t *y);
 
 #endif /* ULTRO_NN_H */

@@ -45,11 +45,11 @@ function exact(name: string, m: PolicyModel, variant: 'int8' | 'int16', n: numbe
 }
 
 describe.skipIf(!HAVE_AVR)('policy on the emulated ATmega328P', () => {
-  it('double integrator: bit-exact, and exactly these cycle counts (int8 24-bit rows, int16 AVR201 rows)', () => {
+  it('double integrator: bit-exact, and exactly these cycle counts (int8 rows: unsigned MULs into 24 bits; int16: AVR201 rows)', () => {
     const i8 = exact('DI', di, 'int8', 150);
     expect(i8.q.layers.map((L) => kernelWidth(i8.q, L))).toEqual([16, 24, 24]);
     // The integer core depends on the state only through the shift and clamp branches.
-    expect([Math.min(...i8.r.core), Math.max(...i8.r.core)]).toEqual([6031, 6079]);
+    expect([Math.min(...i8.r.core), Math.max(...i8.r.core)]).toEqual([5955, 5994]);
     const i16 = exact('DI', di, 'int16', 150);
     expect([Math.min(...i16.r.core), Math.max(...i16.r.core)]).toEqual([14139, 14214]);
   }, 120_000);
