@@ -67,7 +67,7 @@ export function runCodegen(src: string | ModelArtifact, o: CodegenOptions, log: 
   log(`codegen: ${Object.keys(files).length} C files in ${o.out}/ (${q.variant}, ${report.network.macs} MACs, model ${q.modelHash.slice(0, 12)}…)`);
   for (const L of report.quantisation.layers)
     log(
-      `  layer ${L.index}: ${L.act}, int${L.weightBits} weights Q${L.weightFrac[0]}..Q${L.weightFrac[1]}, int${L.accumulatorBits} accumulator (bound ${L.provenPartialSumBound}, ${L.headroomBits} bits headroom)`,
+      `  layer ${L.index}: ${L.act}, int${L.weightBits} weights Q${L.weightFrac[0]}..Q${L.weightFrac[1]}, int${L.accumulatorBits} accumulator (bound ${L.provenPartialSumBound}, ${L.headroomBits} bits headroom; ${L.avrKernelBits}-bit sums in the AVR kernel)`,
     );
   log(`  fixed point vs float: max ${report.error.grid.maxActuator.toExponential(2)}, RMS ${report.error.grid.rmsActuator.toExponential(2)} actuator units on a 10,000-state grid`);
   if (report.tanh) log(`  tanh table error ≤ ${report.tanh.maxAbsError.toExponential(2)}`);

@@ -6,6 +6,7 @@
 import { Rng, escapeMarkdown, type Plant } from '../sim/index.js';
 import { heldOutStates, type PolicyModel } from '../trainer/index.js';
 import { macCount } from './emit-c.js';
+import { kernelWidth } from './emit-nn.js';
 import type { AdmmData } from './mpc-admm.js';
 import { mpcWorkspaceBytes } from './emit-mpc.js';
 import type { QuantizedModel } from './quantize.js';
@@ -31,6 +32,8 @@ export interface CodegenReport {
       inputFrac: number;
       outputFrac: number;
       accumulatorBits: number;
+      /** Width of the generated AVR kernel's sums (the exact final range fits it; partial sums wrap). */
+      avrKernelBits: number;
       provenPartialSumBound: number;
       headroomBits: number;
     }[];
@@ -69,6 +72,7 @@ export function buildReport(model: PolicyModel, q: QuantizedModel, target: strin
         inputFrac: L.inFrac,
         outputFrac: L.outFrac,
         accumulatorBits: L.accBits,
+        avrKernelBits: kernelWidth(q, L),
         provenPartialSumBound: L.accBound,
         headroomBits: Math.floor(Math.log2(accMax(L.accBits) / Math.max(1, L.accBound))),
       })),
@@ -104,11 +108,11 @@ export function reportMarkdown(r: CodegenReport, plant: Plant): string {
     `Input int${r.quantisation.input.bits} Q${r.quantisation.input.frac}; output int16 Q${r.quantisation.output.frac} (1 LSB = ${r.quantisation.output.lsbActuatorUnits.map(e).join(', ')} actuator units).`,
     'Rounding: right shifts round half up; every result saturates to its type; inputs are clamped to the declared domain; the output is clamped to the actuator bounds.',
     '',
-    '| layer | act | weights | weight frac | in frac | out frac | accumulator | proven partial-sum bound | headroom |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| layer | act | weights | weight frac | in frac | out frac | accumulator | AVR kernel sums | proven partial-sum bound | headroom |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...r.quantisation.layers.map(
       (L) =>
-        `| ${L.index} | ${L.act} | int${L.weightBits} | ${L.weightFrac[0]}…${L.weightFrac[1]} | ${L.inputFrac} | ${L.outputFrac} | int${L.accumulatorBits} | ${L.provenPartialSumBound} | ${L.headroomBits} bits |`,
+        `| ${L.index} | ${L.act} | int${L.weightBits} | ${L.weightFrac[0]}…${L.weightFrac[1]} | ${L.inputFrac} | ${L.outputFrac} | int${L.accumulatorBits} | ${L.avrKernelBits}-bit | ${L.provenPartialSumBound} | ${L.headroomBits} bits |`,
     ),
     '',
     `## Ranges over the declared domain (${r.ranges.method}, ${r.ranges.boxes} boxes, normalised units)`,

@@ -17,6 +17,11 @@
  * sums may wrap, the final value is exact because it is in range. The
  * portable versions accumulate in a type that holds every partial sum (the
  * generator proves that too), so no C expression overflows.
+ *
+ * Tanh and output layers go through the packed row kernels below
+ * (ultro_rows8_*, ultro_rows16_*): one assembly loop per layer on the AVR,
+ * the same arithmetic in C elsewhere. The dot products serve the other
+ * layers (ReLU and hard-tanh hidden layers, 64-bit sums).
  */
 #ifndef ULTRO_KERNELS_H
 #define ULTRO_KERNELS_H
