@@ -252,11 +252,7 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
           say(`qat: ${variant} errs by ${(100 * before.rms).toFixed(2)} % RMS of the actuator range without a refit, within a quarter of the tolerance; no refit`);
           break;
         }
-        const warm =
-          result?.rho !== undefined && o.method === 'al-lm'
-            ? { multipliers: result.multipliers, rho: result.rho, nLabelled: result.nLabelled ?? kd.nLabelled, converged: result.stopped === 'converged', violation: result.violation }
-            : undefined;
-        const refit = await quantisationAwareRefit(asm, theta, net.sizes, { variant, margin: o.margin, onProgress, log: say, onStep: lmHeartbeat(hb, `qat ${variant}`), warm });
+        const refit = await quantisationAwareRefit(asm, theta, net.sizes, { variant, margin: o.margin, onProgress, log: say, onStep: lmHeartbeat(hb, `qat ${variant}`) });
         const after = score(refit);
         const kept = !before || !after || !(after.mse > before.mse); // no deploy hook: keep the refit
         const best = kept ? after : before;
@@ -321,7 +317,7 @@ async function runMethod(ctx: RunContext, asm: Assembler, theta: Float64Array, s
         // Later rounds append samples: their first constraints are the previous rows, so λ and ρ carry over.
         warm:
           prev?.rho !== undefined && stage !== 'first'
-            ? { multipliers: prev.multipliers, rho: prev.rho, nLabelled: prev.nLabelled ?? asm.data.nLabelled, converged: prev.stopped === 'converged', violation: prev.violation }
+            ? { multipliers: prev.multipliers, rho: prev.rho, nLabelled: prev.nLabelled ?? asm.data.nLabelled, converged: prev.stopped === 'converged' }
             : undefined,
         onStep: lmHeartbeat(hb, 'al-lm'),
       });

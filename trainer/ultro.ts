@@ -54,7 +54,7 @@ export interface ALSettings {
    * the same samples: DAgger and refinement rounds append samples, so the
    * first constraints are the same rows in the same order.
    */
-  warm?: { multipliers: Float64Array; rho: number; nLabelled: number; converged?: boolean; violation?: number };
+  warm?: { multipliers: Float64Array; rho: number; nLabelled: number; converged?: boolean };
   /** Called before every LM step, for progress lines: phase, outer iteration, LM steps so far, training MSE. */
   onStep?: (s: { phase: 'fit' | 'train' | 'polish'; outer: number; steps: number; mse: number; elapsedMs: number; inner: number; maxInner: number; innerMs: number }) => void;
 }
@@ -70,8 +70,6 @@ export interface TrainResult {
   /** AL penalty at the end, and the number of labelled samples it is relative to (for warm starts). */
   rho?: number;
   nLabelled?: number;
-  /** Largest constraint value g_i (margin included) after the last outer iteration: how far from feasible it stopped. */
-  violation?: number;
 }
 
 export async function trainAugmentedLagrangian(asm: Assembler, theta0: Float64Array, s: ALSettings = {}): Promise<TrainResult> {
@@ -102,16 +100,12 @@ export async function trainAugmentedLagrangian(asm: Assembler, theta0: Float64Ar
   // The objective is a mean over the labelled samples: with more samples, a
   // multiplier and ρ of the previous run weigh K_old/K as much.
   const warmScale = s.warm ? s.warm.nLabelled / K : 1;
-  // Multipliers carry over from a run that converged, or that stopped at its outer-iteration limit
-  // within 100·feasTol of feasible: its λ are then good estimates (a DAgger or refinement round that
-  // dropped them threw the network back towards the unconstrained fit, violating the old rows by
-  // 0.3 and raising the MSE on the way back: 9e-3 → 2.1e-2 on the quadrotor). Otherwise (constraints
-  // the network could not meet, λ still growing) start from zero with ρ₀.
-  const warmUsable = !!s.warm && (s.warm.converged || (s.warm.violation ?? Infinity) <= 100 * feasTol);
-  let rho = warmUsable ? Math.min(rhoRestart, Math.max(rho0, s.warm!.rho * warmScale)) : rho0;
+  let rho = s.warm ? Math.min(rhoRestart, Math.max(rho0, s.warm.rho * warmScale)) : rho0;
+  if (s.warm && !s.warm.converged) rho = rho0;
   const state: LMState = { theta: Float64Array.from(theta0), mu: s.mu0 ?? 1e-3, steps: 0 };
   asm.mult.fill(0);
-  if (warmUsable && s.warm) {
+  // Multipliers carry over only from a run that converged (accurate estimates); otherwise start from zero.
+  if (s.warm?.converged) {
     const n = Math.min(s.warm.multipliers.length, asm.mult.length);
     for (let i = 0; i < n; i++) asm.mult[i] = s.warm.multipliers[i] * warmScale;
   }
@@ -144,7 +138,6 @@ export async function trainAugmentedLagrangian(asm: Assembler, theta0: Float64Ar
     { phase: 'polish', margin: polishMargin, outers: polishOuter },
   ];
   let stopped: TrainResult['stopped'] = 'max_outer';
-  let violation = Infinity;
   for (const [p, ph] of phases.entries()) {
     if (outOfTime()) {
       stopped = 'time';
@@ -175,7 +168,6 @@ export async function trainAugmentedLagrangian(asm: Assembler, theta0: Float64Ar
         lamW[l] = Math.max(0, lamW[l] + rho * gw[l]);
       }
       report(ph.phase, outer, stats, maxViol);
-      violation = maxViol;
       if (outOfTime()) {
         stopped = 'time';
         break;
@@ -189,7 +181,7 @@ export async function trainAugmentedLagrangian(asm: Assembler, theta0: Float64Ar
     }
     if (stopped === 'time') break;
   }
-  return { theta: state.theta, history, steps: state.steps, timeMs: elapsed(), stopped, multipliers: Float64Array.from(asm.mult), rho, nLabelled: K, violation };
+  return { theta: state.theta, history, steps: state.steps, timeMs: elapsed(), stopped, multipliers: Float64Array.from(asm.mult), rho, nLabelled: K };
 }
 
 /** Weight-norm constraints under the augmented Lagrangian, as extra LM terms. */

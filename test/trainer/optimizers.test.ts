@@ -218,27 +218,3 @@ describe('constrained training reaches a known constrained optimum', () => {
     await asm.close();
   });
 });
-
-describe('warm starts across DAgger and refinement rounds', () => {
-  it('keep λ and ρ from a round that stopped at its outer limit nearly feasible: the next round does not jump back to the unconstrained fit', async () => {
-    // ŷ = 1.6 x + 0.3 violates |y| ≤ 1 by up to 0.9 without the constraints. A polish cut short after
-    // four outer iterations ends "max_outer" within 1e-3 of feasible, as the quadrotor's rounds did.
-    const margin = 0.01;
-    const d = linearProblem(400, 1.6, 0.3);
-    const want = qpOptimum(d, 1 - margin);
-    const asm = await Assembler.create(d, { threads: 1 });
-    const first = await trainAugmentedLagrangian(asm, Float64Array.of(0.1, 0), { polishMargin: margin, polishOuter: 4, rho0: 1e-3 });
-    expect(first.stopped).toBe('max_outer');
-    const violation = first.history.at(-1)!.maxViol;
-    expect(violation).toBeGreaterThan(1e-5);
-    expect(violation).toBeLessThanOrEqual(1e-3);
-    const warm = { multipliers: first.multipliers, rho: first.rho!, nLabelled: first.nLabelled!, converged: false, violation };
-    const next = await trainAugmentedLagrangian(asm, first.theta, { skipFit: true, polishOnly: true, polishMargin: margin, polishOuter: 20, rho0: 1e-3, warm });
-    // the first outer iteration stays near feasible (dropping λ sent it to a violation of ~0.5)
-    expect(next.history[0].maxViol).toBeLessThan(1e-2);
-    expect(next.stopped).toBe('converged');
-    expect(next.theta[0]).toBeCloseTo(want.w, 4);
-    expect(next.theta[1]).toBeCloseTo(want.b, 4);
-    await asm.close();
-  });
-});
