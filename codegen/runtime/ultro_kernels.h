@@ -286,12 +286,12 @@ static inline uint32_t ultro_offset_inputs(int8_t *in, uint8_t n) {
 }
 
 #if defined(__AVR__)
-/* The row head: bias, the MACs (G per loop pass, NG passes), the shift; acc in r20:r19:r18. r23 = 0. */
+/* The row head: bias, the MACs (G per loop pass, NG passes; no loop when NG is 1), the shift; acc in r20:r19:r18. r23 = 0. */
 #define ULTRO_ROW8_HEAD                                                                                        \
   "lpm r18, Z+\n\tlpm r19, Z+\n\tlpm r20, Z+\n\t"                                                              \
   "sub r18, %A[k]\n\tsbc r19, %B[k]\n\tsbc r20, %C[k]\n\t"                                                     \
-  "movw r26, %[in]\n\tldi r22, %[ng]\n"                                                                       \
-  "5:\n\t.rept %[g]\n\t" ULTRO_ROW8_MAC ".endr\n\tdec r22\n\tbreq 16f\n\trjmp 5b\n16:\n\t"                    \
+  "movw r26, %[in]\n\t.if %[ng] > 1\n\tldi r22, %[ng]\n\t.endif\n"                                                                       \
+  "5:\n\t.rept %[g]\n\t" ULTRO_ROW8_MAC ".endr\n\t.if %[ng] > 1\n\tdec r22\n\tbreq 16f\n\trjmp 5b\n16:\n\t.endif\n\t"                    \
   "clr r1\n\tlpm r21, Z+\n\t"                                                                                  \
   /* shift: right by s > 0; left by -s, saturating the top byte on signed overflow */                         \
   "tst r21\n\tbreq 8f\n\tbrmi 7f\n"                                                                            \
@@ -403,8 +403,8 @@ static inline int32_t ultro_bias32(const uint8_t *p) {
 /* Bias, MACs (G per pass), shift; acc in r19:r18:r17:r16, clamped to [lo, hi]. */
 #define ULTRO_ROW16_HEAD                                                                                                         \
   "lpm r16, Z+\n\tlpm r17, Z+\n\tlpm r18, Z+\n\tlpm r19, Z+\n\t"                                                                \
-  "movw r26, %[in]\n\tldi r25, %[ng]\n"                                                                                         \
-  "5:\n\t.rept %[g]\n\t" ULTRO_ROW16_MAC ".endr\n\tdec r25\n\tbreq 16f\n\trjmp 5b\n16:\n\t"                                     \
+  "movw r26, %[in]\n\t.if %[ng] > 1\n\tldi r25, %[ng]\n\t.endif\n"                                                                                         \
+  "5:\n\t.rept %[g]\n\t" ULTRO_ROW16_MAC ".endr\n\t.if %[ng] > 1\n\tdec r25\n\tbreq 16f\n\trjmp 5b\n16:\n\t.endif\n\t"                                     \
   "clr r1\n\tlpm r25, Z+\n\t"                                                                                                   \
   "tst r25\n\tbreq 8f\n\tbrmi 7f\n"                                                                                             \
   "6:\n\tasr r19\n\tror r18\n\tror r17\n\tror r16\n\tdec r25\n\tbrne 6b\n\trjmp 8f\n"                                          \
