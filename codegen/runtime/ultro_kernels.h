@@ -266,7 +266,9 @@ static inline int16_t ultro_tanh16(const int16_t *T, int32_t z) {
  * The last term is one subtraction per row, from a sum over the inputs
  * taken once per layer while the inputs are moved to offset binary in place
  * (the input vector is scratch). One pointer streams through the layer with
- * LPM; one assembly loop computes a row from bias to stored output. Sums are
+ * LPM; one assembly loop computes a row from bias to stored output (stored
+ * through X, which is free by then: no Y, which a function with a stack frame
+ * keeps as its frame pointer). Sums are
  * taken modulo 2^24: the final value is proven to fit, so it is exact.
  */
 static inline int32_t ultro_sext24(uint32_t u) {
@@ -329,10 +331,10 @@ static inline uint32_t ultro_offset_inputs(int8_t *in, uint8_t n) {
                      "lpm r20, Z+\n\tlpm r22, Z\n\tmovw r30, r24\n\t"                                        \
                      "sub r22, r20\n\tmul r22, r18\n\tlsl r0\n\tadc r1, r23\n\tadd r20, r1\n\tclr r1\n\t"   \
                      "brtc 18f\n\tneg r20\n"                                                                 \
-                     "18:\n\tst %a[o]+, r20\n\t"                                                             \
+                     "18:\n\tmovw r26, %[o]\n\tst X+, r20\n\tmovw %[o], r26\n\t"                                                             \
                      "dec %[r]\n\tbreq 17f\n\trjmp 13b\n"                                                    \
                      "17:\n\t"                                                                               \
-                     : "+z"(p_), [o] "+b"(o_), [r] "+r"(r_)                                                  \
+                     : "+z"(p_), [o] "+r"(o_), [r] "+r"(r_)                                                  \
                      : [in] "r"(in_), [tab] "r"(T_), [k] "r"(k_), [ng] "n"((nin_) / ULTRO_G(nin_)),          \
                        [g] "n"(ULTRO_G(nin_))                                                                \
                      : "r18", "r19", "r20", "r21", "r22", "r23", "r24", "r25", "r26", "r27", "memory");    \
@@ -351,10 +353,10 @@ static inline uint32_t ultro_offset_inputs(int8_t *in, uint8_t n) {
                      "ldi r18, 0xff\n\tldi r19, 0x7f\n\trjmp 12f\n"                                          \
                      "11:\n\tcpi r18, 0x00\n\tldi r24, 0x80\n\tcpc r19, r24\n\tldi r24, 0xff\n\t"            \
                      "cpc r20, r24\n\tbrge 12f\n\tldi r18, 0x00\n\tldi r19, 0x80\n"                          \
-                     "12:\n\tst %a[o]+, r18\n\tst %a[o]+, r19\n\t"                                           \
+                     "12:\n\tmovw r26, %[o]\n\tst X+, r18\n\tst X+, r19\n\tmovw %[o], r26\n\t"                                           \
                      "dec %[r]\n\tbreq 17f\n\trjmp 13b\n"                                                    \
                      "17:\n\t"                                                                               \
-                     : "+z"(p_), [o] "+b"(o_), [r] "+r"(r_)                                                  \
+                     : "+z"(p_), [o] "+r"(o_), [r] "+r"(r_)                                                  \
                      : [in] "r"(in_), [k] "r"(k_), [ng] "n"((nin_) / ULTRO_G(nin_)), [g] "n"(ULTRO_G(nin_))   \
                      : "r18", "r19", "r20", "r21", "r22", "r23", "r24", "r25", "r26", "r27", "memory");    \
   } while (0)
@@ -445,10 +447,10 @@ static inline int32_t ultro_bias32(const uint8_t *p) {
                      "mul r23, r25\n\tadd r0, r22\n\tadc r1, r24\n\t"                                                         \
                      "add r20, r0\n\tadc r21, r1\n\tclr r1\n\t"                                                               \
                      "brtc 15f\n\tcom r21\n\tneg r20\n\tsbci r21, 0xff\n"                                                     \
-                     "15:\n\tst %a[o]+, r20\n\tst %a[o]+, r21\n\t"                                                            \
+                     "15:\n\tmovw r26, %[o]\n\tst X+, r20\n\tst X+, r21\n\tmovw %[o], r26\n\t"                                                            \
                      "dec %[r]\n\tbreq 17f\n\trjmp 13b\n"                                                                     \
                      "17:\n\t"                                                                                                \
-                     : "+z"(p_), [o] "+b"(o_), [r] "+r"(r_)                                                                   \
+                     : "+z"(p_), [o] "+r"(o_), [r] "+r"(r_)                                                                   \
                      : [in] "r"(in_), [tab] "r"(T_), [ng] "n"((nin_) / ULTRO_G16(nin_)), [g] "n"(ULTRO_G16(nin_)),            \
                        [hi1] "n"(67108865L), [hi] "n"(67108864L), [lo] "n"(-67108864L)                                        \
                      : "r16", "r17", "r18", "r19", "r20", "r21", "r22", "r23", "r24", "r25", "r26", "r27", "memory");       \
@@ -460,10 +462,10 @@ static inline int32_t ultro_bias32(const uint8_t *p) {
     int16_t *o_ = (out_);                                                                                                     \
     uint8_t r_ = (nout_);                                                                                                     \
     __asm__ volatile("clr r24\n"                                                                                              \
-                     "13:\n\t" ULTRO_ROW16_HEAD "st %a[o]+, r16\n\tst %a[o]+, r17\n\t"                                        \
+                     "13:\n\t" ULTRO_ROW16_HEAD "movw r26, %[o]\n\tst X+, r16\n\tst X+, r17\n\tmovw %[o], r26\n\t"                                        \
                      "dec %[r]\n\tbreq 17f\n\trjmp 13b\n"                                                                     \
                      "17:\n\t"                                                                                                \
-                     : "+z"(p_), [o] "+b"(o_), [r] "+r"(r_)                                                                   \
+                     : "+z"(p_), [o] "+r"(o_), [r] "+r"(r_)                                                                   \
                      : [in] "r"(in_), [ng] "n"((nin_) / ULTRO_G16(nin_)), [g] "n"(ULTRO_G16(nin_)), [hi1] "n"(32768L),        \
                        [hi] "n"(32767L), [lo] "n"(-32768L)                                                                    \
                      : "r16", "r17", "r18", "r19", "r20", "r21", "r22", "r23", "r24", "r25", "r26", "r27", "memory");       \

@@ -4,7 +4,7 @@ import { getPlant } from '../../sim/index.js';
 import { emitFloatPolicy, emitMpc, emitPolicy, quantizeModel, readRuntime } from '../../codegen/index.js';
 import { checkFits, compileAndLink, formatSize, getBoard, hasCommand, sizeOf, type SizeReport } from '../../targets/index.js';
 import { writeFiles } from '../helpers/c.js';
-import { fixtureModel } from '../helpers/models.js';
+import { fixtureModel, randomModel } from '../helpers/models.js';
 
 const uno = getBoard('uno');
 const avr = hasCommand('avr-gcc');
@@ -33,6 +33,16 @@ describe.skipIf(!avr)('avr-gcc for atmega328p', () => {
     expect(sizes[0].flash).toBeLessThan(f.flash);
     expect(sizes[0].flash).toBeLessThanOrEqual(3584);
     expect(sizes[1].flash).toBeLessThan(8 * 1024);
+  });
+  it('the generated forward pass builds at -O1, -O2 and -Os for every kernel mix (register pressure of the row kernels)', () => {
+    // A quadrotor-shaped hard-tanh network: C layers inlined beside an output row kernel. The kernels once
+    // asked for the Y pointer, which such a function may keep as its frame pointer: -O1 could not build it.
+    const models = [fixtureModel(), randomModel('quadrotor-hover', [16, 16], 'hardtanh', 4, 0.5), randomModel('dc-motor', [12, 10], 'relu', 2, 0.5)];
+    for (const m of models)
+      for (const variant of ['int8', 'int16'] as const) {
+        const dir = writeFiles(emitPolicy(quantizeModel(m, { variant })));
+        for (const level of ['-O1', '-O2', '-Os']) compileAndLink(uno, [`${dir}/ultro_policy.c`, `${dir}/ultro_nn.c`, probe], [dir], `${dir}/p${level}.elf`, ['-DULTRO_SIZE_POLICY', level]);
+      }
   });
   it('on-board MPC for the double integrator fits the 2 KB RAM with room for serial buffers', () => {
     const { files, data } = emitMpc(getPlant('double-integrator'), { horizon: 20 }, 'test');
