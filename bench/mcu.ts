@@ -58,7 +58,7 @@ export async function benchCycles(): Promise<BenchSection> {
       figures.push({ name: `${name} ${variant}: integer core / instruction floor`, value: core / floor, unit: '×', kind: 'ratio', note: 'exact cycles' });
       figures.push({ name: `${name} ${variant}: whole policy (quantise, core, dequantise)`, value: median(r.full), unit: 'cycles', kind: 'cycles' });
       details.push({ name, variant, macs: r.macs, widths: q.layers.map((L) => kernelWidth(q, L)), floor, core: r.core, full: r.full, flash: r.size.flash, ram: r.size.ram });
-      rows.push([`${name} ${variant}`, r.macs, core, (core / r.macs).toFixed(1), floor, (core / floor).toFixed(2), median(r.full), r.size.flash]);
+      rows.push([`${name} ${variant}`, String(r.macs), String(core), (core / r.macs).toFixed(1), String(floor), (core / floor).toFixed(2), String(median(r.full)), String(r.size.flash)]);
       console.log(`cycles: ${name} ${variant}: ${r.macs} MACs, core ${core} cycles (${(core / r.macs).toFixed(1)}/MAC, floor ${floor}, ×${(core / floor).toFixed(2)}), whole ${median(r.full)}`);
     }
   console.log(table(['network', 'MACs', 'core cycles', 'per MAC', 'floor', 'core/floor', 'whole policy', 'bench flash B'], rows));
