@@ -402,29 +402,32 @@ static inline int32_t ultro_bias32(const uint8_t *p) {
   "mul r20, r22\n\tadd r16, r0\n\tadc r17, r1\n\tadc r18, r24\n\tadc r19, r24\n\t"                            \
   "mulsu r21, r22\n\tsbc r19, r24\n\tadd r17, r0\n\tadc r18, r1\n\tadc r19, r24\n\t"                          \
   "mulsu r23, r20\n\tsbc r19, r24\n\tadd r17, r0\n\tadc r18, r1\n\tadc r19, r24\n\t"
-/* Bias, MACs (G per pass), shift; acc in r19:r18:r17:r16, clamped to [lo, hi]. */
-#define ULTRO_ROW16_HEAD                                                                                                         \
-  "lpm r16, Z+\n\tlpm r17, Z+\n\tlpm r18, Z+\n\tlpm r19, Z+\n\t"                                                                \
-  "movw r26, %[in]\n\t.if %[ng] > 1\n\tldi r25, %[ng]\n\t.endif\n"                                                                                         \
-  "5:\n\t.rept %[g]\n\t" ULTRO_ROW16_MAC ".endr\n\t.if %[ng] > 1\n\tdec r25\n\tbreq 16f\n\trjmp 5b\n16:\n\t.endif\n\t"                                     \
-  "clr r1\n\tlpm r25, Z+\n\t"                                                                                                   \
-  "tst r25\n\tbreq 8f\n\tbrmi 7f\n"                                                                                             \
-  "6:\n\tasr r19\n\tror r18\n\tror r17\n\tror r16\n\tdec r25\n\tbrne 6b\n\trjmp 8f\n"                                          \
-  "7:\n\tneg r25\n"                                                                                                             \
-  "9:\n\tlsl r16\n\trol r17\n\trol r18\n\trol r19\n\tbrvs 10f\n\tdec r25\n\tbrne 9b\n\trjmp 8f\n"                              \
-  "10:\n\tldi r19, 0x7f\n\tbrcc 8f\n\tldi r19, 0x80\n"                                                                          \
-  "8:\n\t"                                                                                                                      \
-  "cpi r16, lo8(%[hi1])\n\tldi r25, hi8(%[hi1])\n\tcpc r17, r25\n\tldi r25, hlo8(%[hi1])\n\tcpc r18, r25\n\t"                  \
-  "ldi r25, hhi8(%[hi1])\n\tcpc r19, r25\n\tbrlt 11f\n\t"                                                                       \
-  "ldi r16, lo8(%[hi])\n\tldi r17, hi8(%[hi])\n\tldi r18, hlo8(%[hi])\n\tldi r19, hhi8(%[hi])\n\trjmp 12f\n"                  \
-  "11:\n\tcpi r16, lo8(%[lo])\n\tldi r25, hi8(%[lo])\n\tcpc r17, r25\n\tldi r25, hlo8(%[lo])\n\tcpc r18, r25\n\t"              \
-  "ldi r25, hhi8(%[lo])\n\tcpc r19, r25\n\tbrge 12f\n\t"                                                                        \
-  "ldi r16, lo8(%[lo])\n\tldi r17, hi8(%[lo])\n\tldi r18, hlo8(%[lo])\n\tldi r19, hhi8(%[lo])\n"                              \
+/* Bias, MACs (G per pass), shift; acc in r19:r18:r17:r16. r24 = 0. */
+#define ULTRO_ROW32_BODY(MAC)                                                                                   \
+  "lpm r16, Z+\n\tlpm r17, Z+\n\tlpm r18, Z+\n\tlpm r19, Z+\n\t"                                               \
+  "movw r26, %[in]\n\t.if %[ng] > 1\n\tldi r25, %[ng]\n\t.endif\n"                                             \
+  "5:\n\t.rept %[g]\n\t" MAC ".endr\n\t.if %[ng] > 1\n\tdec r25\n\tbreq 16f\n\trjmp 5b\n16:\n\t.endif\n\t"    \
+  "clr r1\n\tlpm r25, Z+\n\t"                                                                                  \
+  "tst r25\n\tbreq 8f\n\tbrmi 7f\n"                                                                            \
+  "6:\n\tasr r19\n\tror r18\n\tror r17\n\tror r16\n\tdec r25\n\tbrne 6b\n\trjmp 8f\n"                         \
+  "7:\n\tneg r25\n"                                                                                            \
+  "9:\n\tlsl r16\n\trol r17\n\trol r18\n\trol r19\n\tbrvs 10f\n\tdec r25\n\tbrne 9b\n\trjmp 8f\n"             \
+  "10:\n\tldi r19, 0x7f\n\tbrcc 8f\n\tldi r19, 0x80\n"                                                         \
+  "8:\n\t"
+/* acc (r19..r16) clamped to [lo, hi]. */
+#define ULTRO_CLAMP32                                                                                                  \
+  "cpi r16, lo8(%[hi1])\n\tldi r25, hi8(%[hi1])\n\tcpc r17, r25\n\tldi r25, hlo8(%[hi1])\n\tcpc r18, r25\n\t"         \
+  "ldi r25, hhi8(%[hi1])\n\tcpc r19, r25\n\tbrlt 11f\n\t"                                                              \
+  "ldi r16, lo8(%[hi])\n\tldi r17, hi8(%[hi])\n\tldi r18, hlo8(%[hi])\n\tldi r19, hhi8(%[hi])\n\trjmp 12f\n"         \
+  "11:\n\tcpi r16, lo8(%[lo])\n\tldi r25, hi8(%[lo])\n\tcpc r17, r25\n\tldi r25, hlo8(%[lo])\n\tcpc r18, r25\n\t"     \
+  "ldi r25, hhi8(%[lo])\n\tcpc r19, r25\n\tbrge 12f\n\t"                                                               \
+  "ldi r16, lo8(%[lo])\n\tldi r17, hi8(%[lo])\n\tldi r18, hlo8(%[lo])\n\tldi r19, hhi8(%[lo])\n"                     \
   "12:\n\t"
+#define ULTRO_ROW16_HEAD ULTRO_ROW32_BODY(ULTRO_ROW16_MAC) ULTRO_CLAMP32
 #define ULTRO_G16(n) ((n) % 4 == 0 ? 4 : (n) % 3 == 0 ? 3 : (n) % 2 == 0 ? 2 : 1)
 
 /*
- * Hidden tanh layer, int16: |z| <= 4 * 2^24 after the clamp; segment
+ * Hidden tanh layer, int16: |z| (sign in SREG's T flag) clamped to 4 * 2^24; segment
  * i = |z| >> 18 (9 bits), fraction f = (|z| >> 10) & 255, and
  * y = t0 + (((t1 - t0) * f + 128) >> 8) computed as dh*f + ((dl*f + 128) >> 8)
  * (t1 >= t0: the table is non-decreasing). The sign waits in SREG's T flag.
@@ -435,10 +438,13 @@ static inline int32_t ultro_bias32(const uint8_t *p) {
     int16_t *o_ = (out_);                                                                                                     \
     uint8_t r_ = (nout_);                                                                                                     \
     __asm__ volatile("clr r24\n"                                                                                              \
-                     "13:\n\t" ULTRO_ROW16_HEAD                                                                               \
+                     "13:\n\t" ULTRO_ROW32_BODY(ULTRO_ROW16_MAC)                                                           \
                      "bst r19, 7\n\tbrtc 14f\n\tcom r19\n\tcom r18\n\tcom r17\n\tneg r16\n\t"                                 \
                      "sbci r17, 0xff\n\tsbci r18, 0xff\n\tsbci r19, 0xff\n"                                                   \
-                     "14:\n\tmovw r20, r18\n\tlsr r21\n\tror r20\n\tlsr r21\n\tror r20\n\t"                                   \
+                     /* |z| clamped to 4 * 2^24 as an unsigned number (-2^31 stays above it) */                              \
+                     "14:\n\tcpi r16, 0x01\n\tcpc r17, r24\n\tcpc r18, r24\n\tldi r25, 0x04\n\tcpc r19, r25\n\tbrlo 19f\n\t" \
+                     "ldi r16, 0x00\n\tldi r17, 0x00\n\tldi r18, 0x00\n\tldi r19, 0x04\n"                                         \
+                     "19:\n\tmovw r20, r18\n\tlsr r21\n\tror r20\n\tlsr r21\n\tror r20\n\t"                                   \
                      "mov r25, r17\n\tmov r23, r18\n\tlsr r23\n\tror r25\n\tlsr r23\n\tror r25\n\t"                           \
                      "movw r26, r30\n\tmovw r30, %[tab]\n\tlsl r20\n\trol r21\n\tadd r30, r20\n\tadc r31, r21\n\t"            \
                      "lpm r20, Z+\n\tlpm r21, Z+\n\tlpm r22, Z+\n\tlpm r23, Z\n\tmovw r30, r26\n\t"                           \
@@ -451,8 +457,7 @@ static inline int32_t ultro_bias32(const uint8_t *p) {
                      "dec %[r]\n\tbreq 17f\n\trjmp 13b\n"                                                                     \
                      "17:\n\t"                                                                                                \
                      : "+z"(p_), [o] "+r"(o_), [r] "+r"(r_)                                                                   \
-                     : [in] "r"(in_), [tab] "r"(T_), [ng] "n"((nin_) / ULTRO_G16(nin_)), [g] "n"(ULTRO_G16(nin_)),            \
-                       [hi1] "n"(67108865L), [hi] "n"(67108864L), [lo] "n"(-67108864L)                                        \
+                     : [in] "r"(in_), [tab] "r"(T_), [ng] "n"((nin_) / ULTRO_G16(nin_)), [g] "n"(ULTRO_G16(nin_))             \
                      : "r16", "r17", "r18", "r19", "r20", "r21", "r22", "r23", "r24", "r25", "r26", "r27", "memory");       \
   } while (0)
 
