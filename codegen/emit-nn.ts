@@ -92,7 +92,18 @@ function emitLayer(q: QuantizedModel, L: QLayer, l: number, last: boolean): { ta
   if (packed(q, L, last, width)) {
     const P = cIdent(`ULTRO_P${l}`);
     const k = q.actBits === 8 ? 'rows8' : 'rows16';
-    const call = last ? `ultro_${k}_out(${P}, ${L.nin}, ${L.nout}, in, out);` : `ultro_${k}_tanh(${P}, ${L.nin}, ${L.nout}, in, out, ULTRO_TANH_TABLE);`;
+    // The row kernels count rows in 8 bits: a layer of more than 128 rows goes in chunks (an int8
+    // layer's input is moved to offset binary once, by the first chunk; later chunks are told so).
+    const rowBytes = packedRows(q, { ...L, nout: 1 }).length;
+    const calls: string[] = [];
+    for (let r0 = 0; r0 < L.nout; r0 += 128) {
+      const n = Math.min(128, L.nout - r0);
+      const p = r0 ? `${P} + ${r0 * rowBytes}` : P;
+      const o = r0 ? `out + ${r0}` : 'out';
+      const moved = q.actBits === 8 ? `, ${r0 ? 1 : 0}` : '';
+      calls.push(last ? `ultro_${k}_out(${p}, ${L.nin}, ${n}, in, ${o}${moved});` : `ultro_${k}_tanh(${p}, ${L.nin}, ${n}, in, ${o}, ULTRO_TANH_TABLE${moved});`);
+    }
+    const call = calls.join('\n  ');
     return {
       tables: [
         head.replace(' */', q.actBits === 8 ? ', packed rows [c (24 bits), weights + 128, shift] */' : ', packed rows [bias (32 bits), weights, shift] */'),
@@ -137,7 +148,7 @@ function emitLayer(q: QuantizedModel, L: QLayer, l: number, last: boolean): { ta
   const fn = [
     `static void ultro_layer${l}(${act} *in, ${outType} *out) {`,
     `  const ${act} *w = ${W};`,
-    `  uint8_t i;`,
+    `  uint16_t i; /* layers may be 256 wide */`,
     `  for (i = 0; i < ${L.nout}; i++, w += ${L.nin}) {`,
     `    ${dot}`,
     `    ${body}`,

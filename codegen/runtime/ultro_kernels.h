@@ -71,14 +71,14 @@ typedef int32_t ultro_acc24_t;
   "4:\n\t"                                   \
   "clr r1\n\t"
 
-static inline int16_t ultro_dot8_16(const int8_t *w, const int8_t *a, uint8_t n, int16_t acc) {
-  uint8_t q = n >> 2, r = n & 3;
+static inline int16_t ultro_dot8_16(const int8_t *w, const int8_t *a, uint16_t n, int16_t acc) {
+  uint8_t q = (uint8_t)(n >> 2), r = (uint8_t)(n & 3); /* n <= 256 */
   __asm__ volatile(ULTRO_MAC_LOOP(ULTRO_MAC8_16) : [acc] "+r"(acc), [q] "+r"(q), [r] "+r"(r), "+z"(w), "+x"(a) : : "r24", "r25", "memory");
   return acc;
 }
 
-static inline ultro_acc24_t ultro_dot8_24(const int8_t *w, const int8_t *a, uint8_t n, ultro_acc24_t acc) {
-  uint8_t q = n >> 2, r = n & 3;
+static inline ultro_acc24_t ultro_dot8_24(const int8_t *w, const int8_t *a, uint16_t n, ultro_acc24_t acc) {
+  uint8_t q = (uint8_t)(n >> 2), r = (uint8_t)(n & 3); /* n <= 256 */
   uint8_t k80 = 0x80, zero = 0;
   acc -= (ultro_acc24_t)n << 15;
   __asm__ volatile(ULTRO_MAC_LOOP(ULTRO_MAC8_24)
@@ -88,8 +88,8 @@ static inline ultro_acc24_t ultro_dot8_24(const int8_t *w, const int8_t *a, uint
   return acc;
 }
 
-static inline int32_t ultro_dot8_32(const int8_t *w, const int8_t *a, uint8_t n, int32_t acc) {
-  uint8_t q = n >> 2, r = n & 3;
+static inline int32_t ultro_dot8_32(const int8_t *w, const int8_t *a, uint16_t n, int32_t acc) {
+  uint8_t q = (uint8_t)(n >> 2), r = (uint8_t)(n & 3); /* n <= 256 */
   __asm__ volatile(ULTRO_MAC_LOOP(ULTRO_MAC8_32) : [acc] "+r"(acc), [q] "+r"(q), [r] "+r"(r), "+z"(w), "+x"(a) : : "r23", "r24", "r25", "memory");
   return acc;
 }
@@ -110,8 +110,8 @@ static inline int32_t ultro_dot8_32(const int8_t *w, const int8_t *a, uint8_t n,
   "mulsu r19, r20\n\tsbc %D[acc], %[zero]\n\tadd %B[acc], r0\n\tadc %C[acc], r1\n\tadc %D[acc], %[zero]\n\t" \
   "mulsu r21, r18\n\tsbc %D[acc], %[zero]\n\tadd %B[acc], r0\n\tadc %C[acc], r1\n\tadc %D[acc], %[zero]\n\t"
 
-static inline int32_t ultro_dot16_32(const int16_t *w, const int16_t *a, uint8_t n, int32_t acc) {
-  uint8_t p = n >> 1, r = n & 1;
+static inline int32_t ultro_dot16_32(const int16_t *w, const int16_t *a, uint16_t n, int32_t acc) {
+  uint8_t p = (uint8_t)(n >> 1), r = (uint8_t)(n & 1); /* n <= 256 */
   uint8_t zero = 0;
   __asm__ volatile(
       "tst %[p]\n\t"
@@ -131,30 +131,30 @@ static inline int32_t ultro_dot16_32(const int16_t *w, const int16_t *a, uint8_t
 }
 #else
 /* int8 x int8 products summed in int32: no partial sum of <= 255 terms and a 24-bit bias can overflow it. */
-static inline int32_t ultro_dot8_wide(const int8_t *w, const int8_t *a, uint8_t n, int32_t acc) {
-  uint8_t j;
+static inline int32_t ultro_dot8_wide(const int8_t *w, const int8_t *a, uint16_t n, int32_t acc) {
+  uint16_t j;
   for (j = 0; j < n; j++) acc += (int16_t)((int16_t)ULTRO_RD_I8(&w[j]) * (int16_t)a[j]);
   return acc;
 }
-static inline int16_t ultro_dot8_16(const int8_t *w, const int8_t *a, uint8_t n, int16_t acc) {
+static inline int16_t ultro_dot8_16(const int8_t *w, const int8_t *a, uint16_t n, int16_t acc) {
   return (int16_t)ultro_dot8_wide(w, a, n, acc); /* the final value is proven to fit */
 }
-static inline ultro_acc24_t ultro_dot8_24(const int8_t *w, const int8_t *a, uint8_t n, ultro_acc24_t acc) {
+static inline ultro_acc24_t ultro_dot8_24(const int8_t *w, const int8_t *a, uint16_t n, ultro_acc24_t acc) {
   return ultro_dot8_wide(w, a, n, acc);
 }
-static inline int32_t ultro_dot8_32(const int8_t *w, const int8_t *a, uint8_t n, int32_t acc) {
+static inline int32_t ultro_dot8_32(const int8_t *w, const int8_t *a, uint16_t n, int32_t acc) {
   return ultro_dot8_wide(w, a, n, acc);
 }
 /* Every partial sum is proven to fit int32 when the generator picks this one. */
-static inline int32_t ultro_dot16_32(const int16_t *w, const int16_t *a, uint8_t n, int32_t acc) {
-  uint8_t j;
+static inline int32_t ultro_dot16_32(const int16_t *w, const int16_t *a, uint16_t n, int32_t acc) {
+  uint16_t j;
   for (j = 0; j < n; j++) acc += (int32_t)ULTRO_RD_I16(&w[j]) * a[j];
   return acc;
 }
 #endif
 
-static inline int64_t ultro_dot16_64(const int16_t *w, const int16_t *a, uint8_t n, int64_t acc) {
-  uint8_t j;
+static inline int64_t ultro_dot16_64(const int16_t *w, const int16_t *a, uint16_t n, int64_t acc) {
+  uint16_t j;
   for (j = 0; j < n; j++) acc += (int32_t)ULTRO_RD_I16(&w[j]) * a[j];
   return acc;
 }
@@ -265,7 +265,8 @@ static inline int16_t ultro_tanh16(const int16_t *T, int32_t z) {
  * sign extension: LPM 3 + LD 2 + MUL 2 + ADD/ADC/ADC 3 = 10 cycles per MAC.
  * The last term is one subtraction per row, from a sum over the inputs
  * taken once per layer while the inputs are moved to offset binary in place
- * (the input vector is scratch). One pointer streams through the layer with
+ * (the input vector is scratch; `moved` says a previous chunk of the same
+ * layer did that already). One pointer streams through the layer with
  * LPM; one assembly loop computes a row from bias to stored output (stored
  * through X, which is free by then: no Y, which a function with a stack frame
  * keeps as its frame pointer). Sums are
@@ -284,6 +285,14 @@ static inline uint32_t ultro_offset_inputs(int8_t *in, uint8_t n) {
     in[j] = (int8_t)v;
     s += v;
   }
+  return (uint32_t)s << 7;
+}
+
+/* 128 * the sum of inputs already in offset binary (a later chunk of a layer wider than 128 rows). */
+static inline uint32_t ultro_moved_inputs(const int8_t *in, uint8_t n) {
+  uint16_t s = 0;
+  uint8_t j;
+  for (j = 0; j < n; j++) s += (uint8_t)in[j];
   return (uint32_t)s << 7;
 }
 
@@ -316,12 +325,12 @@ static inline uint32_t ultro_offset_inputs(int8_t *in, uint8_t n) {
  * negated for z < 0. (At |z| = 4 the fraction is 0, so the byte read after
  * the table's last entry is multiplied by 0.)
  */
-#define ultro_rows8_tanh(P_, nin_, nout_, in_, out_, T_)                                                     \
+#define ultro_rows8_tanh(P_, nin_, nout_, in_, out_, T_, moved_)                                                     \
   do {                                                                                                       \
     const uint8_t *p_ = (P_);                                                                                \
     int8_t *o_ = (out_);                                                                                     \
     uint8_t r_ = (nout_);                                                                                    \
-    uint32_t k_ = ultro_offset_inputs((in_), (nin_));                                                        \
+    uint32_t k_ = (moved_) ? ultro_moved_inputs((in_), (nin_)) : ultro_offset_inputs((in_), (nin_));                                                        \
     __asm__ volatile("clr r23\n"                                                                             \
                      "13:\n\t" ULTRO_ROW8_HEAD                                                               \
                      "bst r20, 7\n\tbrtc 14f\n\tcom r20\n\tcom r19\n\tneg r18\n\tsbci r19, 0xff\n\tsbci r20, 0xff\n" \
@@ -341,12 +350,12 @@ static inline uint32_t ultro_offset_inputs(int8_t *in, uint8_t n) {
   } while (0)
 
 /* The output layer: z saturated to int16 and stored little endian. */
-#define ultro_rows8_out(P_, nin_, nout_, in_, out_)                                                          \
+#define ultro_rows8_out(P_, nin_, nout_, in_, out_, moved_)                                                          \
   do {                                                                                                       \
     const uint8_t *p_ = (P_);                                                                                \
     int16_t *o_ = (out_);                                                                                    \
     uint8_t r_ = (nout_);                                                                                    \
-    uint32_t k_ = ultro_offset_inputs((in_), (nin_));                                                        \
+    uint32_t k_ = (moved_) ? ultro_moved_inputs((in_), (nin_)) : ultro_offset_inputs((in_), (nin_));                                                        \
     __asm__ volatile("clr r23\n"                                                                             \
                      "13:\n\t" ULTRO_ROW8_HEAD                                                               \
                      "cpi r18, 0x00\n\tldi r24, 0x80\n\tcpc r19, r24\n\tcpc r20, r23\n\tbrlt 11f\n\t"        \
@@ -372,13 +381,15 @@ static inline int32_t ultro_row8_sum(const uint8_t *P, const int8_t *in, uint8_t
   return ultro_sext24((uint32_t)v);
 }
 #if defined(ULTRO_TANH_SHIFT) && ULTRO_ACT_BITS == 8
-static inline void ultro_rows8_tanh(const uint8_t *P, uint8_t nin, uint8_t nout, const int8_t *in, int8_t *out, const int8_t *T) {
+static inline void ultro_rows8_tanh(const uint8_t *P, uint8_t nin, uint8_t nout, const int8_t *in, int8_t *out, const int8_t *T, uint8_t moved) {
   uint8_t i;
+  (void)moved; /* the portable kernel reads the inputs as they are */
   for (i = 0; i < nout; i++, P += nin + 4) out[i] = ultro_tanh8(T, ultro_zclamp24(ultro_row8_sum(P, in, nin), (int8_t)ULTRO_RD_U8(P + 3 + nin), ULTRO_TANH_ZMAX));
 }
 #endif
-static inline void ultro_rows8_out(const uint8_t *P, uint8_t nin, uint8_t nout, const int8_t *in, int16_t *out) {
+static inline void ultro_rows8_out(const uint8_t *P, uint8_t nin, uint8_t nout, const int8_t *in, int16_t *out, uint8_t moved) {
   uint8_t i;
+  (void)moved;
   for (i = 0; i < nout; i++, P += nin + 4) out[i] = (int16_t)ultro_clamp32(ultro_shift32(ultro_row8_sum(P, in, nin), (int8_t)ULTRO_RD_U8(P + 3 + nin)), -32768, 32767);
 }
 #endif

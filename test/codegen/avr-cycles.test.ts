@@ -65,6 +65,9 @@ describe.skipIf(!HAVE_AVR)('policy on the emulated ATmega328P', () => {
     // kernels once asked for Y, which such a function keeps as its frame pointer, and did not compile)
     ['quadrotor shape 12-16-16-4 hard tanh, int16', randomModel('quadrotor-hover', [16, 16], 'hardtanh', 4, 0.5), 'int16'],
     ['quadrotor shape 12-16-16-4 hard tanh, int8', randomModel('quadrotor-hover', [16, 16], 'hardtanh', 4, 0.5), 'int8'],
+    // 256 wide (the limit): the row kernels run it in chunks of 128, the 256-input output row takes the C path
+    ['2-256-1, int8', randomModel('double-integrator', [256], 'tanh', 6, 0.3), 'int8'],
+    ['2-256-1, int16', randomModel('double-integrator', [256], 'tanh', 6, 0.3), 'int16'],
   ] as const)(
     '%s: bit-exact with the TS reference',
     (name, m, variant) => {

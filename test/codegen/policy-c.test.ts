@@ -48,6 +48,10 @@ describe('generated policy C vs the TypeScript integer reference', () => {
       const m = randomModel('dc-motor', [12, 10], 'relu', 3);
       check('relu', m, quantizeModel(m, { variant }));
     });
+    it(`256 wide (the width limit: row kernels in chunks, a 256-input row), ${variant}`, () => {
+      const m = randomModel('double-integrator', [256], 'tanh', 6, 0.3);
+      check('wide', m, quantizeModel(m, { variant }));
+    });
     it(`hard-tanh network, per-layer scales (cart-pole 4-8-8-1), ${variant}`, () => {
       const m = randomModel('cartpole', [8, 8], 'hardtanh', 4);
       const q = quantizeModel(m, { variant, perNeuron: false });
