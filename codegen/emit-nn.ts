@@ -83,6 +83,18 @@ function packedRows(q: QuantizedModel, L: QLayer): number[] {
   return bytes;
 }
 
+/**
+ * Whether layer l is an int8 tanh row kernel whose consumer is an int8 row kernel too: it then stores
+ * its outputs in offset binary and sums them, so the next layer need not move its inputs.
+ */
+function storesOffset(q: QuantizedModel, l: number): boolean {
+  if (q.actBits !== 8 || l + 1 >= q.layers.length) return false;
+  const L = q.layers[l],
+    N = q.layers[l + 1];
+  const lastNext = l + 2 === q.layers.length;
+  return packed(q, L, false, kernelWidth(q, L)) && packed(q, N, lastNext, kernelWidth(q, N)) && L.nout <= 256;
+}
+
 /** The C of one layer: tables, then `static void ultro_layer<l>(in, out)`. */
 function emitLayer(q: QuantizedModel, L: QLayer, l: number, last: boolean): { tables: string[]; fn: string; width: KernelWidth } {
   const act = q.actBits === 8 ? 'int8_t' : 'int16_t';
@@ -92,16 +104,20 @@ function emitLayer(q: QuantizedModel, L: QLayer, l: number, last: boolean): { ta
   if (packed(q, L, last, width)) {
     const P = cIdent(`ULTRO_P${l}`);
     const k = q.actBits === 8 ? 'rows8' : 'rows16';
-    // The row kernels count rows in 8 bits: a layer of more than 128 rows goes in chunks (an int8
-    // layer's input is moved to offset binary once, by the first chunk; later chunks are told so).
+    // An int8 row kernel takes 128 · the sum of its inputs in offset binary: from the producing row
+    // kernel's tail when that stored them so (moved), else it moves them in place (ultro_in8_k).
+    const int8 = q.actBits === 8;
+    const moved = int8 && l > 0 && storesOffset(q, l - 1);
+    const offs = int8 && storesOffset(q, l) ? 1 : 0;
+    // The row kernels count rows in 8 bits: a layer of more than 128 rows goes in chunks.
     const rowBytes = packedRows(q, { ...L, nout: 1 }).length;
-    const calls: string[] = [];
+    const calls: string[] = int8 ? [`uint32_t k = ultro_in8_k(in, ${L.nin}, ${moved ? 1 : 0}, *s);`, '*s = 0;'] : ['(void)s;'];
     for (let r0 = 0; r0 < L.nout; r0 += 128) {
       const n = Math.min(128, L.nout - r0);
       const p = r0 ? `${P} + ${r0 * rowBytes}` : P;
       const o = r0 ? `out + ${r0}` : 'out';
-      const moved = q.actBits === 8 ? `, ${r0 ? 1 : 0}` : '';
-      calls.push(last ? `ultro_${k}_out(${p}, ${L.nin}, ${n}, in, ${o}${moved});` : `ultro_${k}_tanh(${p}, ${L.nin}, ${n}, in, ${o}, ULTRO_TANH_TABLE${moved});`);
+      if (last) calls.push(`ultro_${k}_out(${p}, ${L.nin}, ${n}, in, ${o}${int8 ? ', k' : ''});`);
+      else calls.push(`ultro_${k}_tanh(${p}, ${L.nin}, ${n}, in, ${o}, ULTRO_TANH_TABLE${int8 ? `, k, ${offs}, s` : ''});`);
     }
     const call = calls.join('\n  ');
     return {
@@ -109,7 +125,7 @@ function emitLayer(q: QuantizedModel, L: QLayer, l: number, last: boolean): { ta
         head.replace(' */', q.actBits === 8 ? ', packed rows [c (24 bits), weights + 128, shift] */' : ', packed rows [bias (32 bits), weights, shift] */'),
         cIntArray(P, 'uint8_t', packedRows(q, L)),
       ],
-      fn: [`static void ultro_layer${l}(${act} *in, ${outType} *out) {`, `  ${call}`, `}`].join('\n'),
+      fn: [`static void ultro_layer${l}(${act} *in, ${outType} *out, uint16_t *s) {`, `  ${call}`, `}`].join('\n'),
       width,
     };
   }
@@ -146,8 +162,9 @@ function emitLayer(q: QuantizedModel, L: QLayer, l: number, last: boolean): { ta
   else if (L.act === 'tanh') body = `out[i] = ultro_tanh16(ULTRO_TANH_TABLE, ${z32});`;
   else body = `out[i] = (${act})ultro_clamp32(${z32}, ${cInt(L.act === 'relu' ? 0 : L.outMin, 'int16_t')}, ${cInt(L.outMax, 'int16_t')});`;
   const fn = [
-    `static void ultro_layer${l}(${act} *in, ${outType} *out) {`,
+    `static void ultro_layer${l}(${act} *in, ${outType} *out, uint16_t *s) {`,
     `  const ${act} *w = ${W};`,
+    `  (void)s;`,
     `  uint16_t i; /* layers may be 256 wide */`,
     `  for (i = 0; i < ${L.nout}; i++, w += ${L.nin}) {`,
     `    ${dot}`,
@@ -171,7 +188,7 @@ export function emitForward(q: QuantizedModel, stamp: string): string {
   q.layers.forEach((_, l) => {
     const src = l === 0 ? 'x' : l % 2 === 1 ? 'buf_a' : 'buf_b';
     const dst = l === q.layers.length - 1 ? 'y' : l % 2 === 0 ? 'buf_a' : 'buf_b';
-    calls.push(`  ultro_layer${l}(${src}, ${dst});`);
+    calls.push(`  ultro_layer${l}(${src}, ${dst}, &s);`);
   });
   return [
     '/*',
@@ -190,6 +207,7 @@ export function emitForward(q: QuantizedModel, stamp: string): string {
     ...parts.flatMap((p) => [...p.tables, '']),
     ...parts.flatMap((p) => [p.fn, '']),
     'void ultro_nn_forward(ultro_act_t *x, int16_t *y) {',
+    '  uint16_t s = 0; /* the sum of the activations a row kernel stored in offset binary for the next */',
     ...(hidden.length > 0 ? [`  static ${act} buf_a[${width}];`] : []),
     ...(hidden.length > 1 ? [`  static ${act} buf_b[${width}];`] : []),
     ...calls,

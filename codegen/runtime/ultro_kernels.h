@@ -265,8 +265,8 @@ static inline int16_t ultro_tanh16(const int16_t *T, int32_t z) {
  * sign extension: LPM 3 + LD 2 + MUL 2 + ADD/ADC/ADC 3 = 10 cycles per MAC.
  * The last term is one subtraction per row, from a sum over the inputs
  * taken once per layer while the inputs are moved to offset binary in place
- * (the input vector is scratch; `moved` says a previous chunk of the same
- * layer did that already). One pointer streams through the layer with
+ * (the input vector is scratch), or, when the producing layer is a row
+ * kernel too, stored so by its tail, which also sums them. One pointer streams through the layer with
  * LPM; one assembly loop computes a row from bias to stored output (stored
  * through X, which is free by then: no Y, which a function with a stack frame
  * keeps as its frame pointer). Sums are
@@ -288,13 +288,20 @@ static inline uint32_t ultro_offset_inputs(int8_t *in, uint8_t n) {
   return (uint32_t)s << 7;
 }
 
-/* 128 * the sum of inputs already in offset binary (a later chunk of a layer wider than 128 rows). */
-static inline uint32_t ultro_moved_inputs(const int8_t *in, uint8_t n) {
-  uint16_t s = 0;
-  uint8_t j;
-  for (j = 0; j < n; j++) s += (uint8_t)in[j];
-  return (uint32_t)s << 7;
+#if defined(__AVR__)
+/* 128 * the sum of the layer's inputs in offset binary: from the producing layer's tail when it stored
+ * them so (moved, s = their sum), else by moving them in place now. */
+#define ultro_in8_k(in_, nin_, moved_, s_) ((moved_) ? (uint32_t)(s_) << 7 : ultro_offset_inputs((in_), (nin_)))
+#else
+/* The portable kernels read the inputs as they are. */
+static inline uint32_t ultro_in8_k(int8_t *in, uint8_t nin, uint8_t moved, uint16_t s) {
+  (void)in;
+  (void)nin;
+  (void)moved;
+  (void)s;
+  return 0;
 }
+#endif
 
 #if defined(__AVR__)
 /* The row head: bias, the MACs (G per loop pass, NG passes; no loop when NG is 1), the shift; acc in r20:r19:r18. r23 = 0. */
@@ -325,12 +332,14 @@ static inline uint32_t ultro_moved_inputs(const int8_t *in, uint8_t n) {
  * negated for z < 0. (At |z| = 4 the fraction is 0, so the byte read after
  * the table's last entry is multiplied by 0.)
  */
-#define ultro_rows8_tanh(P_, nin_, nout_, in_, out_, T_, moved_)                                                     \
+#define ultro_rows8_tanh(P_, nin_, nout_, in_, out_, T_, k_in_, offs_, s_out_)                                                     \
   do {                                                                                                       \
     const uint8_t *p_ = (P_);                                                                                \
     int8_t *o_ = (out_);                                                                                     \
     uint8_t r_ = (nout_);                                                                                    \
-    uint32_t k_ = (moved_) ? ultro_moved_inputs((in_), (nin_)) : ultro_offset_inputs((in_), (nin_));                                                        \
+    uint32_t k_ = (k_in_);                                                                                   \
+    uint16_t *sp_ = (s_out_);                                                                                \
+    uint16_t s_ = *sp_;                                                        \
     __asm__ volatile("clr r23\n"                                                                             \
                      "13:\n\t" ULTRO_ROW8_HEAD                                                               \
                      "bst r20, 7\n\tbrtc 14f\n\tcom r20\n\tcom r19\n\tneg r18\n\tsbci r19, 0xff\n\tsbci r20, 0xff\n" \
@@ -340,22 +349,24 @@ static inline uint32_t ultro_moved_inputs(const int8_t *in, uint8_t n) {
                      "lpm r20, Z+\n\tlpm r22, Z\n\tmovw r30, r24\n\t"                                        \
                      "sub r22, r20\n\tmul r22, r18\n\tlsl r0\n\tadc r1, r23\n\tadd r20, r1\n\tclr r1\n\t"   \
                      "brtc 18f\n\tneg r20\n"                                                                 \
-                     "18:\n\tmovw r26, %[o]\n\tst X+, r20\n\tmovw %[o], r26\n\t"                                                             \
+                     "18:\n\t.if %[offs]\n\tsubi r20, 0x80\n\tadd %A[s], r20\n\tadc %B[s], r23\n\t.endif\n\t"                \
+                     "movw r26, %[o]\n\tst X+, r20\n\tmovw %[o], r26\n\t"                                                             \
                      "dec %[r]\n\tbreq 17f\n\trjmp 13b\n"                                                    \
                      "17:\n\t"                                                                               \
-                     : "+z"(p_), [o] "+r"(o_), [r] "+r"(r_)                                                  \
+                     : "+z"(p_), [o] "+r"(o_), [r] "+r"(r_), [s] "+r"(s_)                                                  \
                      : [in] "r"(in_), [tab] "r"(T_), [k] "r"(k_), [ng] "n"((nin_) / ULTRO_G(nin_)),          \
-                       [g] "n"(ULTRO_G(nin_))                                                                \
+                       [g] "n"(ULTRO_G(nin_)), [offs] "n"(offs_)                                              \
                      : "r18", "r19", "r20", "r21", "r22", "r23", "r24", "r25", "r26", "r27", "memory");    \
+    *sp_ = s_;                                                                                               \
   } while (0)
 
 /* The output layer: z saturated to int16 and stored little endian. */
-#define ultro_rows8_out(P_, nin_, nout_, in_, out_, moved_)                                                          \
+#define ultro_rows8_out(P_, nin_, nout_, in_, out_, k_in_)                                                          \
   do {                                                                                                       \
     const uint8_t *p_ = (P_);                                                                                \
     int16_t *o_ = (out_);                                                                                    \
     uint8_t r_ = (nout_);                                                                                    \
-    uint32_t k_ = (moved_) ? ultro_moved_inputs((in_), (nin_)) : ultro_offset_inputs((in_), (nin_));                                                        \
+    uint32_t k_ = (k_in_);                                                        \
     __asm__ volatile("clr r23\n"                                                                             \
                      "13:\n\t" ULTRO_ROW8_HEAD                                                               \
                      "cpi r18, 0x00\n\tldi r24, 0x80\n\tcpc r19, r24\n\tcpc r20, r23\n\tbrlt 11f\n\t"        \
@@ -381,15 +392,17 @@ static inline int32_t ultro_row8_sum(const uint8_t *P, const int8_t *in, uint8_t
   return ultro_sext24((uint32_t)v);
 }
 #if defined(ULTRO_TANH_SHIFT) && ULTRO_ACT_BITS == 8
-static inline void ultro_rows8_tanh(const uint8_t *P, uint8_t nin, uint8_t nout, const int8_t *in, int8_t *out, const int8_t *T, uint8_t moved) {
+static inline void ultro_rows8_tanh(const uint8_t *P, uint8_t nin, uint8_t nout, const int8_t *in, int8_t *out, const int8_t *T, uint32_t k, uint8_t offs, uint16_t *s) {
   uint8_t i;
-  (void)moved; /* the portable kernel reads the inputs as they are */
+  (void)k; /* the portable kernel reads and writes activations as they are */
+  (void)offs;
+  (void)s;
   for (i = 0; i < nout; i++, P += nin + 4) out[i] = ultro_tanh8(T, ultro_zclamp24(ultro_row8_sum(P, in, nin), (int8_t)ULTRO_RD_U8(P + 3 + nin), ULTRO_TANH_ZMAX));
 }
 #endif
-static inline void ultro_rows8_out(const uint8_t *P, uint8_t nin, uint8_t nout, const int8_t *in, int16_t *out, uint8_t moved) {
+static inline void ultro_rows8_out(const uint8_t *P, uint8_t nin, uint8_t nout, const int8_t *in, int16_t *out, uint32_t k) {
   uint8_t i;
-  (void)moved;
+  (void)k;
   for (i = 0; i < nout; i++, P += nin + 4) out[i] = (int16_t)ultro_clamp32(ultro_shift32(ultro_row8_sum(P, in, nin), (int8_t)ULTRO_RD_U8(P + 3 + nin)), -32768, 32767);
 }
 #endif
