@@ -85,17 +85,18 @@ function packedRows(q: QuantizedModel, L: QLayer): number[] {
 
 /**
  * Whether layer l is an int8 tanh row kernel whose consumer is an int8 row kernel too: it then stores
- * its outputs in offset binary and sums them, so the next layer need not move its inputs.
+ * its outputs in offset binary and sums them, so the next layer need not move its inputs. (The sum
+ * is 16 bits: a row kernel has at most 255 inputs, so L.nout ≤ 255 and the sum ≤ 255 · 255.)
  */
 function storesOffset(q: QuantizedModel, l: number): boolean {
   if (q.actBits !== 8 || l + 1 >= q.layers.length) return false;
   const L = q.layers[l],
     N = q.layers[l + 1];
   const lastNext = l + 2 === q.layers.length;
-  return packed(q, L, false, kernelWidth(q, L)) && packed(q, N, lastNext, kernelWidth(q, N)) && L.nout <= 256;
+  return packed(q, L, false, kernelWidth(q, L)) && packed(q, N, lastNext, kernelWidth(q, N));
 }
 
-/** The C of one layer: tables, then `static void ultro_layer<l>(in, out)`. */
+/** The C of one layer: tables, then `static void ultro_layer<l>(in, out, s)` (s: the offset-binary input sum handed between int8 row kernels). */
 function emitLayer(q: QuantizedModel, L: QLayer, l: number, last: boolean): { tables: string[]; fn: string; width: KernelWidth } {
   const act = q.actBits === 8 ? 'int8_t' : 'int16_t';
   const outType = last ? 'int16_t' : act;

@@ -304,6 +304,9 @@ static inline uint32_t ultro_in8_k(int8_t *in, uint8_t nin, uint8_t moved, uint1
 #endif
 
 #if defined(__AVR__)
+/* The end of a row kernel's row: the next row (label 13), or out past label 17. rjmp, since a row is
+ * longer than BRNE reaches. */
+#define ULTRO_ROW_NEXT "dec %[r]\n\tbreq 17f\n\trjmp 13b\n17:\n\t"
 /* The row head: bias, the MACs (G per loop pass, NG passes; no loop when NG is 1), the shift; acc in r20:r19:r18. r23 = 0. */
 #define ULTRO_ROW8_HEAD                                                                                        \
   "lpm r18, Z+\n\tlpm r19, Z+\n\tlpm r20, Z+\n\t"                                                              \
@@ -351,8 +354,7 @@ static inline uint32_t ultro_in8_k(int8_t *in, uint8_t nin, uint8_t moved, uint1
                      "brtc 18f\n\tneg r20\n"                                                                 \
                      "18:\n\t.if %[offs]\n\tsubi r20, 0x80\n\tadd %A[s], r20\n\tadc %B[s], r23\n\t.endif\n\t"                \
                      "movw r26, %[o]\n\tst X+, r20\n\tmovw %[o], r26\n\t"                                                             \
-                     "dec %[r]\n\tbreq 17f\n\trjmp 13b\n"                                                    \
-                     "17:\n\t"                                                                               \
+                     ULTRO_ROW_NEXT                                                                               \
                      : "+z"(p_), [o] "+r"(o_), [r] "+r"(r_), [s] "+r"(s_)                                                  \
                      : [in] "r"(in_), [tab] "r"(T_), [k] "r"(k_), [ng] "n"((nin_) / ULTRO_G(nin_)),          \
                        [g] "n"(ULTRO_G(nin_)), [offs] "n"(offs_)                                              \
@@ -374,8 +376,7 @@ static inline uint32_t ultro_in8_k(int8_t *in, uint8_t nin, uint8_t moved, uint1
                      "11:\n\tcpi r18, 0x00\n\tldi r24, 0x80\n\tcpc r19, r24\n\tldi r24, 0xff\n\t"            \
                      "cpc r20, r24\n\tbrge 12f\n\tldi r18, 0x00\n\tldi r19, 0x80\n"                          \
                      "12:\n\tmovw r26, %[o]\n\tst X+, r18\n\tst X+, r19\n\tmovw %[o], r26\n\t"                                           \
-                     "dec %[r]\n\tbreq 17f\n\trjmp 13b\n"                                                    \
-                     "17:\n\t"                                                                               \
+                     ULTRO_ROW_NEXT                                                                               \
                      : "+z"(p_), [o] "+r"(o_), [r] "+r"(r_)                                                  \
                      : [in] "r"(in_), [k] "r"(k_), [ng] "n"((nin_) / ULTRO_G(nin_)), [g] "n"(ULTRO_G(nin_))   \
                      : "r18", "r19", "r20", "r21", "r22", "r23", "r24", "r25", "r26", "r27", "memory");    \
@@ -478,8 +479,7 @@ static inline int32_t ultro_bias32(const uint8_t *p) {
                      "add r20, r0\n\tadc r21, r1\n\tclr r1\n\t"                                                               \
                      "brtc 15f\n\tcom r21\n\tneg r20\n\tsbci r21, 0xff\n"                                                     \
                      "15:\n\tmovw r26, %[o]\n\tst X+, r20\n\tst X+, r21\n\tmovw %[o], r26\n\t"                                                            \
-                     "dec %[r]\n\tbreq 17f\n\trjmp 13b\n"                                                                     \
-                     "17:\n\t"                                                                                                \
+                     ULTRO_ROW_NEXT                                                                                                \
                      : "+z"(p_), [o] "+r"(o_), [r] "+r"(r_)                                                                   \
                      : [in] "r"(in_), [tab] "r"(T_), [ng] "n"((nin_) / ULTRO_G16(nin_)), [g] "n"(ULTRO_G16(nin_))             \
                      : "r16", "r17", "r18", "r19", "r20", "r21", "r22", "r23", "r24", "r25", "r26", "r27", "memory");       \
@@ -492,8 +492,7 @@ static inline int32_t ultro_bias32(const uint8_t *p) {
     uint8_t r_ = (nout_);                                                                                                     \
     __asm__ volatile("clr r24\n"                                                                                              \
                      "13:\n\t" ULTRO_ROW16_HEAD "movw r26, %[o]\n\tst X+, r16\n\tst X+, r17\n\tmovw %[o], r26\n\t"                                        \
-                     "dec %[r]\n\tbreq 17f\n\trjmp 13b\n"                                                                     \
-                     "17:\n\t"                                                                                                \
+                     ULTRO_ROW_NEXT                                                                                                \
                      : "+z"(p_), [o] "+r"(o_), [r] "+r"(r_)                                                                   \
                      : [in] "r"(in_), [ng] "n"((nin_) / ULTRO_G16(nin_)), [g] "n"(ULTRO_G16(nin_)), [hi1] "n"(32768L),        \
                        [hi] "n"(32767L), [lo] "n"(-32768L)                                                                    \
