@@ -26,6 +26,18 @@ export function cFloat32(v: number): string {
   return hexFloat32(f) + 'f';
 }
 
+/**
+ * A float32's bits as an int32 that orders like the float (the C wrapper's
+ * ultro_f32_key): -0 as +0, negative values with their magnitude bits flipped.
+ */
+export function f32Key(v: number): number {
+  const buf = new DataView(new ArrayBuffer(4));
+  buf.setFloat32(0, v);
+  const b = buf.getInt32(0);
+  if (b === -2147483648) return 0;
+  return b < 0 ? b ^ 0x7fffffff : b;
+}
+
 /** Hex representation of a float32 value (as C's printf("%a") would, fixed width), without suffix. */
 export function hexFloat32(v: number): string {
   const buf = new DataView(new ArrayBuffer(4));

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ULTRO_VERSION, packageRoot } from '../sim/index.js';
-import { cFloatArray, cInt, cIntArray, cString, fillTemplate, type CIntType } from './c-literals.js';
+import { cFloat32, cFloatArray, cInt, cIntArray, cString, f32Key, fillTemplate, type CIntType } from './c-literals.js';
 import { emitForward } from './emit-nn.js';
 import type { QuantizedModel } from './quantize.js';
 
@@ -91,15 +91,19 @@ export function emitPolicy(q: QuantizedModel): EmittedFiles {
     ),
   );
   const w = q.wrapper;
-  tables.push('/* float wrapper: q = floor((clamp(x) - off) * k + 0.5); u = clamp(off + q * k) */');
-  tables.push(cFloatArray('ULTRO_IN_OFF', w.inOffset));
+  const centred = w.inOffset.every((v) => v === 0);
+  tables.push('/* float wrapper: q = trunc((clamp(x) - off) * k + 0.5 + B) - B; u = clamp(off + q * k) */');
+  tables.push(`#define ULTRO_IN_CENTRED ${centred ? 1 : 0}\n#define ULTRO_IN_C ${cFloat32(w.inC)}\n#define ULTRO_IN_BIAS ${cInt(w.inBias, 'int32_t')}`);
+  if (!centred) tables.push(cFloatArray('ULTRO_IN_OFF', w.inOffset));
   tables.push(cFloatArray('ULTRO_IN_K', w.inK));
-  tables.push(cFloatArray('ULTRO_D_MIN', w.dMin));
-  tables.push(cFloatArray('ULTRO_D_MAX', w.dMax));
+  tables.push(cIntArray('ULTRO_D_KMIN', 'int32_t', w.dMin.map(f32Key)));
+  tables.push(cIntArray('ULTRO_D_KMAX', 'int32_t', w.dMax.map(f32Key)));
   tables.push(cFloatArray('ULTRO_OUT_OFF', w.outOffset));
   tables.push(cFloatArray('ULTRO_OUT_K', w.outK));
   tables.push(cFloatArray('ULTRO_U_MIN', w.uMin));
   tables.push(cFloatArray('ULTRO_U_MAX', w.uMax));
+  tables.push(cIntArray('ULTRO_U_QLO', 'int32_t', w.uQlo));
+  tables.push(cIntArray('ULTRO_U_QHI', 'int32_t', w.uQhi));
 
   return {
     'ultro_config.h': fillTemplate(readTemplate('ultro_config.h'), { STAMP: stamp, CONFIG: config }, 'ultro_config.h'),

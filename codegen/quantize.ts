@@ -84,8 +84,27 @@ export interface QuantizedModel {
   layers: QLayer[];
   tanh: TanhTable | null;
   outFrac: number;
-  /** Float wrapper constants (float32-exact values). */
-  wrapper: { inOffset: number[]; inK: number[]; dMin: number[]; dMax: number[]; outOffset: number[]; outK: number[]; uMin: number[]; uMax: number[] };
+  /**
+   * Float wrapper constants (float32-exact values). Inputs: q = trunc(((x − inOffset)·inK) + inC) − inBias,
+   * where inC = 0.5 + inBias and the power of two inBias makes the sum positive over the domain, so
+   * truncation is the floor; states outside [dMin, dMax] (NaN below) take the domain edge's q.
+   * Outputs: u = clamp(outOffset + q·outK, uMin, uMax); q < uQlo is exactly where the sum is below
+   * uMin, q > uQhi where it is above uMax (the C tests q against them, not the float).
+   */
+  wrapper: {
+    inOffset: number[];
+    inK: number[];
+    inC: number;
+    inBias: number;
+    dMin: number[];
+    dMax: number[];
+    outOffset: number[];
+    outK: number[];
+    uMin: number[];
+    uMax: number[];
+    uQlo: number[];
+    uQhi: number[];
+  };
   modelHash: string;
   /** SHA-256 of the quantised data: what the generated C computes. */
   quantHash: string;
@@ -119,16 +138,56 @@ function fracFor(maxAbs: number, limit: number, cap = 30): number {
   return Math.max(-16, Math.min(cap, Math.floor(Math.log2(limit / maxAbs))));
 }
 
-/** Input quantisation as the C float wrapper does it (float32 arithmetic). */
+/**
+ * Input quantisation as the C float wrapper does it (float32 arithmetic):
+ * t = (x − off)·k + (0.5 + B) is positive over the domain (B a power of two),
+ * so the integer conversion's truncation is the floor, and q = t − B. No
+ * floorf and no conversion back to float; a zero offset costs no subtraction.
+ */
 export function quantizeInput(q: Pick<QuantizedModel, 'wrapper' | 'actBits'>, x: ArrayLike<number>): number[] {
-  const { inOffset, inK, dMin, dMax } = q.wrapper;
+  const { inOffset, inK, inC, inBias, dMin, dMax } = q.wrapper;
   return inOffset.map((off, i) => {
     let v = f32(x[i]);
     if (!(v >= dMin[i])) v = dMin[i];
     if (v > dMax[i]) v = dMax[i];
-    const t = f32(f32(f32(v - off) * inK[i]) + 0.5);
-    return saturate(Math.floor(t), minOf(q.actBits), maxOf(q.actBits));
+    const t = f32(f32(f32(v - off) * inK[i]) + inC);
+    return saturate(Math.trunc(t) - inBias, minOf(q.actBits), maxOf(q.actBits));
   });
+}
+
+/**
+ * Where the float32 output u(q) = offset + q·k (k > 0, so u is non-decreasing in q)
+ * leaves the actuator box, by bisection over the int16 outputs: uQlo is the
+ * smallest q with u(q) ≥ uMin (32,768 when there is none), uQhi the largest
+ * with u(q) ≤ uMax (−32,769 when there is none).
+ */
+function outputThresholds(w: { outOffset: number[]; outK: number[]; uMin: number[]; uMax: number[] }): { uQlo: number[]; uQhi: number[] } {
+  const u = (q: number, j: number) => f32(w.outOffset[j] + f32(q * w.outK[j]));
+  // smallest q in [lo, hi + 1] with pred(q) (pred non-decreasing; hi + 1 when none)
+  const first = (pred: (q: number) => boolean, lo: number, hi: number) => {
+    let a = lo,
+      b = hi + 1;
+    while (a < b) {
+      const m = Math.floor((a + b) / 2);
+      if (pred(m)) b = m;
+      else a = m + 1;
+    }
+    return a;
+  };
+  return {
+    uQlo: w.outOffset.map((_, j) => first((q) => u(q, j) >= w.uMin[j], -32768, 32767)),
+    uQhi: w.outOffset.map((_, j) => first((q) => u(q, j) > w.uMax[j], -32768, 32767) - 1),
+  };
+}
+
+/** The smallest power of two B ≥ 2 for which the wrapper's t = (d − off)·k + 0.5 + B is ≥ 1 at every domain edge (and below 2^24). */
+function inputBias(w: { inOffset: number[]; inK: number[]; dMin: number[]; dMax: number[] }): number {
+  for (let B = 2; B <= 2 ** 22; B *= 2) {
+    const C = f32(0.5 + B);
+    const t = (d: number, i: number) => f32(f32(f32(d - w.inOffset[i]) * w.inK[i]) + C);
+    if (w.dMin.every((d, i) => t(d, i) >= 1 && t(w.dMax[i], i) < 2 ** 24)) return B;
+  }
+  throw new QuantizationError('input quantisation: the domain is too wide for the float wrapper (|(x − offset)·k| ≥ 2^22)');
 }
 
 /** Run one quantised layer on integer inputs; returns outputs (and pre-activation z for tanh). */
@@ -197,13 +256,19 @@ export function quantizeModel(model: PolicyModel, opts: QuantOptions): Quantized
   const wrapper = {
     inOffset: model.input.offset.map((v) => f32(v)),
     inK: model.input.scale.map((sc) => f32(Math.pow(2, inFrac) / sc)),
+    inC: 0.5,
+    inBias: 0,
     dMin: model.input.domain.min.map((v) => f32(v)),
     dMax: model.input.domain.max.map((v) => f32(v)),
     outOffset: model.output.offset.map((v) => f32(v)),
     outK: [] as number[],
     uMin: model.output.bounds.min.map((v) => f32(v)),
     uMax: model.output.bounds.max.map((v) => f32(v)),
+    uQlo: [] as number[],
+    uQhi: [] as number[],
   };
+  wrapper.inBias = inputBias(wrapper);
+  wrapper.inC = f32(0.5 + wrapper.inBias);
   const qin = { wrapper, actBits: A };
   const lo = quantizeInput(qin, model.input.domain.min);
   const hi = quantizeInput(qin, model.input.domain.max);
@@ -287,6 +352,7 @@ export function quantizeModel(model: PolicyModel, opts: QuantOptions): Quantized
     fa = outFrac;
   });
   wrapper.outK = model.output.scale.map((sc) => f32(sc * Math.pow(2, -outFracNet)));
+  Object.assign(wrapper, outputThresholds(wrapper));
   const quantHash = createHash('sha256')
     .update(JSON.stringify({ variant, inFrac, layers: layers.map((L) => [L.W, L.B, L.shift, L.act, L.accBits, L.outMin, L.outMax]), tanh: tanh?.values, wrapper }))
     .digest('hex');

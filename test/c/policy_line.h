@@ -1,6 +1,6 @@
 /*
  * The float path of a generated policy for one state, printed as one line:
- * xq... | uq... | the float32 bits of u (hex). Shared by the host harness
+ * xq... | uq... | the float32 bits of u (hex) | clamped. Shared by the host harness
  * (policy_harness.c) and the Cortex-M image (cortex-m/policy_main.c); the
  * tests build the same line from the TS reference (test/helpers/policy-lines.ts).
  * Leaves the controls in u.
@@ -15,7 +15,7 @@ static void print_policy_line(const float *x, float *u) {
   ultro_act_t xq[ULTRO_POLICY_NX];
   int16_t uq[ULTRO_POLICY_NU];
   int i;
-  ultro_policy_quantize(x, xq);
+  uint8_t clamped = ultro_policy_quantize(x, xq);
   ultro_policy_q(xq, uq);
   ultro_policy_dequantize(uq, u);
   for (i = 0; i < ULTRO_POLICY_NX; i++) printf("%d ", (int)xq[i]);
@@ -27,5 +27,6 @@ static void print_policy_line(const float *x, float *u) {
     memcpy(&b, &u[i], 4);
     printf(" %08lx", (unsigned long)b);
   }
+  printf(" | %d", (int)clamped);
 }
 #endif

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../sim/index.js';
-import { emitPolicy, fixedPointError, policyQ, quantizeModel, type QuantizedModel } from '../../codegen/index.js';
+import { emitPolicy, f32Key, fixedPointError, policyQ, quantizeModel, type QuantizedModel } from '../../codegen/index.js';
 import type { PolicyModel } from '../../trainer/index.js';
 import { compileHost, runLines, writeFiles } from '../helpers/c.js';
 import { cFloatText, floatInputs, policyLine } from '../helpers/policy-lines.js';
@@ -79,5 +79,45 @@ describe('generated policy C vs the TypeScript integer reference', () => {
   it('quadrotor-size tanh network with 4 outputs, int16 (wide inputs and outputs)', () => {
     const m = randomModel('quadrotor-hover', [16], 'tanh', 5, 0.7);
     check('quad', m, quantizeModel(m, { variant: 'int16' }));
+  });
+  it('off-centre input scaling and a domain edge at 0 (the float wrapper subtracts the offset; -0 is inside, not clamped)', () => {
+    const m = fixtureModel();
+    m.input.domain.min[0] = 0;
+    m.input.offset[0] = 2.5;
+    m.input.scale[0] = 2.5;
+    for (const variant of ['int8', 'int16'] as const) {
+      const q = quantizeModel(m, { variant });
+      expect(q.wrapper.inOffset[0]).toBe(2.5);
+      check(`offset-${variant}`, m, q);
+    }
+  });
+});
+
+describe('float wrapper constants', () => {
+  it('f32Key orders like float32 (±0 equal) on specials and random bit patterns', () => {
+    const rng = new Rng(5);
+    const vals = [0, -0, 1e-45, -1e-45, 1, -1, 3.4e38, -3.4e38, Infinity, -Infinity, 0.5, -0.5];
+    const view = new DataView(new ArrayBuffer(4));
+    for (let k = 0; k < 4000; k++) {
+      view.setUint32(0, rng.int(2 ** 16) * 2 ** 16 + rng.int(2 ** 16));
+      const f = view.getFloat32(0);
+      if (!Number.isNaN(f)) vals.push(f);
+    }
+    for (let k = 0; k < 20_000; k++) {
+      const a = vals[rng.int(vals.length)],
+        b = vals[rng.int(vals.length)];
+      expect(Math.sign(f32Key(a) - f32Key(b))).toBe(a < b ? -1 : a > b ? 1 : 0);
+    }
+  });
+  it('the output thresholds are where the float32 output leaves the actuator box (all 65,536 outputs, asymmetric bounds)', () => {
+    const m = randomModel('quadrotor-hover', [8], 'tanh', 2, 0.7);
+    for (const variant of ['int8', 'int16'] as const) {
+      const { wrapper: w } = quantizeModel(m, { variant });
+      for (let j = 0; j < w.outK.length; j++)
+        for (let qv = -32768; qv <= 32767; qv++) {
+          const u = Math.fround(w.outOffset[j] + Math.fround(qv * w.outK[j]));
+          if (qv < w.uQlo[j] !== u < w.uMin[j] || qv > w.uQhi[j] !== u > w.uMax[j]) expect(`output ${j}, q ${qv}: u ${u}`).toBe(`within [${w.uQlo[j]}, ${w.uQhi[j]}] exactly when u in the box`);
+        }
+    }
   });
 });

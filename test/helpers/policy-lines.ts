@@ -34,8 +34,12 @@ export function floatInputs(model: PolicyModel, n: number, seed: number): number
   return out;
 }
 
-/** What the harness prints for a float state: xq… | uq… | the float32 bits of u…, from the TS reference. */
+/**
+ * What the harness prints for a float state: xq… | uq… | the float32 bits of u… | clamped, from
+ * the TS reference; the clamped flag from float32 compares with the domain (the C compares bits).
+ */
 export function policyLine(q: QuantizedModel, x: number[]): string {
   const r = policyFloat32(q, x);
-  return `${r.xq.map((v) => `${v} `).join('')}|${r.uq.map((v) => ` ${v}`).join('')} |${r.u.map((v) => ` ${bits(v)}`).join('')}`;
+  const clamped = x.some((v, i) => !(Math.fround(v) >= q.wrapper.dMin[i]) || Math.fround(v) > q.wrapper.dMax[i]);
+  return `${r.xq.map((v) => `${v} `).join('')}|${r.uq.map((v) => ` ${v}`).join('')} |${r.u.map((v) => ` ${bits(v)}`).join('')} | ${clamped ? 1 : 0}`;
 }
