@@ -59,29 +59,37 @@ export function normaliseOutputs(U: Float64Array, nu: number, s: Scaling): Float
 }
 
 /** Constraint rows (c, d) for one raw state x (in normalised output units). */
-export function constraintRows(plant: Plant, s: Scaling, x: ArrayLike<number>, opts: ConstraintOptions = {}): { c: number[]; d: number; kind: 'actuator' | 'safety' }[] {
+export interface ConstraintRow {
+  c: number[];
+  d: number;
+  kind: 'actuator' | 'safety';
+  /** What the row bounds, for people: "thrust ≤ max", "next p ≤ 5", "next polytope row 2". */
+  what: string;
+}
+
+export function constraintRows(plant: Plant, s: Scaling, x: ArrayLike<number>, opts: ConstraintOptions = {}): ConstraintRow[] {
   const { nx, nu } = plant;
-  const rows: { c: number[]; d: number; kind: 'actuator' | 'safety' }[] = [];
+  const rows: ConstraintRow[] = [];
   if (opts.actuator ?? true) {
     for (let j = 0; j < nu; j++) {
       const c = new Array(nu).fill(0);
       c[j] = 1;
-      rows.push({ c, d: -1, kind: 'actuator' });
-      rows.push({ c: c.map((v) => -v), d: -1, kind: 'actuator' });
+      rows.push({ c, d: -1, kind: 'actuator', what: `${plant.inputNames[j]} ≤ ${fmtBound(plant.uBounds.max[j])}` });
+      rows.push({ c: c.map((v) => -v), d: -1, kind: 'actuator', what: `${plant.inputNames[j]} ≥ ${fmtBound(plant.uBounds.min[j])}` });
     }
   }
-  const affine: { a: number[]; rhs: number }[] = [];
+  const affine: { a: number[]; rhs: number; what: string }[] = [];
   if ((opts.safety ?? 'box') === 'box') {
     for (let i = 0; i < nx; i++) {
       const e = new Array(nx).fill(0);
       e[i] = 1;
-      if (Number.isFinite(plant.xBounds.max[i])) affine.push({ a: e, rhs: plant.xBounds.max[i] });
-      if (Number.isFinite(plant.xBounds.min[i])) affine.push({ a: e.map((v) => -v), rhs: -plant.xBounds.min[i] });
+      if (Number.isFinite(plant.xBounds.max[i])) affine.push({ a: e, rhs: plant.xBounds.max[i], what: `next ${plant.stateNames[i]} ≤ ${fmtBound(plant.xBounds.max[i])}` });
+      if (Number.isFinite(plant.xBounds.min[i])) affine.push({ a: e.map((v) => -v), rhs: -plant.xBounds.min[i], what: `next ${plant.stateNames[i]} ≥ ${fmtBound(plant.xBounds.min[i])}` });
     }
   }
-  if (opts.polytope) opts.polytope.H.forEach((a, r) => affine.push({ a, rhs: opts.polytope!.h[r] }));
+  if (opts.polytope) opts.polytope.H.forEach((a, r) => affine.push({ a, rhs: opts.polytope!.h[r], what: `next polytope row ${r}` }));
   // a·x⁺ ≤ rhs with x⁺ = A x + B (c_u + h_u ⊙ y)
-  for (const { a, rhs } of affine) {
+  for (const { a, rhs, what } of affine) {
     let free = -rhs;
     const c = new Array(nu).fill(0);
     for (let i = 0; i < nx; i++) {
@@ -99,9 +107,48 @@ export function constraintRows(plant: Plant, s: Scaling, x: ArrayLike<number>, o
     const dn = free / scale;
     // Drop rows no output in [−1.5, 1.5] can violate.
     if (dn + 1.5 * cn.reduce((t, v) => t + Math.abs(v), 0) < 0) continue;
-    rows.push({ c: cn, d: dn, kind: 'safety' });
+    rows.push({ c: cn, d: dn, kind: 'safety', what });
   }
   return rows;
+}
+
+const fmtBound = (v: number) => String(Number(v.toPrecision(4)));
+
+/** The options of a sample's rows: constraint-only samples (MPC-infeasible states, no label) carry actuator rows only. */
+function rowOptions(data: Dataset, k: number, opts: ConstraintOptions): ConstraintOptions {
+  return data.origin[k] === ORIGIN.constraintOnly ? { ...opts, safety: 'none', polytope: undefined } : opts;
+}
+
+export interface ActiveConstraint {
+  what: string;
+  /** Samples where this bound's multiplier is positive, and its share of all multipliers. */
+  samples: number;
+  share: number;
+}
+
+/**
+ * Which bounds the trained network is held by: the multipliers of a run on
+ * buildKernelData(plant, data, …) (same row order) summed per bound, largest
+ * first. A bound with a large share is one the fit pays for.
+ */
+export function activeConstraints(plant: Plant, data: Dataset, s: Scaling, multipliers: ArrayLike<number>, opts: ConstraintOptions = {}): ActiveConstraint[] {
+  const { nx } = plant;
+  const K = data.X.length / nx;
+  const by = new Map<string, { samples: number; sum: number }>();
+  let total = 0;
+  let i = 0;
+  for (let k = 0; k < K; k++)
+    for (const r of constraintRows(plant, s, data.X.subarray(k * nx, (k + 1) * nx), rowOptions(data, k, opts))) {
+      const lam = multipliers[i++];
+      if (!(lam > 0)) continue;
+      const e = by.get(r.what) ?? { samples: 0, sum: 0 };
+      e.samples++;
+      e.sum += lam;
+      by.set(r.what, e);
+      total += lam;
+    }
+  if (i !== multipliers.length) throw new Error(`activeConstraints: ${multipliers.length} multipliers for ${i} constraint rows`);
+  return [...by].map(([what, e]) => ({ what, samples: e.samples, share: e.sum / total })).sort((a, b) => b.share - a.share);
 }
 
 /** Build the kernel's data (SharedArrayBuffer-backed) from a labelled dataset. */
@@ -114,10 +161,8 @@ export function buildKernelData(plant: Plant, data: Dataset, s: Scaling, net: { 
   const sw = new Float64Array(K);
   for (let k = 0; k < K; k++) {
     // Constraint-only samples (MPC-infeasible states) carry no label: actuator rows only.
-    const only = data.origin[k] === ORIGIN.constraintOnly;
-    sw[k] = only ? 0 : 1;
-    const rowOpts = only ? { ...opts, safety: 'none' as const, polytope: undefined } : opts;
-    for (const r of constraintRows(plant, s, data.X.subarray(k * nx, (k + 1) * nx), rowOpts)) {
+    sw[k] = data.origin[k] === ORIGIN.constraintOnly ? 0 : 1;
+    for (const r of constraintRows(plant, s, data.X.subarray(k * nx, (k + 1) * nx), rowOptions(data, k, opts))) {
       C.push(...r.c);
       D.push(r.d);
     }

@@ -14,7 +14,7 @@ import { quantisationAwareRefit, type Variant, type VariantChoice } from './qat.
 import { MODEL_FORMAT, layersFromTheta, policyFunction, type MPCRecord, type PolicyModel } from './model-file.js';
 import { EVAL_SEED, datasetMse, evaluatePolicy, type PolicyMetrics } from './metrics.js';
 import { findConstraintCuts } from './refine.js';
-import { boxScaling, buildKernelData, type ConstraintOptions, type Scaling } from './problem.js';
+import { activeConstraints, boxScaling, buildKernelData, type ConstraintOptions, type Scaling } from './problem.js';
 import type { ProgressFn } from './progress.js';
 import { trainAugmentedLagrangian, type TrainResult } from './ultro.js';
 import { WeightNormConstraints } from './weight-norm.js';
@@ -169,6 +169,7 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
 
   let theta = mlp.init(o.seed);
   let result: TrainResult | null = null;
+  let fitMse = NaN;
   const rounds = o.daggerRounds ?? 1;
   const ctx: RunContext = { o: resolved, mlp, hb, onProgress };
   for (let round = 0; round <= rounds; round++) {
@@ -181,6 +182,8 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
       );
       result = await runMethod(ctx, asm, theta, round > 0 ? 'dagger' : 'first', result);
       theta = result.theta;
+      // the unconstrained least-squares fit (al-lm's warm start): what the constraints are measured against
+      if (round === 0 && result.history[0]?.outer === 0) fitMse = result.history[0].mse;
     } finally {
       await asm.close();
     }
@@ -222,6 +225,7 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
       await asm.close();
     }
   }
+  if (o.method === 'al-lm' && result) say(constraintCostLine(plant, train, scaling, o.constraints, fitMse, result));
   // Quantisation-aware refit: weights onto the integer grid of the deployed width, kept only when it helps.
   let qat: QatOutcome | undefined;
   if (o.qat && o.method !== 'adam' && o.method !== 'adam-minibatch') {
@@ -280,6 +284,26 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
   const model = makeModel(resolved, plant, scaling, domain, net, theta, settings, res, { metrics, samples: { train: datasetSize(train), val: datasetSize(val) }, qat });
   say(`time per phase: ${times.summary()}`);
   return { model, metrics, result: res, data: { train, val }, phases: times.entries(), qat };
+}
+
+/**
+ * What the constraints cost and which bounds hold the network: training MSE of
+ * the unconstrained fit against the final one, and the bounds with the largest
+ * share of the multipliers (on the 12-state quadrotor the one-step rate and
+ * attitude bounds raise the MSE about 7×: where the MPC's first predicted
+ * state sits on a bound its law has a steep wall, and meeting it costs a small
+ * network its fit everywhere else).
+ */
+export function constraintCostLine(plant: Plant, train: Dataset, scaling: Scaling, opts: ConstraintOptions | undefined, fitMse: number, res: TrainResult): string {
+  const last = res.history[res.history.length - 1];
+  const act = activeConstraints(plant, train, scaling, res.multipliers, opts);
+  const top = act
+    .slice(0, 4)
+    .map((a) => `${a.what} (${a.samples} sample${a.samples === 1 ? '' : 's'}, ${(100 * a.share).toFixed(0)} %)`)
+    .join(', ');
+  const cost =
+    Number.isFinite(fitMse) && last ? `training MSE ${fitMse.toExponential(2)} without them (the first fit), ${last.mse.toExponential(2)} with them (×${(last.mse / fitMse).toFixed(1)}); ` : '';
+  return `constraints: ${cost}${act.length ? `held by ${top}${act.length > 4 ? ` and ${act.length - 4} more` : ''}` : 'none active at the end'}`;
 }
 
 interface RunContext {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LinearMPC, getPlant } from '../../sim/index.js';
-import { labelStates, sampleFeasible, splitDataset } from '../../trainer/index.js';
+import { LinearMPC, Rng, getPlant, operatingDomain, plantStep } from '../../sim/index.js';
+import { activeConstraints, boxScaling, buildKernelData, constraintRows, labelStates, sampleFeasible, splitDataset } from '../../trainer/index.js';
 
 describe('datasets from the MPC teacher', () => {
   const plant = getPlant('double-integrator');
@@ -41,5 +41,53 @@ describe('datasets from the MPC teacher', () => {
       b = splitDataset(d, 0.2, 5);
     expect(Array.from(a.val.X)).toEqual(Array.from(b.val.X));
     expect(a.train.X.length + a.val.X.length).toBe(d.X.length);
+  });
+});
+
+describe('constraint rows and which bounds hold a network', () => {
+  const plant = getPlant('quadrotor-hover');
+  const domain = operatingDomain(plant);
+  const s = boxScaling(domain, plant.uBounds);
+  const rng = new Rng(9);
+  const X = new Float64Array(40 * plant.nx).map((_, i) => rng.uniform(domain.min[i % plant.nx], domain.max[i % plant.nx]));
+  const data = { nx: plant.nx, nu: plant.nu, X, U: new Float64Array(40 * plant.nu), origin: new Uint8Array(40) };
+  data.origin[3] = 3; // constraint-only: actuator rows only
+  it('each one-step row says which bound it is, and measures its violation in output units (checked against plantStep)', () => {
+    for (let k = 0; k < 40; k++) {
+      const x = X.subarray(k * plant.nx, (k + 1) * plant.nx);
+      const y = Array.from({ length: plant.nu }, () => rng.uniform(-1, 1));
+      const u = y.map((v, j) => s.outOffset[j] + s.outScale[j] * v);
+      const next = plantStep(plant, x, u);
+      for (const r of constraintRows(plant, s, x)) {
+        const g = r.c.reduce((t, c, j) => t + c * y[j], r.d);
+        const m = /^next (\w+) (≤|≥) (-?[\d.e+-]+)$/.exec(r.what);
+        if (r.kind === 'actuator') {
+          expect(r.what).toMatch(/^(thrust|tau_[xyz]) (≤|≥) /);
+          continue;
+        }
+        expect(m).not.toBeNull();
+        const i = plant.stateNames.indexOf(m![1]);
+        const excess = m![2] === '≤' ? next[i] - plant.xBounds.max[i] : plant.xBounds.min[i] - next[i];
+        // g is the excess divided by the row's authority: same sign, and zero together
+        expect(Math.sign(g)).toBe(Math.sign(excess));
+        expect(Math.abs(excess)).toBeLessThan(Math.abs(g) * 10); // authority per output unit is ≤ 1.5 rad/s here
+      }
+    }
+  });
+  it('activeConstraints sums the multipliers per bound, in the row order of buildKernelData', () => {
+    const net = { sizes: [plant.nx, 4, plant.nu], activation: 'hardtanh' as const };
+    const kd = buildKernelData(plant, data, s, net);
+    const lam = new Float64Array(kd.conD.length);
+    // sample 3 is constraint-only: its rows are the 8 actuator rows; the first is thrust's upper bound
+    lam[kd.conPtr[3]] = 3;
+    lam[kd.conPtr[5]] = 1; // thrust upper bound again
+    lam[kd.conPtr[6] + 3] = 6; // tau_x lower bound
+    const act = activeConstraints(plant, data, s, lam);
+    expect(act).toEqual([
+      { what: 'tau_x ≥ -0.001', samples: 1, share: 0.6 },
+      { what: `thrust ≤ ${Number((0.6 - 0.027 * 9.81).toPrecision(4))}`, samples: 2, share: 0.4 },
+    ]);
+    expect(kd.conPtr[4] - kd.conPtr[3]).toBe(2 * plant.nu);
+    expect(() => activeConstraints(plant, data, s, lam.subarray(1))).toThrow(/multipliers/);
   });
 });
