@@ -89,7 +89,9 @@ uint8_t ultro_policy(const float *x, float *u) {
   ultro_act_t xq[ULTRO_POLICY_NX];
   int16_t uq[ULTRO_POLICY_NU];
   uint8_t clamped = ultro_policy_quantize(x, xq);
-  ultro_policy_q(xq, uq);
+  /* No second clamp: the quantiser is monotone, so every xq lies between the
+   * domain edges' q (ULTRO_IN_QMIN/QMAX), which ultro_policy_q would clamp to. */
+  ultro_nn_forward(xq, uq);
   ultro_policy_dequantize(uq, u);
   return clamped;
 }
