@@ -294,7 +294,7 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
  * state sits on a bound its law has a steep wall, and meeting it costs a small
  * network its fit everywhere else).
  */
-export function constraintCostLine(plant: Plant, train: Dataset, scaling: Scaling, opts: ConstraintOptions | undefined, fitMse: number, res: TrainResult): string {
+function constraintCostLine(plant: Plant, train: Dataset, scaling: Scaling, opts: ConstraintOptions | undefined, fitMse: number, res: TrainResult): string {
   const last = res.history[res.history.length - 1];
   const act = activeConstraints(plant, train, scaling, res.multipliers, opts);
   const top = act
