@@ -253,13 +253,20 @@ export function quantizeModel(model: PolicyModel, opts: QuantOptions): Quantized
   // Inputs: the normalised domain in the largest format that holds it.
   const inMax = Math.max(...ranges.input.map(([lo, hi]) => Math.max(Math.abs(lo), Math.abs(hi))));
   const inFrac = fracFor(inMax, maxA, A - 1);
-  const wrapper = {
+  const inputs = {
     inOffset: model.input.offset.map((v) => f32(v)),
     inK: model.input.scale.map((sc) => f32(Math.pow(2, inFrac) / sc)),
-    inC: 0.5,
-    inBias: 0,
     dMin: model.input.domain.min.map((v) => f32(v)),
     dMax: model.input.domain.max.map((v) => f32(v)),
+  };
+  const inBias = inputBias(inputs);
+  const wrapper = {
+    inOffset: inputs.inOffset,
+    inK: inputs.inK,
+    inC: f32(0.5 + inBias),
+    inBias,
+    dMin: inputs.dMin,
+    dMax: inputs.dMax,
     outOffset: model.output.offset.map((v) => f32(v)),
     outK: [] as number[],
     uMin: model.output.bounds.min.map((v) => f32(v)),
@@ -267,8 +274,6 @@ export function quantizeModel(model: PolicyModel, opts: QuantOptions): Quantized
     uQlo: [] as number[],
     uQhi: [] as number[],
   };
-  wrapper.inBias = inputBias(wrapper);
-  wrapper.inC = f32(0.5 + wrapper.inBias);
   const qin = { wrapper, actBits: A };
   const lo = quantizeInput(qin, model.input.domain.min);
   const hi = quantizeInput(qin, model.input.domain.max);

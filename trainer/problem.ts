@@ -58,15 +58,15 @@ export function normaliseOutputs(U: Float64Array, nu: number, s: Scaling): Float
   return out;
 }
 
-/** Constraint rows (c, d) for one raw state x (in normalised output units). */
 export interface ConstraintRow {
   c: number[];
   d: number;
   kind: 'actuator' | 'safety';
-  /** What the row bounds, for people: "thrust ≤ max", "next p ≤ 5", "next polytope row 2". */
+  /** What the row bounds, for people: "thrust ≤ 0.3351", "next p ≤ 5", "next polytope row 2". */
   what: string;
 }
 
+/** Constraint rows (c, d) for one raw state x (in normalised output units). */
 export function constraintRows(plant: Plant, s: Scaling, x: ArrayLike<number>, opts: ConstraintOptions = {}): ConstraintRow[] {
   const { nx, nu } = plant;
   const rows: ConstraintRow[] = [];

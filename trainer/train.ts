@@ -289,8 +289,8 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
 /**
  * What the constraints cost and which bounds hold the network: training MSE of
  * the unconstrained fit against the final one, and the bounds with the largest
- * share of the multipliers (on the 12-state quadrotor the one-step rate and
- * attitude bounds raise the MSE about 7×: where the MPC's first predicted
+ * share of the multipliers (on the 12-state quadrotor the one-step bounds on
+ * vertical speed, body rates and attitude raise the MSE about 7×: where the MPC's first predicted
  * state sits on a bound its law has a steep wall, and meeting it costs a small
  * network its fit everywhere else).
  */
