@@ -55,6 +55,7 @@ export interface TrainCliOptions {
   domainMin?: number[];
   domainMax?: number[];
   qat: VariantChoice | 'none';
+  safetyFilter: boolean;
   out: string;
 }
 
@@ -85,6 +86,7 @@ export function registerTrainerCommands(program: Command): void {
       choice('--qat', ['none', ...VARIANTS, 'auto'] as const),
       TRAIN_DEFAULTS.qat,
     )
+    .option('--no-safety-filter', 'deploy the network without the one-step safety filter (the trainer then constrains every state bound)')
     .option('--out <file>', 'model file to write', 'model.json')
     .addHelpText(
       'after',
@@ -116,6 +118,7 @@ export function registerTrainerCommands(program: Command): void {
         maxWeightNorm: opts.maxWeightNorm,
         threads: opts.threads === 'auto' ? 'auto' : (Number(opts.threads) as 1 | 2),
         domain,
+        safetyFilter: opts.safetyFilter,
         qat: opts.qat === 'none' ? undefined : opts.qat,
         deploy: opts.qat === 'none' ? undefined : deployedPolicy,
         onProgress: (p) => console.log(formatProgress(p)),
@@ -142,10 +145,11 @@ export function registerTrainerCommands(program: Command): void {
       const plant = modelPlant(model);
       const horizon = model.mpc?.horizon ?? 20;
       const m = await evaluatePolicy(model, plant, { horizon, polytope: model.mpc?.polytope }, { heldOut: opts.heldOut, runs: opts.runs, steps: opts.steps, seed: opts.seed });
-      const prov = model.provenance as { metrics?: { trainMse?: number; valMse?: number }; method?: string; plant?: string } | undefined;
+      const prov = model.provenance as { metrics?: { trainMse?: number; valMse?: number; valMseDeployed?: number }; method?: string; plant?: string } | undefined;
       if (prov?.metrics) {
         m.trainMse = prov.metrics.trainMse ?? NaN;
         m.valMse = prov.metrics.valMse ?? NaN;
+        m.valMseDeployed = prov.metrics.valMseDeployed ?? NaN;
       }
       console.log(`model ${file} (${modelHash(model).slice(0, 16)}…): ${model.network.sizes.join('-')} ${model.network.activation}, plant ${prov?.plant ?? plant.name}, method ${prov?.method ?? '?'}`);
       console.log(formatMetrics(m));

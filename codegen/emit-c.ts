@@ -40,6 +40,54 @@ export function macCount(q: QuantizedModel): number {
   return q.layers.reduce((s, L) => s + L.nin * L.nout, 0);
 }
 
+/**
+ * The one-step safety filter's tables (sim/safety-filter.ts is the
+ * definition; applySafetyFilter with Math.fround is the bit-exact reference
+ * of the fixed code in templates/ultro_policy.c): per row, the input it
+ * bounds, its terms t = Σ coef·x[idx] and the ends t + c. Tables rather than
+ * straight-line code: 4 bytes per constant, so a 12-state plant's filter
+ * costs hundreds of bytes of flash, not kilobytes.
+ */
+function filterTables(q: QuantizedModel): string[] {
+  const f = q.filter;
+  if (!f) return [];
+  f.uMin.forEach((v, j) => {
+    if (v !== q.wrapper.uMin[j] || f.uMax[j] !== q.wrapper.uMax[j]) throw new Error(`safety filter: input ${j}'s box differs from the wrapper's`);
+  });
+  const end = (r: (typeof f.rows)[number], side: 'lower' | 'upper') => r.bounds.find((b) => b.side === side);
+  const idx = f.rows.flatMap((r) => r.idx);
+  const coef = f.rows.flatMap((r) => r.coef);
+  return [
+    `/* one-step safety filter: row r bounds input ULTRO_SF_INPUT[r] by t + ULTRO_SF_CLO[r] (flag 1) and t + ULTRO_SF_CHI[r] (flag 2),\n * t = sum of ULTRO_SF_COEF * x[ULTRO_SF_IDX] over its ULTRO_SF_NT[r] terms. Rows:\n${f.rows.map((r, i) => ` *   ${i}: input ${r.input}, ${r.bounds.map((b) => b.what).join(', ')}`).join('\n')} */`,
+    `#define ULTRO_SF_ROWS ${f.rows.length}`,
+    cIntArray(
+      'ULTRO_SF_INPUT',
+      'uint8_t',
+      f.rows.map((r) => r.input),
+    ),
+    cIntArray(
+      'ULTRO_SF_NT',
+      'uint8_t',
+      f.rows.map((r) => r.idx.length),
+    ),
+    cIntArray(
+      'ULTRO_SF_FLAGS',
+      'uint8_t',
+      f.rows.map((r) => (end(r, 'lower') ? 1 : 0) | (end(r, 'upper') ? 2 : 0)),
+    ),
+    cIntArray('ULTRO_SF_IDX', 'uint8_t', idx.length ? idx : [0]),
+    cFloatArray('ULTRO_SF_COEF', coef.length ? coef : [0]),
+    cFloatArray(
+      'ULTRO_SF_CLO',
+      f.rows.map((r) => end(r, 'lower')?.c ?? 0),
+    ),
+    cFloatArray(
+      'ULTRO_SF_CHI',
+      f.rows.map((r) => end(r, 'upper')?.c ?? 0),
+    ),
+  ];
+}
+
 export function emitPolicy(q: QuantizedModel): EmittedFiles {
   const actType: CIntType = q.actBits === 8 ? 'int8_t' : 'int16_t';
   const stamp = [
@@ -69,6 +117,7 @@ export function emitPolicy(q: QuantizedModel): EmittedFiles {
     `#define ULTRO_POLICY_IN_FRAC ${q.inFrac}`,
     `#define ULTRO_POLICY_OUT_FRAC ${q.outFrac}`,
     `#define ULTRO_POLICY_MACS ${macCount(q)}UL`,
+    `#define ULTRO_POLICY_FILTER ${q.filter ? 1 : 0}`,
     `#define ULTRO_MODEL_HASH ${cString(q.modelHash)}`,
     `#define ULTRO_MODEL_HASH32 0x${q.modelHash.slice(0, 8)}UL`,
     `#define ULTRO_GENERATOR ${cString(`ultro ${ULTRO_VERSION}`)}`,
@@ -104,6 +153,7 @@ export function emitPolicy(q: QuantizedModel): EmittedFiles {
   tables.push(cFloatArray('ULTRO_U_MAX', w.uMax));
   tables.push(cIntArray('ULTRO_U_QLO', 'int32_t', w.uQlo));
   tables.push(cIntArray('ULTRO_U_QHI', 'int32_t', w.uQhi));
+  tables.push(...filterTables(q));
 
   return {
     'ultro_config.h': fillTemplate(readTemplate('ultro_config.h'), { STAMP: stamp, CONFIG: config }, 'ultro_config.h'),

@@ -28,7 +28,8 @@
  */
 import { createHash } from 'node:crypto';
 // The weight grid is the trainer's (its quantisation-aware refit puts weights exactly on it).
-import { gridFrac, modelHash, variantBits, type PolicyModel, type Variant } from '../trainer/index.js';
+import { filterFloat32, safetyFilter, type SafetyFilter } from '../sim/index.js';
+import { gridFrac, modelHash, modelPlant, variantBits, type PolicyModel, type Variant } from '../trainer/index.js';
 import { analyseRanges, type Interval, type RangeReport } from './range.js';
 import { makeTanhTable, tanhQ, type TanhTable } from './tanh.js';
 
@@ -105,6 +106,8 @@ export interface QuantizedModel {
     uQlo: number[];
     uQhi: number[];
   };
+  /** The one-step safety filter after the wrapper (float32 constants), when the model has one. */
+  filter: SafetyFilter | null;
   modelHash: string;
   /** SHA-256 of the quantised data: what the generated C computes. */
   quantHash: string;
@@ -358,8 +361,10 @@ export function quantizeModel(model: PolicyModel, opts: QuantOptions): Quantized
   });
   wrapper.outK = model.output.scale.map((sc) => f32(sc * Math.pow(2, -outFracNet)));
   Object.assign(wrapper, outputThresholds(wrapper));
+  const sf = model.output.safetyFilter ? safetyFilter(modelPlant(model)) : null;
+  const filter = sf ? filterFloat32(sf) : null;
   const quantHash = createHash('sha256')
-    .update(JSON.stringify({ variant, inFrac, layers: layers.map((L) => [L.W, L.B, L.shift, L.act, L.accBits, L.outMin, L.outMax]), tanh: tanh?.values, wrapper }))
+    .update(JSON.stringify({ variant, inFrac, layers: layers.map((L) => [L.W, L.B, L.shift, L.act, L.accBits, L.outMin, L.outMax]), tanh: tanh?.values, wrapper, ...(filter ? { filter } : {}) }))
     .digest('hex');
-  return { variant, actBits: A, wBits: WB, perNeuron, nx, nu, inFrac, inRange, layers, tanh, outFrac: outFracNet, wrapper, modelHash: modelHash(model), quantHash, ranges };
+  return { variant, actBits: A, wBits: WB, perNeuron, nx, nu, inFrac, inRange, layers, tanh, outFrac: outFracNet, wrapper, filter, modelHash: modelHash(model), quantHash, ranges };
 }

@@ -3,6 +3,7 @@
  * in TypeScript. Integers stay below 2^53, so JS numbers are exact; float32
  * steps of the wrapper use Math.fround, exactly as the C's float operations.
  */
+import { applySafetyFilter } from '../sim/index.js';
 import { policyFunction, type PolicyModel } from '../trainer/index.js';
 import { quantizeInput, runLayer, saturate, type QuantizedModel } from './quantize.js';
 
@@ -27,11 +28,18 @@ export function dequantize(q: QuantizedModel, yq: ArrayLike<number>): number[] {
   });
 }
 
-/** ultro_policy: the whole float32 path, with the intermediate integers. */
-export function policyFloat32(q: QuantizedModel, x: ArrayLike<number>): { xq: number[]; uq: number[]; u: number[] } {
+/**
+ * ultro_policy: the whole float32 path, with the intermediate integers, the
+ * dequantised control before the safety filter (uBox) and whether the filter
+ * moved it (always false without a filter).
+ */
+export function policyFloat32(q: QuantizedModel, x: ArrayLike<number>): { xq: number[]; uq: number[]; uBox: number[]; u: number[]; filtered: boolean } {
   const xq = quantizeInput(q, x);
   const uq = policyQ(q, xq);
-  return { xq, uq, u: dequantize(q, uq) };
+  const uBox = dequantize(q, uq);
+  const u = uBox.slice();
+  const filtered = q.filter ? applySafetyFilter(q.filter, x, u, f32) : false;
+  return { xq, uq, uBox, u, filtered };
 }
 
 export interface ErrorStats {

@@ -41,6 +41,8 @@ export interface CodegenReport {
   ranges: { method: string; boxes: number; layers: { pre: [number, number]; post: [number, number] }[]; output: [number, number][] };
   tanh: { maxAbsError: number; atZ: number } | null;
   error: { grid: ErrorStats; random: ErrorStats };
+  /** The one-step safety filter after the network: the state bounds it keeps, per input. */
+  safetyFilter: { input: string; bounds: string[] }[] | null;
   mpc?: { horizon: number; rho: number; maxIterations: number; tolerance: number; workspaceBytes: number };
   sizes?: Record<string, { flash: number; ram: number; board: string } | { skipped: string }>;
 }
@@ -88,6 +90,12 @@ export function buildReport(model: PolicyModel, q: QuantizedModel, target: strin
     },
     tanh: t ? { maxAbsError: t.maxAbs, atZ: t.atZ } : null,
     error: { grid: fixedPointError(q, model, grid, nx), random: fixedPointError(q, model, random, nx) },
+    safetyFilter: q.filter
+      ? model.output.names.flatMap((input, j) => {
+          const bounds = q.filter!.rows.filter((r) => r.input === j).flatMap((r) => r.bounds.map((b) => b.what));
+          return bounds.length ? [{ input, bounds }] : [];
+        })
+      : null,
     mpc: mpc ? { horizon: mpc.N, rho: mpc.rho, maxIterations: mpc.maxIter, tolerance: mpc.tol, workspaceBytes: mpcWorkspaceBytes(mpc) } : undefined,
   };
 }
@@ -134,6 +142,14 @@ export function reportMarkdown(r: CodegenReport, plant: Plant): string {
     ),
     '',
   ];
+  lines.push(
+    '## Safety filter',
+    '',
+    r.safetyFilter
+      ? `After the network, each input is clamped so that one step of the plant keeps the state bounds it alone moves (ultro_safety_filter, float32; definition in docs/model-file.md): ${r.safetyFilter.map((f) => `${escapeMarkdown(f.input)}: ${f.bounds.map(escapeMarkdown).join(', ')}`).join('; ')}.`
+      : 'None: the model was trained without it, or no bounded state is moved by a single input.',
+    '',
+  );
   if (r.mpc)
     lines.push(
       '## On-board MPC',

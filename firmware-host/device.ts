@@ -215,8 +215,9 @@ export class Device extends EventEmitter {
     if (r.u.length !== this.hello.nu) throw new ProtocolError(`step: the board sent ${r.u.length} controls, its HELLO announced ${this.hello.nu}`);
     const nonFinite = r.u.findIndex((v) => !Number.isFinite(v));
     if (nonFinite >= 0) throw new NonFiniteControlError(`step: the board sent a non-finite control (u[${nonFinite}] = ${r.u[nonFinite]}); refusing it`);
-    if ((r.status & 0x0f) > STATUS.ITER_CAP || (r.status & 0xe0) !== 0) throw new ProtocolError(`step: unknown status 0x${r.status.toString(16)} (${describeStatus(r.status)})`);
+    if ((r.status & 0x0f) > STATUS.ITER_CAP || (r.status & 0xc0) !== 0) throw new ProtocolError(`step: unknown status 0x${r.status.toString(16)} (${describeStatus(r.status)})`);
     if (controller === 'mpc' && r.status & STATUS.CLAMPED) throw new ProtocolError('step: the MPC reported a clamped state, which only the policy can');
+    if (controller === 'mpc' && r.status & STATUS.FILTERED) throw new ProtocolError('step: the MPC reported a filtered control, which only the policy can');
     if (r.stepsSinceBoot <= this.lastSteps) {
       const before = this.lastSteps;
       this.resets++;

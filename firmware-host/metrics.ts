@@ -46,6 +46,8 @@ export interface ControllerSummary {
   stoppedEpisodes: number;
   /** Policy rows: steps whose state was outside the trained domain (the board clamped it). */
   clampedSteps: number;
+  /** Policy rows: steps where the one-step safety filter moved the network's control. */
+  filteredSteps: number;
   /** An MPC row: its horizon against the teacher's, and the steps cut short by the iteration cap. */
   mpc?: { horizon: number; teacherHorizon: number; maxIterations?: number; cappedSteps: number };
   /**
@@ -133,10 +135,12 @@ function summarise(run: ControllerRun, r: HilResult, hostMpcCost: number): Contr
     costRatio: hostMpcCost > 0 ? cost / hostMpcCost : NaN,
     stoppedEpisodes: run.episodes.filter((ep) => ep.stopped).length,
     clampedSteps: run.episodes.reduce((n, ep) => n + ep.steps.filter((st) => st.status !== undefined && (st.status & 0x10) !== 0).length, 0),
+    filteredSteps: run.episodes.reduce((n, ep) => n + ep.steps.filter((st) => st.status !== undefined && (st.status & 0x20) !== 0).length, 0),
     flags: [],
   };
   if (s.stoppedEpisodes) s.flags.push(`${s.stoppedEpisodes} episode(s) stopped: no finite control`);
   if (s.clampedSteps) s.flags.push(`state outside the trained domain on ${s.clampedSteps}/${steps} steps (clamped)`);
+  if (s.filteredSteps) s.flags.push(`safety filter moved the control on ${s.filteredSteps}/${steps} steps`);
   if (cycles.length) {
     const usSpread = spread(us);
     s.latency = { cycles: spread(cycles), us: usSpread, deadlineUs, deadlineMisses: us.filter((v) => v > deadlineUs).length };

@@ -43,9 +43,10 @@ export const ERR_COUNT = 9;
  * STEP reply status: the controller's status in the low nibble, flags above.
  * ITER_CAP: the MPC stopped at its iteration cap (the control is its last
  * iterate). CLAMPED: the state was outside the policy's trained domain (the
- * control is for the state clamped to it).
+ * control is for the state clamped to it). FILTERED: the policy's one-step
+ * safety filter moved the network's control.
  */
-export const STATUS = { OK: 0, ITER_CAP: 1, CLAMPED: 0x10 } as const;
+export const STATUS = { OK: 0, ITER_CAP: 1, CLAMPED: 0x10, FILTERED: 0x20 } as const;
 
 /** The status byte in words ("ok", "iteration cap", "state outside the domain, clamped"). */
 export function describeStatus(s: number): string {
@@ -53,7 +54,8 @@ export function describeStatus(s: number): string {
   const code = s & 0x0f;
   parts.push(code === STATUS.OK ? 'ok' : code === STATUS.ITER_CAP ? 'iteration cap' : `status ${code}`);
   if (s & STATUS.CLAMPED) parts.push('state outside the domain, clamped');
-  if (s & 0xe0) parts.push(`unknown flags 0x${(s & 0xe0).toString(16)}`);
+  if (s & STATUS.FILTERED) parts.push('moved by the safety filter');
+  if (s & 0xc0) parts.push(`unknown flags 0x${(s & 0xc0).toString(16)}`);
   return parts.join(', ');
 }
 

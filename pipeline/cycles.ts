@@ -16,8 +16,10 @@ export interface PolicyCycles {
   macs: number;
   /** Integer core (ultro_policy_q) per state. */
   core: number[];
-  /** Whole float policy (quantise, core, dequantise, clamp) per state. */
+  /** Whole float policy (quantise, core, dequantise, clamp, safety filter) per state. */
   full: number[];
+  /** The safety filter alone per state (empty without one). */
+  filter: number[];
   uq: number[];
   size: SizeReport;
 }
@@ -41,6 +43,7 @@ export function measurePolicyCycles(q: QuantizedModel, states: number[][]): Poli
     }
     const core: number[] = [],
       full: number[] = [],
+      filter: number[] = [],
       uq: number[] = [];
     for (const line of out.split('\n')) {
       const p = line.trim().split(' ');
@@ -48,9 +51,10 @@ export function measurePolicyCycles(q: QuantizedModel, states: number[][]): Poli
         core.push(Number(p[1]));
         uq.push(Number(p[2]));
       } else if (p[0] === 'full') full.push(Number(p[1]));
+      else if (p[0] === 'filter') filter.push(Number(p[1]));
     }
     if (core.length !== states.length) throw new Error(`cycle bench: expected ${states.length} results, got ${core.length}: ${out.slice(0, 200)}`);
-    return { macs: macCount(q), core, full, uq, size: sizeOf(board, elf) };
+    return { macs: macCount(q), core, full, filter, uq, size: sizeOf(board, elf) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

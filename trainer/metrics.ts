@@ -26,14 +26,21 @@ export interface ViolationSummary {
 export interface PolicyMetrics {
   /** Seed of the held-out states and the closed-loop starts (same seed, same numbers). */
   seed: number;
+  /** The deployed policy ends with the one-step safety filter. */
+  safetyFilter: boolean;
   trainMse: number;
+  /** Of the raw network output (what the trainer fits). */
   valMse: number;
+  /** Of the policy as deployed: actuator clamp, then the safety filter when the model has one. */
+  valMseDeployed: number;
   heldOut: {
     kind: 'grid' | 'random';
     states: number;
     actuator: ViolationSummary;
     /** One-step state constraints at MPC-feasible held-out states. */
     safety: ViolationSummary;
+    /** Held-out states where the safety filter moved the clamped network output. */
+    filtered: number;
   };
   closedLoop: {
     runs: number;
@@ -124,14 +131,20 @@ export async function heldOutChecks(
   const { nx } = plant;
   const raw = policyFunction(model, { clampOutput: false });
   const deployed = policyFunction(model, { clampOutput: true });
+  const clampedOnly = policyFunction(model, { clampOutput: true, safetyFilter: false });
   const ho = heldOutStates(model, opts.count, opts.seed);
   const N = ho.X.length / nx;
   const act: ViolationSummary = { checked: N, count: 0, rate: 0, max: 0 };
   const lab = await labelStates(plant, settings, ho.X, { progress: opts.progress, label: opts.label ?? 'eval: labelling held-out states', heartbeat: opts.heartbeat });
   const safe: ViolationSummary = { checked: 0, count: 0, rate: 0, max: 0 };
+  let filtered = 0;
   for (let k = 0; k < N; k++) {
     const x = ho.X.subarray(k * nx, (k + 1) * nx);
     const u = raw(x);
+    if (model.output.safetyFilter) {
+      const c = clampedOnly(x);
+      if (deployed(x).some((v, j) => v !== c[j])) filtered++;
+    }
     const va = boxViolation(u, plant.uBounds);
     if (va > 0) act.count++;
     act.max = Math.max(act.max, va);
@@ -144,7 +157,7 @@ export async function heldOutChecks(
   }
   act.rate = act.count / Math.max(1, act.checked);
   safe.rate = safe.count / Math.max(1, safe.checked);
-  return { kind: ho.kind, states: N, actuator: act, safety: safe };
+  return { kind: ho.kind, states: N, actuator: act, safety: safe, filtered };
 }
 
 export async function evaluatePolicy(model: PolicyModel, plant: Plant, settings: MPCSettings, opts: EvaluateOptions = {}): Promise<PolicyMetrics> {
@@ -183,8 +196,10 @@ export async function evaluatePolicy(model: PolicyModel, plant: Plant, settings:
   }
   return {
     seed,
+    safetyFilter: model.output.safetyFilter === true,
     trainMse: opts.train ? datasetMse(model, opts.train) : NaN,
     valMse: opts.val ? datasetMse(model, opts.val) : NaN,
+    valMseDeployed: opts.val ? datasetMse(model, opts.val, (m) => policyFunction(m, { clampOutput: true })) : NaN,
     heldOut,
     closedLoop: {
       runs,
@@ -203,10 +218,10 @@ export function formatMetrics(m: PolicyMetrics): string {
   return [
     `  evaluation seed               ${m.seed}`,
     `  train MSE (u normalised)      ${e(m.trainMse)}`,
-    `  validation MSE                ${e(m.valMse)}`,
+    `  validation MSE                ${e(m.valMse)} (network), ${e(m.valMseDeployed)} (as deployed: clamped${m.safetyFilter ? ', safety filter' : ''})`,
     `  held-out ${m.heldOut.kind} (${m.heldOut.states} states)`,
     `    actuator violations         ${m.heldOut.actuator.count} (${p(m.heldOut.actuator.rate)}), max ${e(m.heldOut.actuator.max)}`,
-    `    one-step state violations   ${m.heldOut.safety.count} of ${m.heldOut.safety.checked} feasible (${p(m.heldOut.safety.rate)}), max ${e(m.heldOut.safety.max)}`,
+    `    one-step state violations   ${m.heldOut.safety.count} of ${m.heldOut.safety.checked} feasible (${p(m.heldOut.safety.rate)}), max ${e(m.heldOut.safety.max)}${m.safetyFilter ? ` (with the safety filter, which moved the output at ${m.heldOut.filtered} states)` : ''}`,
     `  closed loop vs MPC (${m.closedLoop.runs} runs × ${m.closedLoop.steps} steps)`,
     `    cost ratio                  ${m.closedLoop.costRatio.toFixed(4)} (per run: mean ${m.closedLoop.costRatioMean.toFixed(4)}, max ${m.closedLoop.costRatioMax.toFixed(4)})`,
     `    state violations            network ${m.closedLoop.network.stateViolations} (max ${e(m.closedLoop.network.maxStateViolation)}), MPC ${m.closedLoop.mpc.stateViolations} (max ${e(m.closedLoop.mpc.maxStateViolation)})`,

@@ -17,7 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { InputError, LIMITS, parseWith, plantFromJson, readJsonFile, toJson, writeFileAtomic, type Plant, type PlantFile } from '../sim/index.js';
+import { InputError, LIMITS, applySafetyFilter, parseWith, plantFromJson, safetyFilter, readJsonFile, toJson, writeFileAtomic, type Plant, type PlantFile } from '../sim/index.js';
 import { ACTIVATIONS, MLP, type Activation } from './mlp.js';
 
 export const MODEL_FORMAT = 'ultro-model/1';
@@ -45,6 +45,7 @@ const modelSchema = z
       offset: vec,
       scale: vec,
       bounds: z.object({ min: vec, max: vec }),
+      safetyFilter: z.boolean({ error: 'expected true or false' }).optional(),
     }),
     plant: z.unknown(),
     mpc: z
@@ -124,7 +125,8 @@ export interface PolicyModel {
   generator?: string;
   network: { sizes: number[]; activation: Activation; layers: { W: number[][]; b: number[] }[] };
   input: { names: string[]; domain: { min: number[]; max: number[] }; offset: number[]; scale: number[] };
-  output: { names: string[]; offset: number[]; scale: number[]; bounds: { min: number[]; max: number[] } };
+  /** safetyFilter: the deployed policy ends with the plant's one-step safety filter (sim/safety-filter.ts). */
+  output: { names: string[]; offset: number[]; scale: number[]; bounds: { min: number[]; max: number[] }; safetyFilter?: boolean };
   plant: PlantFile;
   mpc?: MPCRecord;
   provenance?: Record<string, unknown>;
@@ -219,10 +221,11 @@ export function layersFromTheta(sizes: number[], theta: Float64Array): { W: numb
 
 /**
  * The float policy u = π(x), with the input clamped to the declared domain
- * (as the C does). With clampOutput the actuator clamp is applied too (what
- * runs on the board); without it the raw network output is returned.
+ * (as the C does). With clampOutput the actuator clamp is applied too, and the
+ * one-step safety filter when the model has it (what runs on the board, for
+ * the unclamped state x); without it the raw network output is returned.
  */
-export function policyFunction(model: PolicyModel, opts: { clampOutput?: boolean; clampInput?: boolean } = {}): (x: ArrayLike<number>) => Float64Array {
+export function policyFunction(model: PolicyModel, opts: { clampOutput?: boolean; clampInput?: boolean; safetyFilter?: boolean } = {}): (x: ArrayLike<number>) => Float64Array {
   const mlp = new MLP({ sizes: model.network.sizes, activation: model.network.activation });
   const theta = modelTheta(model);
   const { input, output } = model;
@@ -231,6 +234,7 @@ export function policyFunction(model: PolicyModel, opts: { clampOutput?: boolean
   const xn = new Float64Array(nx);
   const y = new Float64Array(nu);
   const clampIn = opts.clampInput ?? true;
+  const filter = opts.clampOutput && output.safetyFilter && (opts.safetyFilter ?? true) ? safetyFilter(modelPlant(model)) : null;
   return (x) => {
     for (let i = 0; i < nx; i++) {
       const v = clampIn ? Math.min(input.domain.max[i], Math.max(input.domain.min[i], x[i])) : x[i];
@@ -242,6 +246,7 @@ export function policyFunction(model: PolicyModel, opts: { clampOutput?: boolean
       const v = output.offset[j] + output.scale[j] * y[j];
       u[j] = opts.clampOutput ? Math.min(output.bounds.max[j], Math.max(output.bounds.min[j], v)) : v;
     }
+    if (filter) applySafetyFilter(filter, x, u);
     return u;
   };
 }

@@ -9,13 +9,14 @@
  * Constraints, all affine in the output y_k of one sample (g = cᵀy + d ≤ 0):
  *  - actuator: y_j − 1 ≤ 0 and −y_j − 1 ≤ 0;
  *  - one-step safety: x⁺ = A x + B u stays in the state box (or a polytope
- *    H x⁺ ≤ h). Each row is divided by ‖c‖₁, so that g is measured in
+ *    H x⁺ ≤ h), except the state bounds the deployed safety filter keeps
+ *    (states moved by one input alone, sim/safety-filter.ts). Each row is divided by ‖c‖₁, so that g is measured in
  *    normalised output units ("how far the output must move to satisfy it"),
  *    like the actuator rows; margins and tolerances then mean the same thing
  *    for every row. Rows that no output in [−1.5, 1.5] can violate are dropped
  *    (they cannot become active near a feasible network).
  */
-import type { Bounds, Plant } from '../sim/index.js';
+import { filteredStates, safetyFilter, type Bounds, type Plant } from '../sim/index.js';
 import { ORIGIN, type Dataset } from './dataset.js';
 import type { KernelData } from './gn-kernel.js';
 import type { Activation } from './mlp.js';
@@ -44,6 +45,11 @@ export interface ConstraintOptions {
   safety?: 'box' | 'none';
   /** Optional polytope H x⁺ ≤ h on the successor state. */
   polytope?: { H: number[][]; h: number[] };
+  /**
+   * The deployed policy ends with the plant's one-step safety filter: the
+   * state bounds it keeps (states moved by a single input) get no rows here.
+   */
+  safetyFilter?: boolean;
 }
 
 export function normaliseInputs(X: Float64Array, nx: number, s: Scaling): Float64Array {
@@ -80,7 +86,9 @@ export function constraintRows(plant: Plant, s: Scaling, x: ArrayLike<number>, o
   }
   const affine: { a: number[]; rhs: number; what: string }[] = [];
   if ((opts.safety ?? 'box') === 'box') {
+    const kept = opts.safetyFilter ? filteredStates(safetyFilter(plant)) : new Set<number>();
     for (let i = 0; i < nx; i++) {
+      if (kept.has(i)) continue;
       const e = new Array(nx).fill(0);
       e[i] = 1;
       if (Number.isFinite(plant.xBounds.max[i])) affine.push({ a: e, rhs: plant.xBounds.max[i], what: `next ${plant.stateNames[i]} ≤ ${fmtBound(plant.xBounds.max[i])}` });

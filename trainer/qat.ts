@@ -21,7 +21,7 @@
  */
 import type { Assembler } from './assembler.js';
 import { MLP } from './mlp.js';
-import { trainAugmentedLagrangian, type ALSettings } from './ultro.js';
+import { trainAugmentedLagrangian, warmFrom, type ALSettings } from './ultro.js';
 import type { ProgressFn } from './progress.js';
 
 /**
@@ -58,6 +58,8 @@ export interface QatOptions {
   onProgress?: ProgressFn;
   log?: (s: string) => void;
   onStep?: ALSettings['onStep'];
+  /** Multipliers and ρ of the training run on the same rows: each layer's polish starts from them, and the next from its own. */
+  warm?: ALSettings['warm'];
 }
 
 /**
@@ -138,6 +140,7 @@ export function snapRowAdaptive(row: Float64Array, variant: Variant, C: Float64A
 /** θ laid out as in layersFromTheta: per layer, W row-major then b. */
 export async function quantisationAwareRefit(asm: Assembler, theta: Float64Array, sizes: number[], o: QatOptions): Promise<Float64Array> {
   let th = Float64Array.from(theta);
+  let warm = o.warm;
   const frozen = new Uint8Array(th.length);
   let off = 0;
   const L = sizes.length - 1;
@@ -153,8 +156,9 @@ export async function quantisationAwareRefit(asm: Assembler, theta: Float64Array
       frozen.fill(1, off, off + nin);
     }
     off += nout; // biases stay free
-    const r = await trainAugmentedLagrangian(asm, th, { skipFit: true, polishOnly: true, polishOuter: 6, polishMargin: o.margin, frozen, onProgress: o.onProgress, onStep: o.onStep });
+    const r = await trainAugmentedLagrangian(asm, th, { skipFit: true, polishOnly: true, polishOuter: 6, polishMargin: o.margin, frozen, warm, onProgress: o.onProgress, onStep: o.onStep });
     th = Float64Array.from(r.theta);
+    warm = warmFrom(r);
     o.log?.(`qat: layer ${l} of ${sizes.length - 1} on the ${o.variant} grid; refit the rest (${r.steps} LM steps, ${r.stopped})`);
   }
   return th;

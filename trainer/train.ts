@@ -4,7 +4,7 @@
  * held-out metrics → model file with provenance.
  */
 import { TRAINER_REVISION } from './version.js';
-import { Heartbeat, LinearMPC, PhaseTimes, ULTRO_VERSION, formatSeconds, operatingDomain, plantToJson, type Bounds, type MPCSettings, type Plant } from '../sim/index.js';
+import { Heartbeat, LinearMPC, PhaseTimes, ULTRO_VERSION, formatSeconds, operatingDomain, plantToJson, safetyFilter, type Bounds, type MPCSettings, type Plant } from '../sim/index.js';
 import { trainAdam } from './adam.js';
 import { Assembler } from './assembler.js';
 import { concatDatasets, daggerRound, datasetSize, mpcTrajectories, sampleFeasible, splitDataset, type Dataset } from './dataset.js';
@@ -16,7 +16,7 @@ import { EVAL_SEED, datasetMse, evaluatePolicy, type PolicyMetrics } from './met
 import { findConstraintCuts } from './refine.js';
 import { activeConstraints, boxScaling, buildKernelData, type ConstraintOptions, type Scaling } from './problem.js';
 import type { ProgressFn } from './progress.js';
-import { trainAugmentedLagrangian, type TrainResult } from './ultro.js';
+import { trainAugmentedLagrangian, warmFrom, type TrainResult } from './ultro.js';
 import { WeightNormConstraints } from './weight-norm.js';
 
 export type Method = 'al-lm' | 'ip' | 'adam' | 'adam-minibatch';
@@ -77,6 +77,12 @@ export interface TrainOptions {
   /** Declared input domain; default the plant's operating domain (required where a state is unbounded). */
   domain?: Bounds;
   constraints?: ConstraintOptions;
+  /**
+   * End the deployed policy with the plant's one-step safety filter (default
+   * true; sim/safety-filter.ts): the state bounds it keeps leave the trainer's
+   * constraints, the rest stay.
+   */
+  safetyFilter?: boolean;
   /** Tightening of the final polish / IP / penalty, in normalised output units. */
   margin?: number;
   /** Frobenius bound on every layer's weights (al-lm only). */
@@ -153,7 +159,16 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
   const net = { sizes: [plant.nx, ...hidden, plant.nu], activation };
   const mlp = new MLP(net);
   const samples = o.samples ?? defaultSamples(plant.nx);
-  const resolved = { ...o, hidden, samples, activation };
+  const filter = (o.safetyFilter ?? true) ? safetyFilter(plant) : null;
+  const resolved = { ...o, hidden, samples, activation, safetyFilter: filter !== null };
+  const cons: ConstraintOptions = { ...o.constraints, safetyFilter: filter !== null };
+  if (filter) {
+    const kept = [...new Set(filter.rows.map((r) => plant.stateNames[r.state]))];
+    const n = filter.rows.reduce((t, r) => t + r.bounds.length, 0);
+    say(
+      `safety filter: on the board, each input is clamped so that one step keeps the bounds of ${kept.join(', ')} (${n} of ${finiteBounds(plant)} state bounds); the trainer constrains the actuators${n < finiteBounds(plant) ? ' and the other state bounds' : ''}`,
+    );
+  }
 
   times.start('sampling');
   say(`data: sampling ${samples} MPC-feasible states and ${o.trajectories ?? 20} closed-loop MPC trajectories`);
@@ -174,7 +189,7 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
   const ctx: RunContext = { o: resolved, mlp, hb, onProgress };
   for (let round = 0; round <= rounds; round++) {
     times.start(round ? 'dagger train' : 'train');
-    const kd = buildKernelData(plant, train, scaling, net, o.constraints);
+    const kd = buildKernelData(plant, train, scaling, net, cons);
     const asm = await Assembler.create(kd, { threads: o.threads ?? 'auto' });
     try {
       say(
@@ -216,7 +231,7 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
     }
     train = concatDatasets(train, cuts);
     say(`refine: round ${r + 1}: ${datasetSize(cuts)} states where a constraint failed or nearly did; re-polishing`);
-    const kd = buildKernelData(plant, train, scaling, net, o.constraints);
+    const kd = buildKernelData(plant, train, scaling, net, cons);
     const asm = await Assembler.create(kd, { threads: o.threads ?? 'auto' });
     try {
       result = await runMethod(ctx, asm, theta, 'refine', result);
@@ -225,12 +240,12 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
       await asm.close();
     }
   }
-  if (o.method === 'al-lm' && result) say(constraintCostLine(plant, train, scaling, o.constraints, fitMse, result));
+  if (o.method === 'al-lm' && result) say(constraintCostLine(plant, train, scaling, cons, fitMse, result));
   // Quantisation-aware refit: weights onto the integer grid of the deployed width, kept only when it helps.
   let qat: QatOutcome | undefined;
   if (o.qat && o.method !== 'adam' && o.method !== 'adam-minibatch') {
     times.start('qat');
-    const kd = buildKernelData(plant, train, scaling, net, o.constraints);
+    const kd = buildKernelData(plant, train, scaling, net, cons);
     const asm = await Assembler.create(kd, { threads: o.threads ?? 'auto' });
     const asModel = (th: Float64Array) => makeModel(resolved, plant, scaling, domain, net, th, settings, null, null);
     try {
@@ -256,7 +271,14 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
           say(`qat: ${variant} errs by ${(100 * before.rms).toFixed(2)} % RMS of the actuator range without a refit, within a quarter of the tolerance; no refit`);
           break;
         }
-        const refit = await quantisationAwareRefit(asm, theta, net.sizes, { variant, margin: o.margin, onProgress, log: say, onStep: lmHeartbeat(hb, `qat ${variant}`) });
+        const refit = await quantisationAwareRefit(asm, theta, net.sizes, {
+          variant,
+          margin: o.margin,
+          onProgress,
+          log: say,
+          onStep: lmHeartbeat(hb, `qat ${variant}`),
+          warm: o.method === 'al-lm' && result ? warmFrom(result) : undefined,
+        });
         const after = score(refit);
         const kept = !before || !after || !(after.mse > before.mse); // no deploy hook: keep the refit
         const best = kept ? after : before;
@@ -344,10 +366,7 @@ async function runMethod(ctx: RunContext, asm: Assembler, theta: Float64Array, s
         polishMargin: o.margin,
         weightNorm: o.maxWeightNorm ? new WeightNormConstraints(mlp.sizes, o.maxWeightNorm) : undefined,
         // Later rounds append samples: their first constraints are the previous rows, so λ and ρ carry over.
-        warm:
-          prev?.rho !== undefined && stage !== 'first'
-            ? { multipliers: prev.multipliers, rho: prev.rho, nLabelled: prev.nLabelled ?? asm.data.nLabelled, converged: prev.stopped === 'converged' }
-            : undefined,
+        warm: prev && stage !== 'first' ? warmFrom(prev) : undefined,
         onStep: lmHeartbeat(hb, 'al-lm'),
       });
     case 'ip':
@@ -359,6 +378,8 @@ async function runMethod(ctx: RunContext, asm: Assembler, theta: Float64Array, s
       return trainAdam(asm, theta, { ...common, margin: o.margin, batch: o.method === 'adam' ? 'full' : 64, seed: o.seed });
   }
 }
+
+const finiteBounds = (p: Plant) => [...p.xBounds.min, ...p.xBounds.max].filter(Number.isFinite).length;
 
 function makeModel(
   o: TrainOptions,
@@ -378,7 +399,13 @@ function makeModel(
     generator: `ultro ${ULTRO_VERSION}`,
     network: { sizes: net.sizes, activation: net.activation, layers: layersFromTheta(net.sizes, theta) },
     input: { names: plant.stateNames, domain: { min: domain.min.slice(), max: domain.max.slice() }, offset: s.inOffset, scale: s.inScale },
-    output: { names: plant.inputNames, offset: s.outOffset, scale: s.outScale, bounds: { min: plant.uBounds.min.slice(), max: plant.uBounds.max.slice() } },
+    output: {
+      names: plant.inputNames,
+      offset: s.outOffset,
+      scale: s.outScale,
+      bounds: { min: plant.uBounds.min.slice(), max: plant.uBounds.max.slice() },
+      ...(o.safetyFilter ? { safetyFilter: true } : {}),
+    },
     plant: plantToJson(plant),
     mpc: mpcRecord,
     provenance:

@@ -3,7 +3,8 @@
  * `npm run bench` and the tests. Runs the integer core and the whole float
  * policy on a fixed set of states, times each with the firmware's own method
  * (ultro_hal_timer_start/read, minus the calibrated read overhead) and prints
- * "core <cycles>" / "full <cycles>" lines on the UART, then "DONE".
+ * "core <cycles>" / "full <cycles>" (and "filter <cycles>" with a safety
+ * filter) lines on the UART, then "DONE".
  */
 #include <stdio.h>
 #include "ultro_hal.h"
@@ -16,8 +17,19 @@ static void print(const char *s) {
   ultro_hal_write((const uint8_t *)s, n);
 }
 
+/* Cycles of one statement, timed as the firmware times a step. */
+#define ULTRO_TIMED(cycles, stmt)      \
+  do {                                 \
+    uint32_t t0_, t1_;                 \
+    ultro_hal_timer_start();           \
+    t0_ = ultro_hal_timer_read();      \
+    stmt;                              \
+    t1_ = ultro_hal_timer_read();      \
+    (cycles) = t1_ - t0_ - calib;      \
+  } while (0)
+
 int main(void) {
-  uint32_t calib, t0, t1;
+  uint32_t calib, cycles;
   uint16_t k;
   uint8_t i;
   char line[48];
@@ -29,18 +41,19 @@ int main(void) {
     int16_t uq[ULTRO_POLICY_NU];
     for (i = 0; i < ULTRO_POLICY_NX; i++) x[i] = ULTRO_RD_F32(&ULTRO_BENCH_X[k][i]);
     ultro_policy_quantize(x, xq);
-    ultro_hal_timer_start();
-    t0 = ultro_hal_timer_read();
-    ultro_policy_q(xq, uq);
-    t1 = ultro_hal_timer_read();
-    snprintf(line, sizeof line, "core %lu %d\n", (unsigned long)(t1 - t0 - calib), (int)uq[0]);
+    ULTRO_TIMED(cycles, ultro_policy_q(xq, uq));
+    snprintf(line, sizeof line, "core %lu %d\n", (unsigned long)cycles, (int)uq[0]);
     print(line);
-    ultro_hal_timer_start();
-    t0 = ultro_hal_timer_read();
-    ultro_policy(x, u);
-    t1 = ultro_hal_timer_read();
-    snprintf(line, sizeof line, "full %lu\n", (unsigned long)(t1 - t0 - calib));
+    ULTRO_TIMED(cycles, ultro_policy(x, u));
+    snprintf(line, sizeof line, "full %lu\n", (unsigned long)cycles);
     print(line);
+#if ULTRO_POLICY_FILTER
+    /* the safety filter alone (already part of "full"), on the unfiltered control */
+    ultro_policy_dequantize(uq, u);
+    ULTRO_TIMED(cycles, ultro_safety_filter(x, u));
+    snprintf(line, sizeof line, "filter %lu\n", (unsigned long)cycles);
+    print(line);
+#endif
   }
   print("DONE\n");
   for (;;) {

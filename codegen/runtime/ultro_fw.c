@@ -148,11 +148,13 @@ static void handle_step(uint8_t seq, const uint8_t *body, uint16_t blen) {
   else if (ctrl == CTRL_POLICY) {
     ultro_act_t xq[FW_NX];
     int16_t uq[FW_NU];
+    uint8_t pflags;
     ultro_hal_timer_start();
     t0 = ultro_hal_timer_read();
-    ultro_policy(x, u);
+    pflags = ultro_policy(x, u);
     t1 = ultro_hal_timer_read();
     cycles = t1 - t0 - calib;
+    if (pflags & ULTRO_POLICY_FILTERED) status |= ULTRO_STATUS_FILTERED;
     /* the integer core alone, and the intermediate integers for the host's bit-exact check */
     if (ultro_policy_quantize(x, xq)) status |= ULTRO_STATUS_CLAMPED;
     ultro_hal_timer_start();

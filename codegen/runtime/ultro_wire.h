@@ -48,7 +48,8 @@ enum {
 enum {
   ULTRO_STATUS_OK = 0,         /* policy computed / MPC converged */
   ULTRO_STATUS_ITER_CAP = 1,   /* MPC stopped at its iteration cap: the control is its last iterate */
-  ULTRO_STATUS_CLAMPED = 0x10  /* policy: the state was outside the trained domain; the control is for the clamped state */
+  ULTRO_STATUS_CLAMPED = 0x10, /* policy: the state was outside the trained domain; the control is for the clamped state */
+  ULTRO_STATUS_FILTERED = 0x20 /* policy: the one-step safety filter moved the network's control */
 };
 
 uint16_t ultro_crc16(const uint8_t *p, uint16_t n);

@@ -85,13 +85,61 @@ void ultro_policy_dequantize(const int16_t *uq, float *u) {
   }
 }
 
+#if ULTRO_POLICY_FILTER
+/* The one-step safety filter: per input, the interval ends of the rows that
+ * bound it, intersected with the actuator box, then the clamp (definition:
+ * docs/model-file.md). Float32 arithmetic in the reference's order. A NaN end
+ * tightens nothing (its compares are false); crossing ends give the box value
+ * nearest their middle, so u stays finite and in its box. */
+uint8_t ultro_safety_filter(const float *x, float *u) {
+  uint8_t j, r = 0, n = 0, moved = 0;
+  for (j = 0; j < ULTRO_POLICY_NU; j++) {
+    float lo = ULTRO_RD_F32(&ULTRO_U_MIN[j]), hi = ULTRO_RD_F32(&ULTRO_U_MAX[j]), v;
+    if (r >= ULTRO_SF_ROWS || ULTRO_RD_U8(&ULTRO_SF_INPUT[r]) != j) continue;
+    for (; r < ULTRO_SF_ROWS && ULTRO_RD_U8(&ULTRO_SF_INPUT[r]) == j; r++) {
+      uint8_t k, nt = ULTRO_RD_U8(&ULTRO_SF_NT[r]), flags = ULTRO_RD_U8(&ULTRO_SF_FLAGS[r]);
+      float t = 0.0f;
+      for (k = 0; k < nt; k++, n++) {
+        float p = x[ULTRO_RD_U8(&ULTRO_SF_IDX[n])] * ULTRO_RD_F32(&ULTRO_SF_COEF[n]);
+        t = k ? t + p : p;
+      }
+      if (flags & 1) {
+        v = t + ULTRO_RD_F32(&ULTRO_SF_CLO[r]);
+        if (v > lo) lo = v;
+      }
+      if (flags & 2) {
+        v = t + ULTRO_RD_F32(&ULTRO_SF_CHI[r]);
+        if (v < hi) hi = v;
+      }
+    }
+    v = u[j];
+    if (lo <= hi) {
+      if (v < lo)
+        v = lo;
+      else if (v > hi)
+        v = hi;
+    } else {
+      float m = (lo + hi) * 0.5f, umin = ULTRO_RD_F32(&ULTRO_U_MIN[j]), umax = ULTRO_RD_F32(&ULTRO_U_MAX[j]);
+      v = m >= umin ? (m > umax ? umax : m) : umin;
+    }
+    if (v < u[j] || v > u[j]) moved = 1;
+    u[j] = v;
+  }
+  return moved;
+}
+#endif
+
 uint8_t ultro_policy(const float *x, float *u) {
   ultro_act_t xq[ULTRO_POLICY_NX];
   int16_t uq[ULTRO_POLICY_NU];
-  uint8_t clamped = ultro_policy_quantize(x, xq);
+  uint8_t flags = ultro_policy_quantize(x, xq) ? ULTRO_POLICY_CLAMPED : 0;
   /* No second clamp: the quantiser is monotone, so every xq lies between the
    * domain edges' q (ULTRO_IN_QMIN/QMAX), which ultro_policy_q would clamp to. */
   ultro_nn_forward(xq, uq);
   ultro_policy_dequantize(uq, u);
-  return clamped;
+#if ULTRO_POLICY_FILTER
+  /* the filter sees the state as measured, not the clamped one */
+  if (ultro_safety_filter(x, u)) flags |= ULTRO_POLICY_FILTERED;
+#endif
+  return flags;
 }

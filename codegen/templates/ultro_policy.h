@@ -25,9 +25,19 @@ void ultro_policy_q(const ultro_act_t *xq, int16_t *uq);
 uint8_t ultro_policy_quantize(const float *x, ultro_act_t *xq);
 void ultro_policy_dequantize(const int16_t *uq, float *u);
 
-/* The whole policy: u = clamp(dequantize(ultro_policy_q(quantize(clamp(x))))).
- * Returns 1 when the state was outside the declared domain (u is then the
- * control for the clamped state); u is always finite and inside its bounds. */
+#if ULTRO_POLICY_FILTER
+/* The one-step safety filter (in place): each input clamped so that one plant
+ * step keeps the state bounds it alone moves. Returns 1 when it moved an input. */
+uint8_t ultro_safety_filter(const float *x, float *u);
+#endif
+
+/* ultro_policy's flags */
+#define ULTRO_POLICY_CLAMPED 1  /* the state was outside the declared domain (u is the control for the clamped state) */
+#define ULTRO_POLICY_FILTERED 2 /* the safety filter moved some input */
+
+/* The whole policy: u = filter(x, clamp(dequantize(ultro_policy_q(quantize(clamp(x)))))),
+ * the filter only when ULTRO_POLICY_FILTER. Returns ULTRO_POLICY_* flags; u is
+ * always finite and inside its bounds. */
 uint8_t ultro_policy(const float *x, float *u);
 
 #endif /* ULTRO_POLICY_H */

@@ -1,6 +1,7 @@
 /*
  * The float path of a generated policy for one state, printed as one line:
- * xq... | uq... | the float32 bits of u (hex) | clamped. Shared by the host harness
+ * xq... | uq... | the float32 bits of u (hex) | clamped, and with a safety filter
+ * | the bits of the filtered u | moved. Shared by the host harness
  * (policy_harness.c) and the Cortex-M image (cortex-m/policy_main.c); the
  * tests build the same line from the TS reference (test/helpers/policy-lines.ts).
  * Leaves the controls in u.
@@ -10,6 +11,15 @@
 #include <stdio.h>
 #include <string.h>
 #include "ultro_policy.h"
+
+static void print_bits(const float *u) {
+  int i;
+  for (i = 0; i < ULTRO_POLICY_NU; i++) {
+    uint32_t b;
+    memcpy(&b, &u[i], 4);
+    printf(" %08lx", (unsigned long)b);
+  }
+}
 
 static void print_policy_line(const float *x, float *u) {
   ultro_act_t xq[ULTRO_POLICY_NX];
@@ -22,11 +32,15 @@ static void print_policy_line(const float *x, float *u) {
   printf("|");
   for (i = 0; i < ULTRO_POLICY_NU; i++) printf(" %d", (int)uq[i]);
   printf(" |");
-  for (i = 0; i < ULTRO_POLICY_NU; i++) {
-    uint32_t b;
-    memcpy(&b, &u[i], 4);
-    printf(" %08lx", (unsigned long)b);
-  }
+  print_bits(u);
   printf(" | %d", (int)clamped);
+#if ULTRO_POLICY_FILTER
+  {
+    uint8_t moved = ultro_safety_filter(x, u);
+    printf(" |");
+    print_bits(u);
+    printf(" | %d", (int)moved);
+  }
+#endif
 }
 #endif

@@ -34,6 +34,9 @@ describe('ultro codegen', () => {
     expect(rep.quantisation.layers).toHaveLength(3);
     expect(rep.error.grid.states).toBe(10000);
     expect(rep.tanh.maxAbsError).toBeGreaterThan(0);
+    // the fixture is trained with the safety filter: both double-integrator states' bounds, on its one input
+    expect(rep.safetyFilter).toEqual([{ input: 'force', bounds: ['next position ≥ -5', 'next position ≤ 5', 'next velocity ≥ -2', 'next velocity ≤ 2'] }]);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('## Safety filter');
     if ('flash' in rep.sizes.policy) expect(rep.sizes.policy.board).toBe('uno');
     // deterministic: a second run writes identical files (the model given the old way, as a positional argument)
     const out2 = mkdtempSync(join(tmpdir(), 'ultro-gen-'));

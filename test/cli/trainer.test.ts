@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -16,6 +16,18 @@ describe('ultro train / eval', () => {
     expect(r.stderr.trim()).toMatch(/bad\.json: network\.layers\[0\]\.W\[0\]\[1\]: expected a finite number/);
     writeFileSync(f, '{"format": "ultro-model/1", "netw');
     expect(ultro(['eval', f]).stderr).toMatch(/bad\.json: not valid JSON/);
+  });
+  it('--no-safety-filter: the model has no filter, and the trainer keeps every one-step state bound as a constraint', { timeout: 120_000 }, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ultro-train-'));
+    const out = join(dir, 'm.json');
+    const args = ['train', '--hidden', '4', '--samples', '100', '--dagger', '0', '--refine', '0', '--qat', 'none', '--eval-held-out', '100', '--eval-runs', '2', '--threads', '1', '--out', out];
+    const r = ultro([...args, '--no-safety-filter'], { timeout: 120_000 });
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toMatch(/safety filter/);
+    // 100 samples × 2 actuator rows, plus one-step state rows at the samples near a bound
+    const ncon = Number(/(\d+) constraints/.exec(r.stdout)![1]);
+    expect(ncon).toBeGreaterThan(2 * 100);
+    expect(JSON.parse(readFileSync(out, 'utf8')).output.safetyFilter).toBeUndefined();
   });
   it('rejects unknown methods and bad sizes', () => {
     expect(ultro(['train', '--method', 'sgd']).stderr).toMatch(/--method must be one of al-lm, ip, adam, adam-minibatch/);

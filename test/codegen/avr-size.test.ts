@@ -5,6 +5,7 @@ import { emitFloatPolicy, emitMpc, emitPolicy, quantizeModel, readRuntime } from
 import { checkFits, compileAndLink, formatSize, getBoard, hasCommand, sizeOf, type SizeReport } from '../../targets/index.js';
 import { writeFiles } from '../helpers/c.js';
 import { fixtureModel, randomModel } from '../helpers/models.js';
+import type { PolicyModel } from '../../trainer/index.js';
 
 const uno = getBoard('uno');
 const avr = hasCommand('avr-gcc');
@@ -18,13 +19,20 @@ function floatSize(): SizeReport {
 }
 
 describe.skipIf(!avr)('avr-gcc for atmega328p', () => {
-  it('the int8 policy takes less flash than the same network in float C, and at most 3.5 KB; int16 fits too', () => {
+  /** Flash and RAM of the size probe around a model's generated policy. */
+  const policySize = (m: PolicyModel, variant: 'int8' | 'int16') => {
+    const dir = writeFiles(emitPolicy(quantizeModel(m, { variant })));
+    compileAndLink(uno, [`${dir}/ultro_policy.c`, `${dir}/ultro_nn.c`, probe], [dir], `${dir}/p.elf`, ['-DULTRO_SIZE_POLICY', '-Os']);
+    return sizeOf(uno, `${dir}/p.elf`);
+  };
+  /** The model as trained, and its network alone (no safety filter: what the float C baseline computes). */
+  const withoutFilter = (m: PolicyModel): PolicyModel => ({ ...m, output: { ...m.output, safetyFilter: undefined } });
+
+  it('the int8 network policy takes less flash than the same network in float C, and at most 3.5 KB; int16 fits too', () => {
     const f = floatSize();
     const sizes = (['int8', 'int16'] as const).map((variant) => {
-      const dir = writeFiles(emitPolicy(quantizeModel(fixtureModel(), { variant })));
-      compileAndLink(uno, [`${dir}/ultro_policy.c`, `${dir}/ultro_nn.c`, probe], [dir], `${dir}/p.elf`, ['-DULTRO_SIZE_POLICY', '-Os']);
-      const s = sizeOf(uno, `${dir}/p.elf`);
-      console.log(`uno policy ${variant}: ${formatSize(uno, s)}`);
+      const s = policySize(withoutFilter(fixtureModel()), variant);
+      console.log(`uno policy ${variant} (network): ${formatSize(uno, s)}`);
       checkFits(uno, s, `policy ${variant}`);
       expect(s.ram).toBeLessThan(200);
       return s;
@@ -33,6 +41,20 @@ describe.skipIf(!avr)('avr-gcc for atmega328p', () => {
     expect(sizes[0].flash).toBeLessThan(f.flash);
     expect(sizes[0].flash).toBeLessThanOrEqual(3584);
     expect(sizes[1].flash).toBeLessThan(8 * 1024);
+  });
+  it('the one-step safety filter costs at most 1 KB of flash on the double integrator and 1.5 KB on the 12-state quadrotor (tables, not straight-line code), and no static RAM', () => {
+    const quad = randomModel('quadrotor-hover', [16, 16], 'hardtanh', 1, 0.7);
+    for (const [name, m, limit] of [
+      ['double integrator', { ...fixtureModel(), output: { ...fixtureModel().output, safetyFilter: true } }, 1024],
+      ['quadrotor', { ...quad, output: { ...quad.output, safetyFilter: true } }, 1536],
+    ] as const) {
+      const on = policySize(m, 'int8');
+      const off = policySize(withoutFilter(m), 'int8');
+      console.log(`uno safety filter, ${name}: +${on.flash - off.flash} B flash (${off.flash} -> ${on.flash})`);
+      expect(on.flash - off.flash).toBeGreaterThan(0);
+      expect(on.flash - off.flash).toBeLessThanOrEqual(limit);
+      expect(on.ram).toBe(off.ram);
+    }
   });
   it('the generated forward pass builds at -O1, -O2 and -Os for every kernel mix (register pressure of the row kernels)', () => {
     // A quadrotor-shaped hard-tanh network: C layers inlined beside an output row kernel. The kernels once

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../sim/index.js';
-import { emitPolicy, f32Key, fixedPointError, policyQ, quantizeModel, type QuantizedModel } from '../../codegen/index.js';
+import { emitPolicy, f32Key, fixedPointError, policyFloat32, policyQ, quantizeModel, type QuantizedModel } from '../../codegen/index.js';
 import type { PolicyModel } from '../../trainer/index.js';
 import { compileHost, runLines, writeFiles } from '../helpers/c.js';
 import { cFloatText, floatInputs, policyLine } from '../helpers/policy-lines.js';
@@ -79,6 +79,21 @@ describe('generated policy C vs the TypeScript integer reference', () => {
   it('quadrotor-size tanh network with 4 outputs, int16 (wide inputs and outputs)', () => {
     const m = randomModel('quadrotor-hover', [16], 'tanh', 5, 0.7);
     check('quad', m, quantizeModel(m, { variant: 'int16' }));
+  });
+  it('with the one-step safety filter (quadrotor 12-16-4, all twelve states filtered; cart-pole): filtered controls bit-exact, the one-call policy equals the pieces', () => {
+    for (const [plant, hidden] of [
+      ['quadrotor-hover', [16]],
+      ['cartpole', [8, 8]],
+    ] as const) {
+      const m = randomModel(plant, [...hidden], 'tanh', 8, 0.7);
+      m.output.safetyFilter = true;
+      const q = quantizeModel(m, { variant: 'int8' });
+      expect(q.filter?.rows.length).toBe(m.network.sizes[0]);
+      check(`filter-${plant}`, m, q);
+      // the filter does act on these inputs, and the control it gives differs from the box clamp's
+      const moved = floatInputs(m, 2000, 9).filter((x) => policyFloat32(q, x).filtered).length;
+      expect(moved).toBeGreaterThan(100);
+    }
   });
   it('off-centre input scaling and a domain edge at 0 (the float wrapper subtracts the offset; -0 is inside, not clamped)', () => {
     const m = fixtureModel();

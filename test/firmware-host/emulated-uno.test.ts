@@ -5,9 +5,9 @@
  * survive corrupted frames, a stalled board and a reset.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng } from '../../sim/index.js';
+import { Rng, applySafetyFilter } from '../../sim/index.js';
 import { dequantize, policyQ, quantizeInput } from '../../codegen/index.js';
-import { BoardResetError, Device, DeviceTimeoutError, EmulatedUnoLink } from '../../firmware-host/index.js';
+import { BoardResetError, Device, DeviceTimeoutError, EmulatedUnoLink, STATUS } from '../../firmware-host/index.js';
 import type { ModelFirmware } from '../../pipeline/index.js';
 import { CorruptingLink, HAVE_AVR, buildUnoFirmware } from '../helpers/firmware.js';
 
@@ -32,6 +32,7 @@ describe.skipIf(!HAVE_AVR)('real firmware on the emulated Uno', () => {
     const lo = fw.model.input.domain.min,
       hi = fw.model.input.domain.max;
 
+    let filtered = 0;
     for (let k = 0; k < 1000; k++) {
       // in the domain, at its edges, and outside it (the firmware clamps)
       const x = lo.map((l, i) => (k % 10 === 0 ? (rng.next() < 0.5 ? l : hi[i]) : rng.uniform(l - 0.2 * (hi[i] - l), hi[i] + 0.2 * (hi[i] - l))));
@@ -40,8 +41,16 @@ describe.skipIf(!HAVE_AVR)('real firmware on the emulated Uno', () => {
       const xq = quantizeInput(q, xf);
       expect(r.xq).toEqual(xq);
       expect(r.uq).toEqual(policyQ(q, xq));
-      expect(r.u.map(f32bits)).toEqual(dequantize(q, r.uq!).map(f32bits));
+      // the dequantised control, then the safety filter at the state as sent
+      const uBox = dequantize(q, r.uq!);
+      const u = uBox.slice();
+      const moved = q.filter ? applySafetyFilter(q.filter, xf, u, Math.fround) : false;
+      expect(r.u.map(f32bits)).toEqual(u.map(f32bits));
+      expect((r.status & STATUS.FILTERED) !== 0).toBe(moved);
+      if (moved) filtered++;
     }
+    // states beyond the domain are beyond the state bounds too: the filter acts on some
+    expect(filtered).toBeGreaterThan(10);
     expect(d.rxErrors).toBe(0);
     expect(d.retried).toBe(0);
     await d.close();

@@ -8,6 +8,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getPlant } from '../../sim/index.js';
+import { policyFloat32 } from '../../codegen/index.js';
 import {
   Device,
   EmulatedUnoLink,
@@ -104,8 +105,38 @@ describe.skipIf(!HAVE_AVR)('firmware: controls that reach hardware', () => {
     const out = await d.step('policy', [max[0] + 3, min[1] - 1]);
     expect(out.status & STATUS.CLAMPED).toBe(STATUS.CLAMPED);
     const corner = await d.step('policy', [max[0], min[1]]);
-    expect(corner.status).toBe(STATUS.OK);
-    expect(out.u.map(bits)).toEqual(corner.u.map(bits));
+    expect(corner.status & STATUS.CLAMPED).toBe(0);
+    // the network sees the clamped state; the safety filter then sees the state as measured
+    expect(out.xq).toEqual(corner.xq);
+    expect(out.uq).toEqual(corner.uq);
+    expect(out.u.map(bits)).toEqual(policyFloat32(fw.quant, [max[0] + 3, min[1] - 1]).u.map(bits));
+    await d.close();
+  });
+
+  it('reports in the status when the safety filter moved the control, exactly where the TS reference does', { timeout: 120_000 }, async () => {
+    const d = await Device.connect(new EmulatedUnoLink(fw.build.hex!), { modelHash32: hash32() });
+    expect(fw.quant.filter).not.toBeNull();
+    // states heading for a position or velocity bound, and some at rest
+    const states = [
+      [4.95, 1.9],
+      [-4.95, -1.9],
+      [4.0, 1.99],
+      [0, 1.999],
+      [0, 0],
+      [1, -0.5],
+      [-4.99, -0.5],
+      [4.999, 0.2],
+    ];
+    let moved = 0;
+    for (const x of states) {
+      const r = await d.step('policy', x);
+      const ref = policyFloat32(fw.quant, x);
+      expect(r.u.map(bits), `x = ${x}`).toEqual(ref.u.map(bits));
+      expect((r.status & STATUS.FILTERED) !== 0, `x = ${x}`).toBe(ref.filtered);
+      if (ref.filtered) moved++;
+    }
+    expect(moved).toBeGreaterThan(0);
+    expect(moved).toBeLessThan(states.length);
     await d.close();
   });
 

@@ -35,11 +35,13 @@ export function floatInputs(model: PolicyModel, n: number, seed: number): number
 }
 
 /**
- * What the harness prints for a float state: xq… | uq… | the float32 bits of u… | clamped, from
+ * What the harness prints for a float state: xq… | uq… | the float32 bits of u… | clamped
+ * (and with a safety filter: | the filtered u's bits… | moved), from
  * the TS reference; the clamped flag from float32 compares with the domain (the C compares bits).
  */
 export function policyLine(q: QuantizedModel, x: number[]): string {
   const r = policyFloat32(q, x);
   const clamped = x.some((v, i) => !(Math.fround(v) >= q.wrapper.dMin[i]) || Math.fround(v) > q.wrapper.dMax[i]);
-  return `${r.xq.map((v) => `${v} `).join('')}|${r.uq.map((v) => ` ${v}`).join('')} |${r.u.map((v) => ` ${bits(v)}`).join('')} | ${clamped ? 1 : 0}`;
+  const line = `${r.xq.map((v) => `${v} `).join('')}|${r.uq.map((v) => ` ${v}`).join('')} |${r.uBox.map((v) => ` ${bits(v)}`).join('')} | ${clamped ? 1 : 0}`;
+  return q.filter ? `${line} |${r.u.map((v) => ` ${bits(v)}`).join('')} | ${r.filtered ? 1 : 0}` : line;
 }
