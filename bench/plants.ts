@@ -88,6 +88,7 @@ export async function benchPlants(): Promise<BenchSection> {
         name,
         `${minutes.toFixed(1)} min`,
         m.valMse,
+        m.valMseDeployed,
         `${violations} (${m.heldOut.actuator.count} act, ${m.heldOut.safety.count} state)`,
         m.closedLoop.costRatio,
         `${chosen.q.variant} ${(100 * chosen.verdict.worst).toFixed(2)} %`,
@@ -97,6 +98,8 @@ export async function benchPlants(): Promise<BenchSection> {
       figures.push(
         { name: `${name}: ultro train wall time (defaults, 2 threads)`, value: minutes, unit: 'min', kind: 'info' },
         { name: `${name}: validation MSE (normalised)`, value: m.valMse, unit: '', kind: 'count' },
+        { name: `${name}: validation MSE as deployed (clamp${m.safetyFilter ? ', safety filter' : ''})`, value: m.valMseDeployed, unit: '', kind: 'count' },
+        { name: `${name}: closed-loop state violations (50 × 100 steps)`, value: m.closedLoop.network.stateViolations, unit: `network; MPC ${m.closedLoop.mpc.stateViolations}`, kind: 'count' },
         { name: `${name}: held-out violations (actuator + one-step state)`, value: violations, unit: `of ${m.heldOut.states}`, kind: 'count' },
         { name: `${name}: closed-loop cost / MPC (50 runs)`, value: m.closedLoop.costRatio, unit: '×', kind: 'ratio' },
         { name: `${name}: ${chosen.q.variant} fixed-point RMS error / actuator range`, value: chosen.verdict.worst, unit: '', kind: 'ratio' },
@@ -107,6 +110,8 @@ export async function benchPlants(): Promise<BenchSection> {
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
-  console.log('\n' + table(['plant', 'ultro train', 'val MSE', 'held-out violations', 'closed-loop cost / MPC', 'fixed-point RMS error / range', 'on the Uno', 'HIL cost / host MPC'], rows));
+  console.log(
+    '\n' + table(['plant', 'ultro train', 'val MSE', 'val MSE deployed', 'held-out violations', 'closed-loop cost / MPC', 'fixed-point RMS error / range', 'on the Uno', 'HIL cost / host MPC'], rows),
+  );
   return { section: 'plants', figures, details };
 }

@@ -2,13 +2,14 @@
  * `ultro demo`: the whole pipeline on the embedded default, no board needed.
  * train → codegen (int8 policy + on-board MPC) → build for the Uno → HIL on
  * the emulated Uno → summary and report. Re-runnable: a model trained with
- * the same settings by the same Ultro version is reused unless --fresh.
+ * the same settings by the same Ultro version and trainer revision is reused
+ * unless --fresh.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_PLANT, ULTRO_VERSION, checkOutputDir, resolvePlant, toJson, writeFileAtomic } from '../sim/index.js';
-import { defaultActivation, defaultHidden, formatMetrics, formatProgress, saveModel, trainPolicy, type PolicyModel } from '../trainer/index.js';
+import { TRAINER_REVISION, defaultActivation, defaultHidden, formatMetrics, formatProgress, saveModel, trainPolicy, type PolicyModel } from '../trainer/index.js';
 import { deployedPolicy } from '../codegen/index.js';
 import { FirmwareTooLargeError, formatSize, getBoard } from '../targets/index.js';
 import { buildModelFirmware, modelArtifact } from '../pipeline/index.js';
@@ -53,12 +54,12 @@ export function registerDemoCommands(program: Command): void {
         1,
         `train a ${[plant.nx, ...defaultHidden(plant.nx, plant.nu), plant.nu].join('-')} ${defaultActivation(plant.nx)} policy for ${plant.name} with Ultro (augmented Lagrangian + Levenberg–Marquardt)`,
       );
-      const key = { ultro: ULTRO_VERSION, plant: o.plant.endsWith('.json') ? readFileSync(o.plant, 'utf8') : o.plant, seed: o.seed, qat: TRAIN_DEFAULTS.qat };
+      const key = { ultro: ULTRO_VERSION, trainer: TRAINER_REVISION, plant: o.plant.endsWith('.json') ? readFileSync(o.plant, 'utf8') : o.plant, seed: o.seed, qat: TRAIN_DEFAULTS.qat };
       const keyPath = join(out, 'model.key.json');
       const cached = !o.fresh && existsSync(modelPath) && existsSync(keyPath) && readFileSync(keyPath, 'utf8') === toJson(key);
       let trained: PolicyModel | undefined;
       if (cached) {
-        console.log(`reusing ${modelPath} (same plant, seed and Ultro version; --fresh retrains)`);
+        console.log(`reusing ${modelPath} (same plant, seed, Ultro version and trainer revision; --fresh retrains)`);
       } else {
         const r = await trainPolicy({
           plant,

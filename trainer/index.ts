@@ -8,7 +8,7 @@ export { MODEL_FORMAT, layersFromTheta, loadModel, modelFromJson, modelHash, mod
 export { MIN_ACCEPTANCE, concatDatasets, daggerRound, datasetSize, feasibleStarts, labelStates, mpcTrajectories, sampleFeasible, splitDataset, type Dataset } from './dataset.js';
 export { activeConstraints, boxScaling, buildKernelData, constraintRows, type ActiveConstraint, type ConstraintOptions, type ConstraintRow, type Scaling } from './problem.js';
 export { Assembler, DENSE_PARAM_LIMIT } from './assembler.js';
-export { trainAugmentedLagrangian, warmFrom, type ALSettings, type TrainResult } from './ultro.js';
+export { trainAugmentedLagrangian, type ALSettings, type TrainResult } from './ultro.js';
 export { trainInteriorPoint, type IPSettings } from './ip.js';
 export { trainAdam, type AdamSettings } from './adam.js';
 export { WeightNormConstraints } from './weight-norm.js';

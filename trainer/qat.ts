@@ -21,7 +21,7 @@
  */
 import type { Assembler } from './assembler.js';
 import { MLP } from './mlp.js';
-import { trainAugmentedLagrangian, warmFrom, type ALSettings } from './ultro.js';
+import { trainAugmentedLagrangian, type ALSettings } from './ultro.js';
 import type { ProgressFn } from './progress.js';
 
 /**
@@ -58,7 +58,11 @@ export interface QatOptions {
   onProgress?: ProgressFn;
   log?: (s: string) => void;
   onStep?: ALSettings['onStep'];
-  /** Multipliers and ρ of the training run on the same rows: each layer's polish starts from them, and the next from its own. */
+  /**
+   * Multipliers and ρ of the training run on the same rows (its result, as
+   * ALSettings.warm): the first layer's polish starts from them, each later
+   * one from the layer before.
+   */
   warm?: ALSettings['warm'];
 }
 
@@ -158,7 +162,9 @@ export async function quantisationAwareRefit(asm: Assembler, theta: Float64Array
     off += nout; // biases stay free
     const r = await trainAugmentedLagrangian(asm, th, { skipFit: true, polishOnly: true, polishOuter: 6, polishMargin: o.margin, frozen, warm, onProgress: o.onProgress, onStep: o.onStep });
     th = Float64Array.from(r.theta);
-    warm = warmFrom(r);
+    // Snapping a layer moves the optimum only a little: the multipliers stay good estimates, even when the
+    // polish stopped at its outer-iteration cap just short of the tolerance.
+    warm = { multipliers: r.multipliers, rho: r.rho ?? 0, nLabelled: r.nLabelled ?? asm.data.nLabelled, converged: r.rho !== undefined };
     o.log?.(`qat: layer ${l} of ${sizes.length - 1} on the ${o.variant} grid; refit the rest (${r.steps} LM steps, ${r.stopped})`);
   }
   return th;

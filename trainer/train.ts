@@ -16,7 +16,7 @@ import { EVAL_SEED, datasetMse, evaluatePolicy, type PolicyMetrics } from './met
 import { findConstraintCuts } from './refine.js';
 import { activeConstraints, boxScaling, buildKernelData, type ConstraintOptions, type Scaling } from './problem.js';
 import type { ProgressFn } from './progress.js';
-import { trainAugmentedLagrangian, warmFrom, type TrainResult } from './ultro.js';
+import { trainAugmentedLagrangian, type TrainResult } from './ultro.js';
 import { WeightNormConstraints } from './weight-norm.js';
 
 export type Method = 'al-lm' | 'ip' | 'adam' | 'adam-minibatch';
@@ -271,14 +271,10 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
           say(`qat: ${variant} errs by ${(100 * before.rms).toFixed(2)} % RMS of the actuator range without a refit, within a quarter of the tolerance; no refit`);
           break;
         }
-        const refit = await quantisationAwareRefit(asm, theta, net.sizes, {
-          variant,
-          margin: o.margin,
-          onProgress,
-          log: say,
-          onStep: lmHeartbeat(hb, `qat ${variant}`),
-          warm: o.method === 'al-lm' && result ? warmFrom(result) : undefined,
-        });
+        // The refit polishes the trained network's rows: it starts from the last run's multipliers (al-lm).
+        const warm =
+          o.method === 'al-lm' && result?.rho !== undefined ? { multipliers: result.multipliers, rho: result.rho, nLabelled: result.nLabelled ?? asm.data.nLabelled, converged: true } : undefined;
+        const refit = await quantisationAwareRefit(asm, theta, net.sizes, { variant, margin: o.margin, onProgress, log: say, onStep: lmHeartbeat(hb, `qat ${variant}`), warm });
         const after = score(refit);
         const kept = !before || !after || !(after.mse > before.mse); // no deploy hook: keep the refit
         const best = kept ? after : before;
@@ -366,7 +362,10 @@ async function runMethod(ctx: RunContext, asm: Assembler, theta: Float64Array, s
         polishMargin: o.margin,
         weightNorm: o.maxWeightNorm ? new WeightNormConstraints(mlp.sizes, o.maxWeightNorm) : undefined,
         // Later rounds append samples: their first constraints are the previous rows, so λ and ρ carry over.
-        warm: prev && stage !== 'first' ? warmFrom(prev) : undefined,
+        warm:
+          prev?.rho !== undefined && stage !== 'first'
+            ? { multipliers: prev.multipliers, rho: prev.rho, nLabelled: prev.nLabelled ?? asm.data.nLabelled, converged: prev.stopped === 'converged' }
+            : undefined,
         onStep: lmHeartbeat(hb, 'al-lm'),
       });
     case 'ip':

@@ -184,21 +184,6 @@ export async function trainAugmentedLagrangian(asm: Assembler, theta0: Float64Ar
   return { theta: state.theta, history, steps: state.steps, timeMs: elapsed(), stopped, multipliers: Float64Array.from(asm.mult), rho, nLabelled: K };
 }
 
-/**
- * A warm start from a finished run (for a later run whose first rows are this
- * run's rows). Its multipliers count as estimates — λ and ρ carry over — when
- * the run converged or ended within 10× the feasibility tolerance of it: a
- * polish that ran out of outer iterations at a violation of 3e-5 has
- * multipliers as good as a converged one's, and starting the next polish cold
- * (λ = 0, ρ = ρ0) costs it 4–6 outer iterations to rebuild them.
- */
-export function warmFrom(r: TrainResult, feasTol = 1e-5): ALSettings['warm'] {
-  if (r.rho === undefined || r.nLabelled === undefined) return undefined;
-  const last = r.history[r.history.length - 1];
-  const nearly = last !== undefined && last.maxViol <= 10 * feasTol;
-  return { multipliers: r.multipliers, rho: r.rho, nLabelled: r.nLabelled, converged: r.stopped === 'converged' || nearly };
-}
-
 /** Weight-norm constraints under the augmented Lagrangian, as extra LM terms. */
 function weightNormAL(wn: WeightNormConstraints, lam: Float64Array, rho: () => number, n: number): ExtraTerms {
   const H = new Float64Array(wn.count);
