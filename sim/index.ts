@@ -36,4 +36,4 @@ export { LinearMPC, SLACK_TOL, type MPCReference, type MPCSettings, type MPCSolu
 export { simulateClosedLoop, simulateClosedLoopAsync, type AsyncController, type ClosedLoopOptions, type Controller, type ControllerOutput, type Trace, type ViolationStats } from './closed-loop.js';
 export { Heartbeat, PhaseTimes, formatSeconds, progressText, type LineSink } from './progress.js';
 export { feasibleStates, hitAndRun, interiorPoint, liftedPolytope, noFeasibleStateError, type FeasibleStates, type FeasibleStatesOptions, type Polytope } from './feasible.js';
-export { FILTER_MARGIN, applySafetyFilter, filterFloat32, filteredStates, safetyFilter, type FilterBound, type FilterRow, type SafetyFilter } from './safety-filter.js';
+export { FILTER_MARGIN, applySafetyFilter, boundText, nextStateBound, filterFloat32, filteredStates, safetyFilter, type FilterBound, type FilterRow, type SafetyFilter } from './safety-filter.js';

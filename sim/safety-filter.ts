@@ -81,17 +81,22 @@ export function safetyFilter(plant: Plant): SafetyFilter | null {
           coef.push(-a / b);
         }
       });
-      const name = plant.stateNames[i];
       const bounds: FilterBound[] = [];
       // x⁺ ≥ lo + δ: a lower end on u when b > 0, an upper one when b < 0.
-      if (Number.isFinite(lo)) bounds.push({ c: (lo + delta) / b, side: b > 0 ? 'lower' : 'upper', what: `next ${name} ≥ ${fmt(lo)}` });
-      if (Number.isFinite(hi)) bounds.push({ c: (hi - delta) / b, side: b > 0 ? 'upper' : 'lower', what: `next ${name} ≤ ${fmt(hi)}` });
+      if (Number.isFinite(lo)) bounds.push({ c: (lo + delta) / b, side: b > 0 ? 'lower' : 'upper', what: nextStateBound(plant, i, 'min') });
+      if (Number.isFinite(hi)) bounds.push({ c: (hi - delta) / b, side: b > 0 ? 'upper' : 'lower', what: nextStateBound(plant, i, 'max') });
       rows.push({ state: i, input: j, idx, coef, bounds });
     }
   return rows.length ? { nx, nu, uMin: [...uBounds.min], uMax: [...uBounds.max], rows } : null;
 }
 
-const fmt = (v: number) => String(Number(v.toPrecision(4)));
+/** A bound as people read it: 4 significant digits, no trailing zeros ("0.3351", "-5"). */
+export const boundText = (v: number) => String(Number(v.toPrecision(4)));
+
+/** A one-step state bound as people read it: "next vz ≤ 2", "next position ≥ -5". */
+export function nextStateBound(plant: Plant, i: number, side: 'min' | 'max'): string {
+  return `next ${plant.stateNames[i]} ${side === 'min' ? '≥' : '≤'} ${boundText(plant.xBounds[side][i])}`;
+}
 
 /** The states whose bounds the filter keeps (the trainer leaves their one-step rows to it). */
 export function filteredStates(f: SafetyFilter | null): Set<number> {

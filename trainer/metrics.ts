@@ -10,7 +10,20 @@
  *    ratio and violations, with the network's output clamped to the actuator
  *    box as it is on the board.
  */
-import { LinearMPC, Rng, boxViolation, feasibleStates, plantStep, progressText, simulateClosedLoop, type Heartbeat, type MPCSettings, type Plant } from '../sim/index.js';
+import {
+  LinearMPC,
+  Rng,
+  applySafetyFilter,
+  boxViolation,
+  feasibleStates,
+  plantStep,
+  progressText,
+  safetyFilter,
+  simulateClosedLoop,
+  type Heartbeat,
+  type MPCSettings,
+  type Plant,
+} from '../sim/index.js';
 import { ORIGIN, labelStates, type Dataset } from './dataset.js';
 import { policyFunction, type PolicyModel } from './model-file.js';
 
@@ -130,8 +143,9 @@ export async function heldOutChecks(
 ): Promise<PolicyMetrics['heldOut']> {
   const { nx } = plant;
   const raw = policyFunction(model, { clampOutput: false });
-  const deployed = policyFunction(model, { clampOutput: true });
-  const clampedOnly = policyFunction(model, { clampOutput: true, safetyFilter: false });
+  // the deployed policy is the clamped network then the filter: applied here, so that its return says when it acted
+  const clamped = policyFunction(model, { clampOutput: true, safetyFilter: false });
+  const filter = model.output.safetyFilter ? safetyFilter(plant) : null;
   const ho = heldOutStates(model, opts.count, opts.seed);
   const N = ho.X.length / nx;
   const act: ViolationSummary = { checked: N, count: 0, rate: 0, max: 0 };
@@ -141,17 +155,15 @@ export async function heldOutChecks(
   for (let k = 0; k < N; k++) {
     const x = ho.X.subarray(k * nx, (k + 1) * nx);
     const u = raw(x);
-    if (model.output.safetyFilter) {
-      const c = clampedOnly(x);
-      if (deployed(x).some((v, j) => v !== c[j])) filtered++;
-    }
+    const deployed = clamped(x);
+    if (filter && applySafetyFilter(filter, x, deployed)) filtered++;
     const va = boxViolation(u, plant.uBounds);
     if (va > 0) act.count++;
     act.max = Math.max(act.max, va);
     if (!lab.ok[k]) continue;
     safe.checked++;
     // the deployed (clamped) output is what moves the plant
-    const vs = boxViolation(plantStep(plant, x, deployed(x)), plant.xBounds);
+    const vs = boxViolation(plantStep(plant, x, deployed), plant.xBounds);
     if (vs > 0) safe.count++;
     safe.max = Math.max(safe.max, vs);
   }

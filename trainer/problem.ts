@@ -16,7 +16,7 @@
  *    for every row. Rows that no output in [−1.5, 1.5] can violate are dropped
  *    (they cannot become active near a feasible network).
  */
-import { filteredStates, safetyFilter, type Bounds, type Plant } from '../sim/index.js';
+import { boundText, filteredStates, nextStateBound, safetyFilter, type Bounds, type Plant } from '../sim/index.js';
 import { ORIGIN, type Dataset } from './dataset.js';
 import type { KernelData } from './gn-kernel.js';
 import type { Activation } from './mlp.js';
@@ -80,19 +80,19 @@ export function constraintRows(plant: Plant, s: Scaling, x: ArrayLike<number>, o
     for (let j = 0; j < nu; j++) {
       const c = new Array(nu).fill(0);
       c[j] = 1;
-      rows.push({ c, d: -1, kind: 'actuator', what: `${plant.inputNames[j]} ≤ ${fmtBound(plant.uBounds.max[j])}` });
-      rows.push({ c: c.map((v) => -v), d: -1, kind: 'actuator', what: `${plant.inputNames[j]} ≥ ${fmtBound(plant.uBounds.min[j])}` });
+      rows.push({ c, d: -1, kind: 'actuator', what: `${plant.inputNames[j]} ≤ ${boundText(plant.uBounds.max[j])}` });
+      rows.push({ c: c.map((v) => -v), d: -1, kind: 'actuator', what: `${plant.inputNames[j]} ≥ ${boundText(plant.uBounds.min[j])}` });
     }
   }
   const affine: { a: number[]; rhs: number; what: string }[] = [];
   if ((opts.safety ?? 'box') === 'box') {
-    const kept = opts.safetyFilter ? filteredStates(safetyFilter(plant)) : new Set<number>();
+    const kept = opts.safetyFilter ? filteredStatesOf(plant) : NONE;
     for (let i = 0; i < nx; i++) {
       if (kept.has(i)) continue;
       const e = new Array(nx).fill(0);
       e[i] = 1;
-      if (Number.isFinite(plant.xBounds.max[i])) affine.push({ a: e, rhs: plant.xBounds.max[i], what: `next ${plant.stateNames[i]} ≤ ${fmtBound(plant.xBounds.max[i])}` });
-      if (Number.isFinite(plant.xBounds.min[i])) affine.push({ a: e.map((v) => -v), rhs: -plant.xBounds.min[i], what: `next ${plant.stateNames[i]} ≥ ${fmtBound(plant.xBounds.min[i])}` });
+      if (Number.isFinite(plant.xBounds.max[i])) affine.push({ a: e, rhs: plant.xBounds.max[i], what: nextStateBound(plant, i, 'max') });
+      if (Number.isFinite(plant.xBounds.min[i])) affine.push({ a: e.map((v) => -v), rhs: -plant.xBounds.min[i], what: nextStateBound(plant, i, 'min') });
     }
   }
   if (opts.polytope) opts.polytope.H.forEach((a, r) => affine.push({ a, rhs: opts.polytope!.h[r], what: `next polytope row ${r}` }));
@@ -120,7 +120,15 @@ export function constraintRows(plant: Plant, s: Scaling, x: ArrayLike<number>, o
   return rows;
 }
 
-const fmtBound = (v: number) => String(Number(v.toPrecision(4)));
+const NONE: ReadonlySet<number> = new Set();
+const filteredByPlant = new WeakMap<Plant, ReadonlySet<number>>();
+
+/** The states the plant's safety filter keeps, derived once per plant (constraintRows runs once per sample). */
+function filteredStatesOf(plant: Plant): ReadonlySet<number> {
+  let s = filteredByPlant.get(plant);
+  if (!s) filteredByPlant.set(plant, (s = filteredStates(safetyFilter(plant))));
+  return s;
+}
 
 /** The options of a sample's rows: constraint-only samples (MPC-infeasible states, no label) carry actuator rows only. */
 function rowOptions(data: Dataset, k: number, opts: ConstraintOptions): ConstraintOptions {

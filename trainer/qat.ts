@@ -21,7 +21,7 @@
  */
 import type { Assembler } from './assembler.js';
 import { MLP } from './mlp.js';
-import { trainAugmentedLagrangian, type ALSettings } from './ultro.js';
+import { trainAugmentedLagrangian, warmStart, type ALSettings } from './ultro.js';
 import type { ProgressFn } from './progress.js';
 
 /**
@@ -164,7 +164,7 @@ export async function quantisationAwareRefit(asm: Assembler, theta: Float64Array
     th = Float64Array.from(r.theta);
     // Snapping a layer moves the optimum only a little: the multipliers stay good estimates, even when the
     // polish stopped at its outer-iteration cap just short of the tolerance.
-    warm = { multipliers: r.multipliers, rho: r.rho ?? 0, nLabelled: r.nLabelled ?? asm.data.nLabelled, converged: r.rho !== undefined };
+    warm = warmStart(r, true, asm.data.nLabelled);
     o.log?.(`qat: layer ${l} of ${sizes.length - 1} on the ${o.variant} grid; refit the rest (${r.steps} LM steps, ${r.stopped})`);
   }
   return th;

@@ -16,7 +16,7 @@ import { EVAL_SEED, datasetMse, evaluatePolicy, type PolicyMetrics } from './met
 import { findConstraintCuts } from './refine.js';
 import { activeConstraints, boxScaling, buildKernelData, type ConstraintOptions, type Scaling } from './problem.js';
 import type { ProgressFn } from './progress.js';
-import { trainAugmentedLagrangian, type TrainResult } from './ultro.js';
+import { trainAugmentedLagrangian, warmStart, type TrainResult } from './ultro.js';
 import { WeightNormConstraints } from './weight-norm.js';
 
 export type Method = 'al-lm' | 'ip' | 'adam' | 'adam-minibatch';
@@ -165,8 +165,9 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
   if (filter) {
     const kept = [...new Set(filter.rows.map((r) => plant.stateNames[r.state]))];
     const n = filter.rows.reduce((t, r) => t + r.bounds.length, 0);
+    const all = [...plant.xBounds.min, ...plant.xBounds.max].filter(Number.isFinite).length;
     say(
-      `safety filter: on the board, each input is clamped so that one step keeps the bounds of ${kept.join(', ')} (${n} of ${finiteBounds(plant)} state bounds); the trainer constrains the actuators${n < finiteBounds(plant) ? ' and the other state bounds' : ''}`,
+      `safety filter: on the board, each input is clamped so that one step keeps the bounds of ${kept.join(', ')} (${n} of ${all} state bounds); the trainer constrains the actuators${n < all ? ' and the other state bounds' : ''}`,
     );
   }
 
@@ -272,8 +273,7 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
           break;
         }
         // The refit polishes the trained network's rows: it starts from the last run's multipliers (al-lm).
-        const warm =
-          o.method === 'al-lm' && result?.rho !== undefined ? { multipliers: result.multipliers, rho: result.rho, nLabelled: result.nLabelled ?? asm.data.nLabelled, converged: true } : undefined;
+        const warm = o.method === 'al-lm' && result ? warmStart(result, true, asm.data.nLabelled) : undefined;
         const refit = await quantisationAwareRefit(asm, theta, net.sizes, { variant, margin: o.margin, onProgress, log: say, onStep: lmHeartbeat(hb, `qat ${variant}`), warm });
         const after = score(refit);
         const kept = !before || !after || !(after.mse > before.mse); // no deploy hook: keep the refit
@@ -362,10 +362,7 @@ async function runMethod(ctx: RunContext, asm: Assembler, theta: Float64Array, s
         polishMargin: o.margin,
         weightNorm: o.maxWeightNorm ? new WeightNormConstraints(mlp.sizes, o.maxWeightNorm) : undefined,
         // Later rounds append samples: their first constraints are the previous rows, so λ and ρ carry over.
-        warm:
-          prev?.rho !== undefined && stage !== 'first'
-            ? { multipliers: prev.multipliers, rho: prev.rho, nLabelled: prev.nLabelled ?? asm.data.nLabelled, converged: prev.stopped === 'converged' }
-            : undefined,
+        warm: prev && stage !== 'first' ? warmStart(prev, prev.stopped === 'converged', asm.data.nLabelled) : undefined,
         onStep: lmHeartbeat(hb, 'al-lm'),
       });
     case 'ip':
@@ -377,8 +374,6 @@ async function runMethod(ctx: RunContext, asm: Assembler, theta: Float64Array, s
       return trainAdam(asm, theta, { ...common, margin: o.margin, batch: o.method === 'adam' ? 'full' : 64, seed: o.seed });
   }
 }
-
-const finiteBounds = (p: Plant) => [...p.xBounds.min, ...p.xBounds.max].filter(Number.isFinite).length;
 
 function makeModel(
   o: TrainOptions,

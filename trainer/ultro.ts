@@ -184,6 +184,16 @@ export async function trainAugmentedLagrangian(asm: Assembler, theta0: Float64Ar
   return { theta: state.theta, history, steps: state.steps, timeMs: elapsed(), stopped, multipliers: Float64Array.from(asm.mult), rho, nLabelled: K };
 }
 
+/**
+ * ALSettings.warm from a finished run (for a later run whose first rows are
+ * that run's rows): its multipliers and ρ, relative to its labelled samples
+ * (`nLabelled` when the result does not say). `converged` says whether λ is
+ * trusted as an estimate; without a ρ (not an AL run) there is nothing to carry.
+ */
+export function warmStart(r: TrainResult, converged: boolean, nLabelled: number): ALSettings['warm'] {
+  return r.rho === undefined ? undefined : { multipliers: r.multipliers, rho: r.rho, nLabelled: r.nLabelled ?? nLabelled, converged };
+}
+
 /** Weight-norm constraints under the augmented Lagrangian, as extra LM terms. */
 function weightNormAL(wn: WeightNormConstraints, lam: Float64Array, rho: () => number, n: number): ExtraTerms {
   const H = new Float64Array(wn.count);
