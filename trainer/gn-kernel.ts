@@ -4,7 +4,8 @@
  * streamed Gauss–Newton assembly.
  *
  * Each constraint i belongs to one sample k and is affine in that sample's
- * normalised output y_k: g_i = c_iᵀ y_k + d_i + margin ≤ 0. So its gradient is
+ * normalised output y_k: g_i = c_iᵀ y_k + d_i + m_i ≤ 0, m_i = min(margin, cap_i)
+ * the row's tightening. So its gradient is
  * c_iᵀ J_k and, whatever the method (augmented Lagrangian, interior point,
  * fixed penalty), its Gauss–Newton contribution only reweights the sample:
  *
@@ -43,6 +44,11 @@ export interface KernelData {
   /** ncon × nu */
   conC: Float64Array;
   conD: Float64Array;
+  /**
+   * Largest tightening of each row (≥ 0): a tightened phase's margin applies
+   * to row i as min(margin, conCap_i). Absent: the margin applies whole.
+   */
+  conCap?: Float64Array;
 }
 
 export type MethodMode = 'al' | 'ip' | 'penalty' | 'objective';
@@ -53,7 +59,7 @@ export interface MethodParams {
   rho: number;
   /** IP: barrier parameter μ. */
   mu: number;
-  /** Added to every g_i (tightening: g_i + margin ≤ 0). */
+  /** Added to every g_i (tightening: g_i + min(margin, cap_i) ≤ 0). */
   margin: number;
   /**
    * Sub-sampled curvature: the share of samples whose objective part enters G
@@ -127,7 +133,7 @@ export class GNKernel {
    * caller reads the scratch arrays.
    */
   private sample(theta: Float64Array, p: MethodParams, k: number, st: KernelStats): void {
-    const { X, Y, w, sw, nLabelled, nx, nu, conPtr, conC, conD } = this.data;
+    const { X, Y, w, sw, nLabelled, nx, nu, conPtr, conC, conD, conCap } = this.data;
     const { y, W, r } = this;
     this.mlp.forward(theta, X, y, k * nx, 0);
     W.fill(0);
@@ -144,7 +150,7 @@ export class GNKernel {
     }
     for (let i = conPtr[k]; i < conPtr[k + 1]; i++) {
       const co = i * nu;
-      let g = conD[i] + p.margin;
+      let g = conD[i] + (conCap ? Math.min(p.margin, conCap[i]) : p.margin);
       for (let j = 0; j < nu; j++) g += conC[co + j] * y[j];
       if (g > st.maxG) st.maxG = g;
       if (g > 0) st.nViol++;
@@ -248,12 +254,12 @@ export class GNKernel {
 
   /** Constraint values g_i (with margin) for samples [k0, k1), written at their constraint indices. */
   constraintValues(theta: Float64Array, margin: number, k0: number, k1: number, g: Float64Array): void {
-    const { X, nx, nu, conPtr, conC, conD } = this.data;
+    const { X, nx, nu, conPtr, conC, conD, conCap } = this.data;
     const y = this.y;
     for (let k = k0; k < k1; k++) {
       this.mlp.forward(theta, X, y, k * nx, 0);
       for (let i = conPtr[k]; i < conPtr[k + 1]; i++) {
-        let v = conD[i] + margin;
+        let v = conD[i] + (conCap ? Math.min(margin, conCap[i]) : margin);
         for (let j = 0; j < nu; j++) v += conC[i * nu + j] * y[j];
         g[i] = v;
       }

@@ -64,6 +64,15 @@ export interface QatOptions {
    * one from the layer before.
    */
   warm?: ALSettings['warm'];
+  /**
+   * Training MSE at which the refit gives up (returns null): the validation
+   * MSE of the network without it, in fixed point. Checked after each outer
+   * iteration of a layer's polish (the first inner loop after a snap brings
+   * the jump back down): once the polish itself has pushed the float error
+   * on the grid past it, the refit's fixed-point error, no smaller than that,
+   * will not win.
+   */
+  abandonAbove?: number;
 }
 
 /**
@@ -141,8 +150,8 @@ export function snapRowAdaptive(row: Float64Array, variant: Variant, C: Float64A
   }
 }
 
-/** θ laid out as in layersFromTheta: per layer, W row-major then b. */
-export async function quantisationAwareRefit(asm: Assembler, theta: Float64Array, sizes: number[], o: QatOptions): Promise<Float64Array> {
+/** θ laid out as in layersFromTheta: per layer, W row-major then b. Null when the refit gave up (o.abandonAbove). */
+export async function quantisationAwareRefit(asm: Assembler, theta: Float64Array, sizes: number[], o: QatOptions): Promise<Float64Array | null> {
   let th = Float64Array.from(theta);
   let warm = o.warm;
   const frozen = new Uint8Array(th.length);
@@ -160,7 +169,23 @@ export async function quantisationAwareRefit(asm: Assembler, theta: Float64Array
       frozen.fill(1, off, off + nin);
     }
     off += nout; // biases stay free
-    const r = await trainAugmentedLagrangian(asm, th, { skipFit: true, polishOnly: true, polishOuter: 6, polishMargin: o.margin, frozen, warm, onProgress: o.onProgress, onStep: o.onStep });
+    const r = await trainAugmentedLagrangian(asm, th, {
+      skipFit: true,
+      polishOnly: true,
+      polishOuter: 6,
+      polishMargin: o.margin,
+      frozen,
+      warm,
+      onProgress: o.onProgress,
+      onStep: o.onStep,
+      abandonAbove: o.abandonAbove,
+    });
+    if (r.stopped === 'abandoned') {
+      o.log?.(
+        `qat: layer ${l} of ${sizes.length - 1} on the ${o.variant} grid: training MSE above ${o.abandonAbove!.toExponential(2)} (the network without the refit, in fixed point) after an outer iteration (${r.steps} LM steps); giving up the refit`,
+      );
+      return null;
+    }
     th = Float64Array.from(r.theta);
     // Snapping a layer moves the optimum only a little: the multipliers stay good estimates, even when the
     // polish stopped at its outer-iteration cap just short of the tolerance.

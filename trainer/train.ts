@@ -161,7 +161,7 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
   const samples = o.samples ?? defaultSamples(plant.nx);
   const filter = (o.safetyFilter ?? true) ? safetyFilter(plant) : null;
   const resolved = { ...o, hidden, samples, activation, safetyFilter: filter !== null };
-  const cons: ConstraintOptions = { ...o.constraints, safetyFilter: filter !== null };
+  const cons: ConstraintOptions = { ...o.constraints, safetyFilter: filter !== null, margin: o.margin };
   if (filter) {
     const kept = [...new Set(filter.rows.map((r) => plant.stateNames[r.state]))];
     const n = filter.rows.reduce((t, r) => t + r.bounds.length, 0);
@@ -274,17 +274,26 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
         }
         // The refit polishes the trained network's rows: it starts from the last run's multipliers (al-lm).
         const warm = o.method === 'al-lm' && result ? warmStart(result, true, asm.data.nLabelled) : undefined;
-        const refit = await quantisationAwareRefit(asm, theta, net.sizes, { variant, margin: o.margin, onProgress, log: say, onStep: lmHeartbeat(hb, `qat ${variant}`), warm });
-        const after = score(refit);
-        const kept = !before || !after || !(after.mse > before.mse); // no deploy hook: keep the refit
+        const refit = await quantisationAwareRefit(asm, theta, net.sizes, {
+          variant,
+          margin: o.margin,
+          onProgress,
+          log: say,
+          onStep: lmHeartbeat(hb, `qat ${variant}`),
+          warm,
+          abandonAbove: before?.mse,
+        });
+        // Null: the refit gave up once its training MSE passed the fixed-point MSE without it.
+        const after = refit ? score(refit) : null;
+        const kept = refit !== null && (!before || !after || !(after.mse > before.mse)); // no deploy hook: keep the refit
         const best = kept ? after : before;
         qat = { variant, before: before?.mse ?? NaN, after: after?.mse ?? NaN, kept, withinTolerance: best?.ok ?? true, rmsOfRange: best?.rms ?? NaN };
-        if (before && after)
+        if (before)
           say(
-            `qat: ${variant} fixed-point validation MSE ${before.mse.toExponential(2)} without the refit, ${after.mse.toExponential(2)} with it: ${kept ? 'keeping the refit' : 'keeping the network without it'}; ` +
+            `qat: ${variant} fixed-point validation MSE ${before.mse.toExponential(2)} without the refit, ${after ? `${after.mse.toExponential(2)} with it` : 'the refit given up'}: ${kept ? 'keeping the refit' : 'keeping the network without it'}; ` +
               `RMS error ${(100 * best!.rms).toFixed(2)} % of the actuator range (${best!.ok ? 'within' : 'outside'} the code generator's tolerance)`,
           );
-        if (kept) theta = refit;
+        if (kept && refit) theta = refit;
         if (best?.ok !== false || last) break;
         say(`qat: ${variant} is outside the tolerance; trying ${widths[widths.length - 1]}`);
       }

@@ -55,6 +55,13 @@ export interface ALSettings {
    * first constraints are the same rows in the same order.
    */
   warm?: { multipliers: Float64Array; rho: number; nLabelled: number; converged?: boolean };
+  /**
+   * Training MSE above which the run is not worth finishing, because the caller
+   * already holds something better (the quantisation-aware refit against the
+   * network without it): checked after every outer iteration, the run then
+   * stops with 'abandoned'.
+   */
+  abandonAbove?: number;
   /** Called before every LM step, for progress lines: phase, outer iteration, LM steps so far, training MSE. */
   onStep?: (s: { phase: 'fit' | 'train' | 'polish'; outer: number; steps: number; mse: number; elapsedMs: number; inner: number; maxInner: number; innerMs: number }) => void;
 }
@@ -64,7 +71,7 @@ export interface TrainResult {
   history: ProgressEntry[];
   steps: number;
   timeMs: number;
-  stopped: 'converged' | 'max_outer' | 'time';
+  stopped: 'converged' | 'max_outer' | 'time' | 'abandoned';
   /** Multipliers of the per-sample constraints at the end (AL: λ, IP: z). */
   multipliers: Float64Array;
   /** AL penalty at the end, and the number of labelled samples it is relative to (for warm starts). */
@@ -168,6 +175,12 @@ export async function trainAugmentedLagrangian(asm: Assembler, theta0: Float64Ar
         lamW[l] = Math.max(0, lamW[l] + rho * gw[l]);
       }
       report(ph.phase, outer, stats, maxViol);
+      // Checked between outer iterations, not between LM steps: right after a change of the problem
+      // (a layer snapped to the grid) the MSE jumps, and the first inner loop brings it back down.
+      if (s.abandonAbove !== undefined && stats.sse / (K * asm.data.nu) > s.abandonAbove) {
+        stopped = 'abandoned';
+        break;
+      }
       if (outOfTime()) {
         stopped = 'time';
         break;
@@ -179,7 +192,7 @@ export async function trainAugmentedLagrangian(asm: Assembler, theta0: Float64Ar
       if (v > 0.25 * vPrev) rho = Math.min(rhoMax, rho * 10);
       vPrev = v;
     }
-    if (stopped === 'time') break;
+    if (stopped === 'time' || stopped === 'abandoned') break;
   }
   return { theta: state.theta, history, steps: state.steps, timeMs: elapsed(), stopped, multipliers: Float64Array.from(asm.mult), rho, nLabelled: K };
 }

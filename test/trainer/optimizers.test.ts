@@ -163,6 +163,23 @@ describe('constrained training reaches a known constrained optimum', () => {
     expect(res.stopped).toBe('max_outer');
     await asm.close();
   });
+  it('abandonAbove: a polish whose training MSE must pass the bound to be feasible stops early, one that need not runs to the optimum', async () => {
+    // Started from the unconstrained fit (MSE 0, infeasible), the polish has to climb to the tightened
+    // QP optimum's MSE; a bound below that MSE is passed on the way, one above it never is.
+    const d = linearProblem(400, 1.6, 0.3);
+    const want = qpOptimum(d, 1 - margin);
+    let mseOpt = 0;
+    for (let k = 0; k < d.K; k++) mseOpt += (want.w * d.X[k] + want.b - d.Y[k]) ** 2 / d.K;
+    const asm = await Assembler.create(d, { threads: 1 });
+    const run = (abandonAbove: number) => trainAugmentedLagrangian(asm, Float64Array.of(1.6, 0.3), { skipFit: true, polishOnly: true, polishMargin: margin, polishOuter: 20, abandonAbove });
+    const full = await run(2 * mseOpt);
+    expect(full.stopped).toBe('converged');
+    expect(full.theta[0]).toBeCloseTo(want.w, 4);
+    const given = await run(0.5 * mseOpt);
+    expect(given.stopped).toBe('abandoned');
+    expect(given.steps).toBeLessThan(full.steps);
+    await asm.close();
+  });
   it('augmented Lagrangian + matrix-free CG gives the same answer', async () => {
     const d = linearProblem(400, 1.6, 0.3);
     const want = qpOptimum(d, 1 - margin);
