@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { DEFAULT_PLANT, InputError, LIMITS, checkOutputFile, resolvePlant } from '../sim/index.js';
 import {
   ACTIVATIONS,
+  DEFAULT_MARGIN,
   EVAL_SEED,
   METHODS,
   VARIANTS,
@@ -75,7 +76,7 @@ export function registerTrainerCommands(program: Command): void {
     .option('--eval-runs <n>', 'closed-loop runs of the final evaluation (as ultro eval --runs)', parseIntArg('--eval-runs'), 50)
     .option('--seed <s>', 'seed for data, initialisation and splits', parseIntArg('--seed', 0), 1)
     .option('--eval-seed <s>', 'seed of the held-out states and closed-loop starts (as ultro eval --seed)', parseIntArg('--eval-seed', 0), EVAL_SEED)
-    .option('--margin <m>', 'constraint tightening of the final polish, normalised output units', parseFloatArg('--margin', { min: 0 }), 2e-3)
+    .option('--margin <m>', 'constraint tightening of the final polish, normalised output units', parseFloatArg('--margin', { min: 0 }), DEFAULT_MARGIN)
     .option('--max-weight-norm <c>', 'bound every layer’s Frobenius weight norm (al-lm)', parseFloatArg('--max-weight-norm', { positive: true }))
     .option('--threads <n>', 'worker threads for the Gauss–Newton assembly: auto, 1 or 2', choice('--threads', ['auto', '1', '2'] as const), 'auto')
     .option('--domain-min <vector>', 'input domain lower corner (default: the state box)', parseVectorArg('--domain-min'))

@@ -11,6 +11,7 @@
 import { Rng } from '../sim/index.js';
 import type { Assembler } from './assembler.js';
 import { GNKernel, mergeStats, emptyStats } from './gn-kernel.js';
+import { DEFAULT_MARGIN } from './problem.js';
 import type { ProgressEntry, ProgressFn } from './progress.js';
 import type { TrainResult } from './ultro.js';
 
@@ -46,7 +47,7 @@ export async function trainAdam(asm: Assembler, theta0: Float64Array, s: AdamSet
   const b2 = s.beta2 ?? 0.999;
   const eps = 1e-8;
   const beta = s.penalty ?? 100 / data.nLabelled;
-  const margin = s.margin ?? 2e-3;
+  const margin = s.margin ?? DEFAULT_MARGIN;
   const epochs = s.epochs ?? (batch === K ? 2000 : 200);
   const method = batch === K ? 'adam' : 'adam-minibatch';
   const params = { mode: 'penalty' as const, rho: beta, mu: 0, margin };

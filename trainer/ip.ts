@@ -25,6 +25,7 @@
 import type { Assembler } from './assembler.js';
 import { lmMinimize, operator, type LMState } from './lm.js';
 import { dampingScale, solveDamped } from './linsolve.js';
+import { DEFAULT_MARGIN } from './problem.js';
 import type { ProgressEntry, ProgressFn } from './progress.js';
 import type { TrainResult } from './ultro.js';
 import type { WeightNormConstraints } from './weight-norm.js';
@@ -56,7 +57,7 @@ export async function trainInteriorPoint(asm: Assembler, theta0: Float64Array, s
   const t0 = performance.now();
   const K = asm.data.nLabelled;
   const ncon = asm.ncon;
-  const margin = s.margin ?? 2e-3;
+  const margin = s.margin ?? DEFAULT_MARGIN;
   const maxIter = s.maxIter ?? 150;
   const elapsed = () => performance.now() - t0;
   const outOfTime = () => s.timeBudgetMs !== undefined && elapsed() > s.timeBudgetMs;

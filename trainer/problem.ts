@@ -38,6 +38,12 @@ export function boxScaling(domain: Bounds, uBounds: Bounds): Scaling {
   return { inOffset: c(domain), inScale: h(domain), outOffset: c(uBounds), outScale: h(uBounds) };
 }
 
+/**
+ * Default tightening of the polish (normalised output units: 0.2 % of the
+ * actuator half-range): the trainers, the refinement and the row caps share it.
+ */
+export const DEFAULT_MARGIN = 2e-3;
+
 export interface ConstraintOptions {
   /** Actuator bounds |y| ≤ 1 on every sample (default true). */
   actuator?: boolean;
@@ -212,7 +218,7 @@ export function buildKernelData(plant: Plant, data: Dataset, s: Scaling, net: { 
   const cap: number[] = [];
   const sw = new Float64Array(K);
   const Y = normaliseOutputs(data.U, nu, s);
-  const m = opts.margin ?? 2e-3;
+  const m = opts.margin ?? DEFAULT_MARGIN;
   for (let k = 0; k < K; k++) {
     // Constraint-only samples (MPC-infeasible states) carry no label: actuator rows only.
     sw[k] = data.origin[k] === ORIGIN.constraintOnly ? 0 : 1;

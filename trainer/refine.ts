@@ -8,7 +8,7 @@
  * This is the cutting-plane view of semi-infinite constraints: enforce them
  * on a finite set, find where they fail, add those points.
  */
-import { Rng, plantStep, progressText, type Bounds, type Heartbeat, type MPCSettings, type Plant } from '../sim/index.js';
+import { Rng, boxViolation, plantStep, progressText, type Bounds, type Heartbeat, type MPCSettings, type Plant } from '../sim/index.js';
 import { ORIGIN, labelStates, type Dataset } from './dataset.js';
 import { policyFunction, type PolicyModel } from './model-file.js';
 import { filteredStatesOf } from './problem.js';
@@ -36,7 +36,8 @@ export async function findConstraintCuts(model: PolicyModel, plant: Plant, setti
   // (the filter projects onto the one-step-safe inputs): the MPC needs slack there too, so such a state
   // would be labelled only to be dropped. Only the other bounds are looked for.
   const covered = model.output.safetyFilter ? filteredStatesOf(plant) : new Set<number>();
-  const checked = Array.from({ length: nx }, (_, i) => i).filter((i) => !covered.has(i) && (Number.isFinite(plant.xBounds.min[i]) || Number.isFinite(plant.xBounds.max[i])));
+  const open: Bounds = { min: plant.xBounds.min.map((v, i) => (covered.has(i) ? -Infinity : v)), max: plant.xBounds.max.map((v, i) => (covered.has(i) ? Infinity : v)) };
+  const anyBound = [...open.min, ...open.max].some(Number.isFinite);
   const t0 = performance.now();
   for (let k = 0; k < n; k++) {
     if (k % 1000 === 0) o.heartbeat?.beat(() => `refine: checking candidate states ${progressText(k, n, performance.now() - t0, 'states')}`);
@@ -54,10 +55,8 @@ export async function findConstraintCuts(model: PolicyModel, plant: Plant, setti
       bad.push({ k, score: worst, kind: 'act' });
       continue;
     }
-    if (checked.length === 0) continue;
-    const next = plantStep(plant, x, deployed(x));
-    let vs = 0;
-    for (const i of checked) vs = Math.max(vs, plant.xBounds.min[i] - next[i], next[i] - plant.xBounds.max[i]);
+    if (!anyBound) continue;
+    const vs = boxViolation(plantStep(plant, x, deployed(x)), open);
     if (vs > 0) bad.push({ k, score: vs, kind: 'safe' });
   }
   // Rank each kind in its own units; safety candidates count only where the MPC itself is feasible.

@@ -14,7 +14,7 @@ import { quantisationAwareRefit, type Variant, type VariantChoice } from './qat.
 import { MODEL_FORMAT, layersFromTheta, policyFunction, type MPCRecord, type PolicyModel } from './model-file.js';
 import { EVAL_SEED, datasetMse, evaluatePolicy, type PolicyMetrics } from './metrics.js';
 import { findConstraintCuts } from './refine.js';
-import { activeConstraints, boxScaling, buildKernelData, type ConstraintOptions, type Scaling } from './problem.js';
+import { DEFAULT_MARGIN, activeConstraints, boxScaling, buildKernelData, type ConstraintOptions, type Scaling } from './problem.js';
 import type { ProgressFn } from './progress.js';
 import { trainAugmentedLagrangian, warmStart, type TrainResult } from './ultro.js';
 import { WeightNormConstraints } from './weight-norm.js';
@@ -225,7 +225,7 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
   for (let r = 0; r < refineRounds; r++) {
     times.start('refine');
     const model = makeModel(resolved, plant, scaling, domain, net, theta, settings, null, null);
-    const cuts = await findConstraintCuts(model, plant, settings, { seed: o.seed * 7 + 40 + r, margin: o.margin ?? 2e-3, domain, heartbeat: hb });
+    const cuts = await findConstraintCuts(model, plant, settings, { seed: o.seed * 7 + 40 + r, margin: o.margin ?? DEFAULT_MARGIN, domain, heartbeat: hb });
     if (datasetSize(cuts) === 0) {
       say(`refine: round ${r + 1}: no constraint violated or nearly violated on 50,000 candidate states`);
       break;
@@ -420,7 +420,7 @@ function makeModel(
             seed: o.seed,
             hidden: o.hidden ?? defaultHidden(plant.nx, plant.nu),
             activation: net.activation,
-            margin: o.margin ?? 2e-3,
+            margin: o.margin ?? DEFAULT_MARGIN,
             maxWeightNorm: o.maxWeightNorm ?? null,
             // The width the network is meant to run in (codegen's --variant auto reads it).
             qat: extra.qat ? extra.qat.variant : o.qat === 'int8' || o.qat === 'int16' ? o.qat : null,

@@ -21,6 +21,7 @@
 import type { Assembler } from './assembler.js';
 import type { KernelStats } from './gn-kernel.js';
 import { lmMinimize, type ExtraTerms, type LMState } from './lm.js';
+import { DEFAULT_MARGIN } from './problem.js';
 import type { ProgressEntry, ProgressFn } from './progress.js';
 import type { WeightNormConstraints } from './weight-norm.js';
 
@@ -100,7 +101,7 @@ export async function trainAugmentedLagrangian(asm: Assembler, theta0: Float64Ar
   // (the polish then "converges" with a several times larger MSE).
   const rhoRestart = 100 * rho0;
   const feasTol = s.feasTol ?? 1e-5;
-  const polishMargin = s.polishMargin ?? 2e-3;
+  const polishMargin = s.polishMargin ?? DEFAULT_MARGIN;
   const polishOuter = s.polishOuter ?? 4;
   const wn = s.weightNorm;
   const lamW = new Float64Array(wn?.count ?? 0);
