@@ -63,10 +63,11 @@ export interface MethodParams {
   margin: number;
   /**
    * Sub-sampled curvature: the share of samples whose objective part enters G
-   * (default 1, all). A sample with an active constraint term always enters G
-   * whole; any other enters with probability curvKeep and weight 1/curvKeep
-   * (an unbiased estimate of the rest), chosen by a hash of (k, curvSeed). The
-   * gradient and every statistic stay exact.
+   * (default 1, all), with probability curvKeep and weight 1/curvKeep (an
+   * unbiased estimate), chosen by a hash of (k, curvSeed). The constraint
+   * terms h c cᵀ of every sample always enter G, exactly: a sample outside
+   * the sub-sample contributes one row √h cᵀJ_k per active constraint
+   * instead of nu rows. The gradient and every statistic stay exact.
    */
   curvKeep?: number;
   curvSeed?: number;
@@ -110,8 +111,10 @@ export class GNKernel {
   private readonly J: Float64Array;
   private readonly panel: Float64Array;
   private readonly jv: Float64Array;
-  /** Set by sample(): whether a constraint term of the sample had curvature (h ≠ 0). */
-  private constrained = false;
+  /** Set by sample(): the constraint rows of the sample with curvature (h ≠ 0), and their h. */
+  private nAct = 0;
+  private readonly actRow: Int32Array;
+  private readonly actH: Float64Array;
 
   constructor(readonly data: KernelData) {
     this.mlp = new MLP({ sizes: data.sizes, activation: data.activation });
@@ -125,6 +128,10 @@ export class GNKernel {
     this.J = new Float64Array(nu * this.nParams);
     this.panel = new Float64Array(this.nParams * PANEL);
     this.jv = new Float64Array(nu);
+    let most = 0;
+    for (let k = 0; k < data.K; k++) most = Math.max(most, data.conPtr[k + 1] - data.conPtr[k]);
+    this.actRow = new Int32Array(most);
+    this.actH = new Float64Array(most);
   }
 
   /**
@@ -137,7 +144,7 @@ export class GNKernel {
     const { y, W, r } = this;
     this.mlp.forward(theta, X, y, k * nx, 0);
     W.fill(0);
-    this.constrained = false;
+    this.nAct = 0;
     const swk = sw[k] / nLabelled;
     for (let j = 0; j < nu; j++) {
       const e = y[j] - Y[k * nu + j];
@@ -179,7 +186,8 @@ export class GNKernel {
         q = z + (z * g + p.mu) / s;
       }
       if (h !== 0) {
-        this.constrained = true;
+        this.actRow[this.nAct] = i;
+        this.actH[this.nAct++] = h;
         for (let a = 0; a < nu; a++) for (let b = 0; b < nu; b++) W[a * nu + b] += h * conC[co + a] * conC[co + b];
       }
       if (q !== 0) for (let j = 0; j < nu; j++) r[j] += q * conC[co + j];
@@ -199,14 +207,15 @@ export class GNKernel {
     const keep = p.curvKeep ?? 1;
     const seed = p.curvSeed ?? 0;
     let rows = 0;
+    const { conC } = this.data;
     for (let k = k0; k < k1; k++) {
       this.sample(theta, p, k, st);
       if (Wcache) Wcache.set(W, k * nu * nu);
-      if (!G || (keep < 1 && !this.constrained && !curvatureSampled(k, seed, keep))) {
+      const whole = keep >= 1 || curvatureSampled(k, seed, keep);
+      if (!G || (!whole && this.nAct === 0)) {
         this.mlp.vjpAfterForward(theta, r, grad);
         continue;
       }
-      if (keep < 1 && !this.constrained) for (let i = 0; i < nu * nu; i++) W[i] /= keep;
       this.mlp.jacobianAfterForward(theta, J);
       // ∇ += J_kᵀ r_k
       for (let j = 0; j < nu; j++) {
@@ -214,6 +223,28 @@ export class GNKernel {
         if (rj === 0) continue;
         const o = j * n;
         for (let t = 0; t < n; t++) grad[t] += rj * J[o + t];
+      }
+      if (!whole) {
+        // outside the sub-sample: the active constraints' curvature only, one row √h cᵀJ_k each
+        for (let a = 0; a < this.nAct; a++) {
+          const co = this.actRow[a] * nu;
+          const sh = Math.sqrt(this.actH[a]);
+          for (let t = 0; t < n; t++) {
+            let v = 0;
+            for (let b = 0; b < nu; b++) v += conC[co + b] * J[b * n + t];
+            panel[t * PANEL + rows] = sh * v;
+          }
+          if (++rows === PANEL) {
+            syrkLower(G, n, 0, n, panel, 0, PANEL, rows, 1);
+            rows = 0;
+          }
+        }
+        continue;
+      }
+      // in the sub-sample: the objective part weighs 1/keep (W's diagonal holds it, see sample())
+      if (keep < 1) {
+        const swk = this.data.sw[k] / this.data.nLabelled;
+        for (let j = 0; j < nu; j++) W[j * nu + j] += (1 / keep - 1) * Math.max(swk * this.data.w[j], 1e-12 / this.data.nLabelled);
       }
       // W_k = L Lᵀ (W_k ≻ 0: it contains diag(w)/K); rows of Lᵀ J_k go into the panel.
       if (nu === 1) {

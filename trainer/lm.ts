@@ -38,7 +38,7 @@ export async function lmMinimize(
   state: LMState,
   p: Omit<MethodParams, 'mult' | 'slack'>,
   maxIter: number,
-  opts: { extra?: ExtraTerms; outOfTime?: () => boolean; frozen?: Uint8Array; onStep?: (it: number, maxIter: number, stats: KernelStats, mu: number) => void } = {},
+  opts: { extra?: ExtraTerms; stallTol?: number; outOfTime?: () => boolean; frozen?: Uint8Array; onStep?: (it: number, maxIter: number, stats: KernelStats, mu: number) => void } = {},
 ): Promise<LMResult> {
   const { extra, frozen } = opts;
   let nu = 2;
@@ -76,8 +76,8 @@ export async function lmMinimize(
       a = await asm.assemble(state.theta, p, asm.dense, !asm.dense);
       phi = a.stats.f + a.stats.pen + (extra ? extra.add(state.theta, a.G, a.grad) : 0);
       op = freeze(await operator(asm, state.theta, a.G, extra), a.grad, frozen);
-      // Stalled: a step that gains less than 1e-6 of Φ is not worth another assembly.
-      if (dec <= 1e-6 * Math.max(phi, 1e-300)) return { converged: true, stats: a.stats };
+      // Stalled: a step that gains less than stallTol (default 1e-6) of Φ is not worth another assembly.
+      if (dec <= (opts.stallTol ?? 1e-6) * Math.max(phi, 1e-300)) return { converged: true, stats: a.stats };
     } else {
       state.mu *= nu;
       nu *= 2;

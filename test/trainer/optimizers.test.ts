@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng, solveQP } from '../../sim/index.js';
 import { Assembler, MLP, WeightNormConstraints, trainAdam, trainAugmentedLagrangian, trainInteriorPoint } from '../../trainer/index.js';
-import type { KernelData } from '../../trainer/gn-kernel.js';
+import { curvatureSampled, type KernelData } from '../../trainer/gn-kernel.js';
 import { toSharedF64, toSharedI32 } from '../../trainer/shared.js';
 
 /** Samples x ∈ [−1, 1], labels ŷ = slope·x + offset, actuator rows |y| ≤ 1 at every sample. */
@@ -97,6 +97,81 @@ describe('Gauss–Newton assembly', () => {
     }
     for (let i = 0; i < n * n; i++) expect(G![i]).toBeCloseTo(Gn[i], 12);
     for (let i = 0; i < n; i++) expect(grad[i]).toBeCloseTo(gn[i], 13);
+    await asm.close();
+  });
+  it('sub-sampled G: the objective of the sampled samples weighs 1/p, every active constraint enters exactly', async () => {
+    // two outputs, actuator rows ±y_j ≤ 1 and a coupled row 0.7 y_0 − 0.4 y_1 ≤ 0.3 at every sample
+    const K = 300;
+    const rng = new Rng(5);
+    const X = Float64Array.from({ length: 2 * K }, () => rng.uniform(-1, 1));
+    const Y = Float64Array.from({ length: 2 * K }, (_, i) => 2.5 * X[i] - 0.8 * X[i ^ 1]);
+    const rowsC = [
+      [1, 0],
+      [-1, 0],
+      [0, 1],
+      [0, -1],
+      [0.7, -0.4],
+    ];
+    const rowsD = [-1, -1, -1, -1, -0.3];
+    const d: KernelData = {
+      sizes: [2, 5, 2],
+      activation: 'tanh',
+      K,
+      nx: 2,
+      nu: 2,
+      X: toSharedF64(X),
+      Y: toSharedF64(Y),
+      w: toSharedF64([1, 2]),
+      sw: toSharedF64(new Array(K).fill(1)),
+      nLabelled: K,
+      conPtr: toSharedI32(Int32Array.from({ length: K + 1 }, (_, k) => 5 * k)),
+      conC: toSharedF64(Array.from({ length: K }, () => rowsC.flat()).flat()),
+      conD: toSharedF64(Array.from({ length: K }, () => rowsD).flat()),
+    };
+    const mlp = new MLP({ sizes: d.sizes, activation: 'tanh' });
+    const theta = mlp.init(3);
+    const asm = await Assembler.create(d, { threads: 1, curvatureSamples: 100 });
+    const p = asm.curvKeep;
+    expect(p).toBeCloseTo(1 / 3, 12);
+    asm.mult.fill(0.45); // λ + ρg > 0 where g > −0.9: some rows of each kind are active, some not
+    const rho = 0.5;
+    const { G } = await asm.assemble(theta, { mode: 'al', rho, mu: 0, margin: 0 }, true); // the first assembly: seed 0
+    const n = mlp.nParams;
+    const Gn = new Float64Array(n * n);
+    const y = new Float64Array(2),
+      J = new Float64Array(2 * n);
+    let sampled = 0,
+      activeOutside = 0,
+      inactive = 0;
+    for (let k = 0; k < K; k++) {
+      mlp.jacobian(theta, [X[2 * k], X[2 * k + 1]], y, J);
+      const inSub = curvatureSampled(k, 0, p);
+      const W = [0, 0, 0, 0];
+      if (inSub) {
+        sampled++;
+        W[0] = d.w[0] / K / p;
+        W[3] = d.w[1] / K / p;
+      }
+      rowsC.forEach((c, i) => {
+        const g = c[0] * y[0] + c[1] * y[1] + rowsD[i];
+        if (asm.mult[5 * k + i] + rho * g > 0) {
+          if (!inSub) activeOutside++;
+          for (let a = 0; a < 2; a++) for (let b = 0; b < 2; b++) W[a * 2 + b] += rho * c[a] * c[b];
+        } else inactive++;
+      });
+      for (let s = 0; s < n; s++)
+        for (let t = 0; t < n; t++) {
+          let v = 0;
+          for (let a = 0; a < 2; a++) for (let b = 0; b < 2; b++) v += J[a * n + s] * W[a * 2 + b] * J[b * n + t];
+          Gn[s * n + t] += v;
+        }
+    }
+    // the case this is about happens: samples outside the sub-sample with active constraints
+    expect(sampled).toBeGreaterThan(60);
+    expect(sampled).toBeLessThan(140);
+    expect(activeOutside).toBeGreaterThan(20);
+    expect(inactive).toBeGreaterThan(20);
+    for (let i = 0; i < n * n; i++) expect(G![i]).toBeCloseTo(Gn[i], 10);
     await asm.close();
   });
   it('one thread and two threads give bitwise-identical G and ∇', async () => {
