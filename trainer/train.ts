@@ -325,7 +325,7 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
  * The sampled constraint rows (untightened) that θ breaks and `reference` keeps,
  * or null when there are none.
  */
-async function brokenRows(asm: Assembler, theta: Float64Array, reference: Float64Array): Promise<{ count: number; max: number } | null> {
+export async function brokenRows(asm: Assembler, theta: Float64Array, reference: Float64Array): Promise<{ count: number; max: number } | null> {
   const g = await asm.constraintValues(theta, 0);
   const g0 = await asm.constraintValues(reference, 0);
   let count = 0;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng, solveQP } from '../../sim/index.js';
 import { Assembler, MLP, WeightNormConstraints, trainAdam, trainAugmentedLagrangian, trainInteriorPoint } from '../../trainer/index.js';
 import { curvatureSampled, type KernelData } from '../../trainer/gn-kernel.js';
+import { brokenRows } from '../../trainer/train.js';
 import { toSharedF64, toSharedI32 } from '../../trainer/shared.js';
 
 /** Samples x ∈ [−1, 1], labels ŷ = slope·x + offset, actuator rows |y| ≤ 1 at every sample. */
@@ -187,6 +188,26 @@ describe('Gauss–Newton assembly', () => {
     expect(Buffer.from(r1.grad.buffer).equals(Buffer.from(r2.grad.buffer))).toBe(true);
     await a1.close();
     await a2.close();
+  });
+});
+
+describe('the quantisation-aware refit guard', () => {
+  it('brokenRows counts the sampled rows θ breaks and the reference keeps', async () => {
+    // y = w x + b on x ∈ [−1, 1], rows |y| ≤ 1
+    const d = linearProblem(200, 0, 0);
+    const asm = await Assembler.create(d, { threads: 1 });
+    const keeps = Float64Array.from([0.9, 0]);
+    expect(await brokenRows(asm, keeps, keeps)).toBeNull();
+    const breaks = Float64Array.from([1.2, 0.1]); // breaks y ≤ 1 where x > 0.75, y ≥ −1 where x < −11/12
+    const want = Array.from(d.X).filter((x) => 1.2 * x + 0.1 > 1 || 1.2 * x + 0.1 < -1).length;
+    const worst = Math.max(...Array.from(d.X, (x) => Math.abs(1.2 * x + 0.1) - 1));
+    const r = await brokenRows(asm, breaks, keeps);
+    expect(want).toBeGreaterThan(10);
+    expect(r!.count).toBe(want);
+    expect(r!.max).toBeCloseTo(worst, 12);
+    // rows the reference breaks too are not the refit's doing
+    expect(await brokenRows(asm, breaks, Float64Array.from([1.3, 0.1]))).toBeNull();
+    await asm.close();
   });
 });
 
