@@ -37,7 +37,7 @@ export interface AssemblerOptions {
   matrixFree?: boolean;
   /**
    * Labelled samples whose objective curvature enters the dense G per
-   * assembly (sub-sampled Gauss–Newton; constrained samples always enter).
+   * assembly (sub-sampled Gauss–Newton; every active constraint term always enters).
    * Default: all of them up to CURVATURE_SAMPLES(n, nu), a random share above.
    */
   curvatureSamples?: number;
