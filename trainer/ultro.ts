@@ -44,8 +44,8 @@ export interface ALSettings {
    * step budget). The multiplier update only needs the subproblem roughly
    * solved: on the 12-state quadrotor the later outer iterations and the
    * polish spent 20–25 LM steps each at gains of 1e-5…1e-6 of Φ per step;
-   * stopping at 1e-4 cut the first run's constrained phases from 190 s to
-   * 67 s for a training MSE 0.4 % higher, and the whole `ultro train` from
+   * stopping at 1e-4 cut the first run's constrained phases from 214 s to
+   * 90 s for a training MSE 0.4 % higher, and the whole `ultro train` from
    * 21.5 to 13.0 minutes.
    */
   innerTol?: number;
