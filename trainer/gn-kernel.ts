@@ -151,9 +151,7 @@ export class GNKernel {
       if (sw[k] !== 0) st.sse += e * e;
       st.f += 0.5 * swk * w[j] * e * e;
       r[j] = swk * w[j] * e;
-      // Constraint-only samples get a tiny objective weight so that W_k ≻ 0 (the
-      // panel rows use its Cholesky factor); it adds ~1e-12 relative curvature.
-      W[j * nu + j] = Math.max(swk * w[j], 1e-12 / nLabelled);
+      W[j * nu + j] = this.objectiveCurvature(k, j);
     }
     for (let i = conPtr[k]; i < conPtr[k + 1]; i++) {
       const co = i * nu;
@@ -192,6 +190,17 @@ export class GNKernel {
       }
       if (q !== 0) for (let j = 0; j < nu; j++) r[j] += q * conC[co + j];
     }
+  }
+
+  /**
+   * The objective's curvature weight of output j at sample k (W_k's diagonal
+   * before the constraint terms). Constraint-only samples get a tiny one so
+   * that W_k ≻ 0 (the panel rows use its Cholesky factor); it adds ~1e-12
+   * relative curvature.
+   */
+  private objectiveCurvature(k: number, j: number): number {
+    const { sw, w, nLabelled } = this.data;
+    return Math.max((sw[k] / nLabelled) * w[j], 1e-12 / nLabelled);
   }
 
   /**
@@ -243,8 +252,7 @@ export class GNKernel {
       }
       // in the sub-sample: the objective part weighs 1/keep (W's diagonal holds it, see sample())
       if (keep < 1) {
-        const swk = this.data.sw[k] / this.data.nLabelled;
-        for (let j = 0; j < nu; j++) W[j * nu + j] += (1 / keep - 1) * Math.max(swk * this.data.w[j], 1e-12 / this.data.nLabelled);
+        for (let j = 0; j < nu; j++) W[j * nu + j] += (1 / keep - 1) * this.objectiveCurvature(k, j);
       }
       // W_k = L Lᵀ (W_k ≻ 0: it contains diag(w)/K); rows of Lᵀ J_k go into the panel.
       if (nu === 1) {
