@@ -38,6 +38,51 @@ export interface GIConstraints {
   b: Float64Array;
   /** 1 for equality constraints. */
   isEq: Uint8Array;
+  /**
+   * Optional: per constraint, the index of another whose normal is exactly
+   * −n_k (the two sides of one two-sided row), or −1. The scan for the most
+   * violated constraint then computes n_kᵀx once for both: negating every
+   * term of a sum negates the rounded sum exactly, so the answer is
+   * bit-identical to computing each. Never set for equality rows (the solver
+   * may negate those).
+   */
+  mirror?: Int32Array;
+  /** Optional: the rows' nonzero pattern (giRowPattern of these N); computed on every solve when absent. */
+  pattern?: GIRowPattern;
+}
+
+/**
+ * Nonzero pattern of N in compressed-row form, and each row's largest |entry|
+ * (its scale for the most-violated choice and the tolerances). The row
+ * products skip exact zeros, which leaves every rounded sum unchanged for
+ * finite x (adding ±0 changes nothing but the sign of a zero sum); in the
+ * condensed MPC a predicted-state row is zero over the later stages' inputs.
+ */
+export interface GIRowPattern {
+  rowPtr: Int32Array;
+  col: Int32Array;
+  scale: Float64Array;
+}
+
+export function giRowPattern(N: Float64Array, count: number, n: number): GIRowPattern {
+  const rowPtr = new Int32Array(count + 1);
+  let nnz = 0;
+  for (let i = 0; i < count * n; i++) if (N[i] !== 0) nnz++;
+  const col = new Int32Array(nnz);
+  const scale = new Float64Array(count);
+  let p = 0;
+  for (let k = 0; k < count; k++) {
+    let s = 0;
+    for (let j = 0; j < n; j++) {
+      const v = Math.abs(N[k * n + j]);
+      if (v === 0) continue;
+      if (v > s) s = v;
+      col[p++] = j;
+    }
+    scale[k] = s;
+    rowPtr[k + 1] = p;
+  }
+  return { rowPtr, col, scale };
 }
 
 /** J₀ = L⁻ᵀ for the Cholesky factor L of G (row-major n×n, upper triangular): the method's initial basis. */
@@ -66,10 +111,11 @@ export class GoldfarbIdnani {
   private readonly z: Float64Array;
   private readonly r: Float64Array;
   private readonly tmp: Float64Array;
-  private normScale: Float64Array = new Float64Array(0);
-  /** Per constraint, the column range [lo, hi) outside which its normal is zero (box rows: one column). */
-  private nzLo: Int32Array = new Int32Array(0);
-  private nzHi: Int32Array = new Int32Array(0);
+  private pattern: GIRowPattern = { rowPtr: new Int32Array(1), col: new Int32Array(0), scale: new Float64Array(0) };
+  /** n_kᵀx of the current scan, for the mirror of k (valid where dotScan[k] is the scan's number). */
+  private dot: Float64Array = new Float64Array(0);
+  private dotScan: Int32Array = new Int32Array(0);
+  private scan = 0;
   private isActive: Uint8Array = new Uint8Array(0);
   /** Constraints whose entry failed without an infeasibility certificate: not entered again in this solve. */
   private deferred: Uint8Array = new Uint8Array(0);
@@ -102,46 +148,35 @@ export class GoldfarbIdnani {
   }
 
   private bind(cons: GIConstraints, feasTol: number): void {
-    const n = this.n;
     this.cons = cons;
     this.feasTol = feasTol;
     if (this.isActive.length !== cons.count) {
       this.isActive = new Uint8Array(cons.count);
       this.deferred = new Uint8Array(cons.count);
       this.flipped = new Uint8Array(cons.count);
-      this.normScale = new Float64Array(cons.count);
-      this.nzLo = new Int32Array(cons.count);
-      this.nzHi = new Int32Array(cons.count);
+      this.dot = new Float64Array(cons.count);
+      this.dotScan = new Int32Array(cons.count);
     } else {
       this.isActive.fill(0);
       this.deferred.fill(0);
       this.flipped.fill(0);
     }
-    for (let k = 0; k < cons.count; k++) {
-      let s = 0;
-      let lo = n;
-      let hi = 0;
-      for (let j = 0; j < n; j++) {
-        const v = Math.abs(cons.N[k * n + j]);
-        if (v > s) s = v;
-        if (v !== 0) {
-          if (j < lo) lo = j;
-          hi = j + 1;
-        }
-      }
-      this.normScale[k] = s;
-      this.nzLo[k] = lo < hi ? lo : 0;
-      this.nzHi[k] = hi;
-    }
+    this.dotScan.fill(0);
+    this.scan = 0;
+    this.pattern = cons.pattern ?? giRowPattern(cons.N, cons.count, this.n);
   }
 
   /** n_kᵀ v */
   private ndot(k: number, v: Float64Array): number {
     const { N } = this.cons;
+    const { rowPtr, col } = this.pattern;
     const o = k * this.n;
-    const hi = this.nzHi[k];
+    const hi = rowPtr[k + 1];
     let s = 0;
-    for (let j = this.nzLo[k]; j < hi; j++) s += N[o + j] * v[j];
+    for (let p = rowPtr[k]; p < hi; p++) {
+      const j = col[p];
+      s += N[o + j] * v[j];
+    }
     return s;
   }
 
@@ -151,10 +186,11 @@ export class GoldfarbIdnani {
     const N = this.cons.N;
     const o = k * n;
     d.fill(0);
-    const hi = this.nzHi[k];
-    for (let i = this.nzLo[k]; i < hi; i++) {
+    const { rowPtr, col } = this.pattern;
+    const hi = rowPtr[k + 1];
+    for (let p = rowPtr[k]; p < hi; p++) {
+      const i = col[p];
       const ni = N[o + i];
-      if (ni === 0) continue;
       const row = i * n;
       for (let j = 0; j < n; j++) d[j] += J[row + j] * ni;
     }
@@ -410,7 +446,7 @@ export class GoldfarbIdnani {
   private certifiesInfeasibility(p: number, s: number): boolean {
     const { n, cons, r, q } = this;
     const w = new Float64Array(n);
-    let scaleN = this.normScale[p],
+    let scaleN = this.pattern.scale[p],
       scaleB = 1 + Math.abs(cons.b[p]),
       yb = cons.b[p];
     for (let j = 0; j < n; j++) w[j] = cons.N[p * n + j];
@@ -419,7 +455,7 @@ export class GoldfarbIdnani {
       const y = -r[j];
       if (!cons.isEq[k] && y < -1e-12) return false;
       for (let i = 0; i < n; i++) w[i] += y * cons.N[k * n + i];
-      scaleN += Math.abs(y) * this.normScale[k];
+      scaleN += Math.abs(y) * this.pattern.scale[k];
       scaleB += Math.abs(y) * (1 + Math.abs(cons.b[k]));
       yb += y * cons.b[k];
     }
@@ -436,7 +472,7 @@ export class GoldfarbIdnani {
   }
 
   private tol(k: number, xs = this.xScale()): number {
-    return this.feasTol * (1 + Math.abs(this.cons.b[k]) + this.normScale[k] * xs);
+    return this.feasTol * (1 + Math.abs(this.cons.b[k]) + this.pattern.scale[k] * xs);
   }
 
   /**
@@ -477,11 +513,24 @@ export class GoldfarbIdnani {
       let p = -1;
       let worst = 0;
       const xs = this.xScale();
+      const scan = ++this.scan;
+      const { mirror } = cons;
+      const { dot, dotScan } = this;
       for (let k = 0; k < cons.count; k++) {
         if (cons.isEq[k] || this.isActive[k] || this.deferred[k]) continue;
-        const s = this.ndot(k, this.x) - cons.b[k];
+        const mk = mirror ? mirror[k] : -1;
+        let nx: number;
+        if (mk >= 0 && dotScan[mk] === scan) nx = -dot[mk];
+        else {
+          nx = this.ndot(k, this.x);
+          if (mk >= 0) {
+            dot[k] = nx;
+            dotScan[k] = scan;
+          }
+        }
+        const s = nx - cons.b[k];
         if (s < -this.tol(k, xs)) {
-          const v = s / this.normScale[k];
+          const v = s / this.pattern.scale[k];
           if (v < worst) {
             worst = v;
             p = k;

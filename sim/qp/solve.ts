@@ -11,7 +11,7 @@
  * it is primal and dual feasible.
  */
 import { cholesky, luFactor, luSolve, type Mat } from '../linalg.js';
-import { GoldfarbIdnani, initialBasis, type GIConstraints } from './goldfarb-idnani.js';
+import { GoldfarbIdnani, giRowPattern, initialBasis, type GIConstraints } from './goldfarb-idnani.js';
 import { InputError } from '../io.js';
 import {
   normalizeMatrices,
@@ -37,27 +37,34 @@ interface Mapping {
   eqOf: Int32Array;
 }
 
-function buildConstraints(qp: NormalizedQP): Mapping | { infeasibleRow: number } {
-  const { n, m, A, l, u } = qp;
+/**
+ * Per OSQP row, which Goldfarb–Idnani constraints it makes: 0 none (free), 1 lower,
+ * 2 upper, 3 both, 4 equality. The constraints' normals depend only on this and A.
+ */
+function rowShape(l: Float64Array, u: Float64Array, m: number, out: Uint8Array): void {
+  for (let i = 0; i < m; i++) out[i] = l[i] === u[i] ? 4 : (l[i] > -Infinity ? 1 : 0) | (u[i] < Infinity ? 2 : 0);
+}
+
+/** The GI constraints of rows shaped as `shape` (rowShape): normals, pattern and mirrors; b is filled by fillRhs. */
+function buildConstraints(n: number, m: number, A: Float64Array, shape: Uint8Array): Mapping {
   const rows: number[] = [];
   const sides: number[] = [];
   const lowerOf = new Int32Array(m).fill(-1);
   const upperOf = new Int32Array(m).fill(-1);
   const eqOf = new Int32Array(m).fill(-1);
   for (let i = 0; i < m; i++) {
-    if (l[i] > u[i]) return { infeasibleRow: i };
-    if (l[i] === u[i]) {
+    if (shape[i] === 4) {
       eqOf[i] = rows.length;
       rows.push(i);
       sides.push(0);
       continue;
     }
-    if (l[i] > -Infinity) {
+    if (shape[i] & 1) {
       lowerOf[i] = rows.length;
       rows.push(i);
       sides.push(-1);
     }
-    if (u[i] < Infinity) {
+    if (shape[i] & 2) {
       upperOf[i] = rows.length;
       rows.push(i);
       sides.push(1);
@@ -65,23 +72,31 @@ function buildConstraints(qp: NormalizedQP): Mapping | { infeasibleRow: number }
   }
   const count = rows.length;
   const N = new Float64Array(count * n);
-  const b = new Float64Array(count);
   const isEq = new Uint8Array(count);
+  const mirror = new Int32Array(count).fill(-1);
   for (let k = 0; k < count; k++) {
     const i = rows[k];
     const sgn = sides[k] === 1 ? -1 : 1;
     for (let j = 0; j < n; j++) N[k * n + j] = sgn * A[i * n + j];
-    b[k] = sides[k] === 1 ? -u[i] : l[i];
     isEq[k] = sides[k] === 0 ? 1 : 0;
+    if (sides[k] !== 0 && lowerOf[i] >= 0 && upperOf[i] >= 0) mirror[k] = sides[k] === 1 ? lowerOf[i] : upperOf[i];
   }
   return {
-    cons: { count, N, b, isEq },
+    cons: { count, N, b: new Float64Array(count), isEq, mirror, pattern: giRowPattern(N, count, n) },
     row: Int32Array.from(rows),
     side: Int8Array.from(sides),
     lowerOf,
     upperOf,
     eqOf,
   };
+}
+
+function fillRhs(map: Mapping, l: Float64Array, u: Float64Array): void {
+  const { b } = map.cons;
+  for (let k = 0; k < map.cons.count; k++) {
+    const i = map.row[k];
+    b[k] = map.side[k] === 1 ? -u[i] : l[i];
+  }
 }
 
 function warmIndices(map: Mapping, warm: ActiveSet | undefined): Int32Array | null {
@@ -254,12 +269,16 @@ export class QPSolver {
   private readonly convexity: 'definite' | 'semidefinite' | 'non_convex';
   private readonly sigma: number;
   private readonly gi: GoldfarbIdnani | null;
+  /** The constraints of the last solve's row shape: an MPC's rows keep their shape from solve to solve. */
+  private cached: { shape: Uint8Array; map: Mapping } | null = null;
+  private readonly shape: Uint8Array;
 
   constructor(problem: { P: DenseInput; A?: DenseInput; n?: number; m?: number }) {
     const n = problem.n ?? (problem.P instanceof Float64Array ? Math.round(Math.sqrt(problem.P.length)) : 'rows' in problem.P ? (problem.P as Mat).rows : problem.P.length);
     this.mats = normalizeMatrices(problem, n);
     this.n = n;
     this.m = this.mats.m;
+    this.shape = new Uint8Array(this.m);
     const P = this.mats.P;
     this.sigma = 0;
     if (n === 0) {
@@ -298,8 +317,11 @@ export class QPSolver {
     const { n, m } = qp;
     const feasTol = options.feasTol ?? 1e-11;
     const maxIter = options.maxIter ?? 50 * (n + 2 * m) + 1000;
-    const map = buildConstraints(qp);
-    if ('infeasibleRow' in map) return nanResult('infeasible', qp, 0, `row ${map.infeasibleRow} has l > u`);
+    for (let i = 0; i < m; i++) if (qp.l[i] > qp.u[i]) return nanResult('infeasible', qp, 0, `row ${i} has l > u`);
+    rowShape(qp.l, qp.u, m, this.shape);
+    if (!this.cached || !this.shape.every((v, i) => v === this.cached!.shape[i])) this.cached = { shape: Uint8Array.from(this.shape), map: buildConstraints(n, m, qp.A, this.shape) };
+    const map = this.cached.map;
+    fillRhs(map, qp.l, qp.u);
     const warmRaw = options.warmStart;
     const warmSet = warmRaw === undefined ? undefined : 'active' in warmRaw ? warmRaw.active : warmRaw;
     const warm = warmIndices(map, warmSet);

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Rng, solveQP, type QPResult } from '../../sim/index.js';
+import { QPSolver, Rng, solveQP, type QPResult } from '../../sim/index.js';
 import { bruteForceQP } from '../helpers/qp-oracle.js';
 
 /**
@@ -287,6 +287,46 @@ describe('solveQP: against an independent brute-force active-set oracle (ml-matr
       expect(r.status).toBe('solved');
       expectKKT({ P, q, A, l, u }, r, 1e-7);
     }
+  });
+});
+
+describe('QPSolver: one factorisation, many right-hand sides', () => {
+  it('agrees with the oracle while rows change shape between solves (two-sided, one-sided, equality, free)', () => {
+    // The solver keeps the constraints of the last row shape (the MPC's rows keep theirs): a change
+    // of shape must rebuild them, and the two sides of a row must each be entered on their own side.
+    const rng = new Rng(19);
+    const n = 5,
+      m = 6;
+    const M = Array.from({ length: n }, () => Array.from({ length: n }, () => rng.normal()));
+    const P = M.map((_, i) => M.map((_, j) => M.reduce((s, row) => s + row[i] * row[j], 0) + (i === j ? 0.5 : 0)));
+    // sparse rows, zero over a leading and a trailing block (the condensed MPC's pattern)
+    const A = Array.from({ length: m }, (_, i) => Array.from({ length: n }, (_, j) => (j >= i % 3 && j <= 2 + (i % 3) ? rng.normal() : 0)));
+    const solver = new QPSolver({ P, A });
+    let solved = 0;
+    for (let t = 0; t < 120; t++) {
+      const q = Array.from({ length: n }, () => 3 * rng.normal());
+      const l: number[] = [],
+        u: number[] = [];
+      for (let i = 0; i < m; i++) {
+        const kind = rng.int(5); // 0 two-sided, 1 lower, 2 upper, 3 equality, 4 free
+        const lo = -0.5 - rng.next(),
+          hi = 0.5 + rng.next();
+        l.push(kind === 0 || kind === 1 ? lo : kind === 3 ? 0.2 * rng.normal() : -Infinity);
+        u.push(kind === 0 || kind === 2 ? hi : kind === 3 ? l[i] : Infinity);
+      }
+      const oracle = bruteForceQP({ P, q, A, l, u });
+      const r = solver.solve({ q, l, u });
+      if (!oracle) {
+        expect(r.status).toBe('infeasible');
+        continue;
+      }
+      solved++;
+      expect(r.status).toBe('solved');
+      expect(Math.abs(r.obj - oracle.obj)).toBeLessThan(1e-9 * (1 + Math.abs(oracle.obj)));
+      oracle.x.forEach((xi, i) => expect(Math.abs(r.x[i] - xi)).toBeLessThan(1e-7 * (1 + Math.abs(xi))));
+      expectKKT({ P, q, A, l, u }, r, 1e-8);
+    }
+    expect(solved).toBeGreaterThan(60);
   });
 });
 
