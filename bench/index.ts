@@ -11,10 +11,12 @@ import { benchTrain } from './train.js';
 import { benchCycles, benchEmulator, benchHil } from './mcu.js';
 import { benchPlants } from './plants.js';
 import { benchTorch } from './torch.js';
+import { benchKernels } from './kernels.js';
 
 const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   qp: benchQP,
   train: benchTrain,
+  kernels: benchKernels,
   cycles: benchCycles,
   hil: benchHil,
   emulator: benchEmulator,

@@ -15,12 +15,12 @@
  * with (h_i, q_i) given by the method from g_i (and sample weights that are 0
  * for constraint-only samples, which carry no label). G stays n×n however many
  * constraints there are. The rows L_kᵀ J_k (W_k = L_k L_kᵀ) are streamed into
- * a transposed panel and folded into G by syrkLower, so the full Jacobian is
+ * a transposed panel and folded into G by PanelSyrk (WebAssembly SIMD), so the full Jacobian is
  * never stored. The kernel works on plain typed arrays so that worker threads
  * can run it on SharedArrayBuffers.
  */
 import { MLP, type Activation } from './mlp.js';
-import { syrkLower } from './kernels.js';
+import { PanelSyrk } from './panel-syrk.js';
 
 /** The training problem in normalised units, as typed arrays (shareable with workers). */
 export interface KernelData {
@@ -109,7 +109,8 @@ export class GNKernel {
   private readonly Lw: Float64Array;
   private readonly r: Float64Array;
   private readonly J: Float64Array;
-  private readonly panel: Float64Array;
+  /** The panel and its G += P Pᵀ (made on the first assembly that wants G). */
+  private syrk: PanelSyrk | null = null;
   private readonly jv: Float64Array;
   /** Set by sample(): the constraint rows of the sample with curvature (h ≠ 0), and their h. */
   private nAct = 0;
@@ -126,7 +127,6 @@ export class GNKernel {
     this.Lw = new Float64Array(nu * nu);
     this.r = new Float64Array(nu);
     this.J = new Float64Array(nu * this.nParams);
-    this.panel = new Float64Array(this.nParams * PANEL);
     this.jv = new Float64Array(nu);
     let most = 0;
     for (let k = 0; k < data.K; k++) most = Math.max(most, data.conPtr[k + 1] - data.conPtr[k]);
@@ -212,7 +212,9 @@ export class GNKernel {
     const st = emptyStats();
     const { nu } = this.data;
     const n = this.nParams;
-    const { panel, J, W, Lw, r } = this;
+    const { J, W, Lw, r } = this;
+    const syrk = G ? (this.syrk ??= new PanelSyrk(n, PANEL)) : null;
+    const panel = syrk ? syrk.panel : new Float64Array(0); // written only when G is wanted
     const keep = p.curvKeep ?? 1;
     const seed = p.curvSeed ?? 0;
     let rows = 0;
@@ -244,7 +246,7 @@ export class GNKernel {
             panel[t * PANEL + rows] = sh * v;
           }
           if (++rows === PANEL) {
-            syrkLower(G, n, 0, n, panel, 0, PANEL, rows, 1);
+            syrk!.flush(G, rows);
             rows = 0;
           }
         }
@@ -269,18 +271,21 @@ export class GNKernel {
           }
           rows++;
           if (rows === PANEL) {
-            syrkLower(G, n, 0, n, panel, 0, PANEL, rows, 1);
+            syrk!.flush(G, rows);
             rows = 0;
           }
         }
         continue;
       }
       if (rows === PANEL) {
-        syrkLower(G, n, 0, n, panel, 0, PANEL, rows, 1);
+        syrk!.flush(G, rows);
         rows = 0;
       }
     }
-    if (G && rows > 0) syrkLower(G, n, 0, n, panel, 0, PANEL, rows, 1);
+    if (G && syrk) {
+      syrk.flush(G, rows);
+      syrk.finish(G);
+    }
     return st;
   }
 

@@ -18,3 +18,4 @@ export { METHODS, defaultActivation, defaultHidden, defaultSamples, mpcSettingsF
 export { gridFrac, quantisationAwareRefit, snapRow, VARIANTS, variantBits, type QatOptions, type Variant, type VariantChoice } from './qat.js';
 export { randomPolicyModel } from './random-model.js';
 export { TRAINER_REVISION } from './version.js';
+export { PanelSyrk, wasmSyrkAvailable } from './panel-syrk.js';
