@@ -194,3 +194,35 @@ export async function quantisationAwareRefit(asm: Assembler, theta: Float64Array
   }
   return th;
 }
+
+/**
+ * Polish a refitted network's biases under the tightened constraints, its
+ * weights staying on their grid: after constraint cuts were added to the
+ * training set (the refit moved the network between the samples it saw).
+ * It starts cold (new rows, no multipliers for them), so it gets the 8 outer
+ * iterations of a refinement round: with 6 the double integrator's stopped
+ * at a violation of 1.1e-5.
+ */
+export async function polishBiases(
+  asm: Assembler,
+  theta: Float64Array,
+  sizes: number[],
+  o: Pick<QatOptions, 'margin' | 'onProgress' | 'onStep'>,
+): Promise<{ theta: Float64Array; converged: boolean }> {
+  const frozen = new Uint8Array(theta.length);
+  let off = 0;
+  for (let l = 1; l < sizes.length; l++) {
+    frozen.fill(1, off, off + sizes[l - 1] * sizes[l]);
+    off += sizes[l - 1] * sizes[l] + sizes[l];
+  }
+  const r = await trainAugmentedLagrangian(asm, theta, {
+    skipFit: true,
+    polishOnly: true,
+    polishOuter: 8,
+    polishMargin: o.margin,
+    frozen,
+    onProgress: o.onProgress,
+    onStep: o.onStep,
+  });
+  return { theta: Float64Array.from(r.theta), converged: r.stopped === 'converged' };
+}

@@ -3,6 +3,7 @@ import { Rng, solveQP } from '../../sim/index.js';
 import { Assembler, MLP, WeightNormConstraints, trainAdam, trainAugmentedLagrangian, trainInteriorPoint } from '../../trainer/index.js';
 import { curvatureSampled, type KernelData } from '../../trainer/gn-kernel.js';
 import { brokenRows } from '../../trainer/train.js';
+import { polishBiases } from '../../trainer/qat.js';
 import { toSharedF64, toSharedI32 } from '../../trainer/shared.js';
 
 /** Samples x ∈ [−1, 1], labels ŷ = slope·x + offset, actuator rows |y| ≤ 1 at every sample. */
@@ -329,5 +330,34 @@ describe('constrained training reaches a known constrained optimum', () => {
     expect(Math.max(...g)).toBeGreaterThan(1e-4);
     expect(res.history.length).toBeGreaterThan(1);
     await asm.close();
+  });
+});
+
+describe('polishBiases (the re-polish after a kept quantisation-aware refit)', () => {
+  it('moves only the biases, to the constrained least-squares optimum (closed form on a linear problem)', async () => {
+    // ŷ = 3x + 0.5 on x ∈ [−1, 1], |y| ≤ 1; the weight frozen at 0.9 (on its grid), so only b moves:
+    // min_b Σ (0.9x + b − ŷ)² s.t. −1 − min_k 0.9x_k ≤ b ≤ 1 − max_k 0.9x_k, whose answer is the mean residual clamped.
+    const d = linearProblem(200, 3, 0.5);
+    const asm = await Assembler.create(d, { threads: 1 });
+    try {
+      const w = 0.9;
+      const theta = Float64Array.from([w, -0.4]);
+      const { theta: out, converged } = await polishBiases(asm, theta, [1, 1], { margin: 0 });
+      let mean = 0,
+        lo = -Infinity,
+        hi = Infinity;
+      for (let k = 0; k < d.K; k++) {
+        mean += (d.Y[k] - w * d.X[k]) / d.K;
+        lo = Math.max(lo, -1 - w * d.X[k]);
+        hi = Math.min(hi, 1 - w * d.X[k]);
+      }
+      const want = Math.min(hi, Math.max(lo, mean));
+      expect(want).toBe(hi); // the bound is active: the constraint, not the fit, sets b
+      expect(converged).toBe(true);
+      expect(out[0]).toBe(w); // bit for bit
+      expect(Math.abs(out[1] - want)).toBeLessThan(1e-5);
+    } finally {
+      await asm.close();
+    }
   });
 });
