@@ -8,8 +8,8 @@
  * picks (as a share of the actuator range), what fits on the Uno, and the HIL
  * rows.
  *
- * ULTRO_BENCH_PLANTS=aircraft-pitch runs one plant (about 5 minutes); both take
- * about 30 minutes (the quadrotor's training is most of it).
+ * ULTRO_BENCH_PLANTS=aircraft-pitch runs one plant (about 2.5 minutes here); both
+ * take about 10 minutes (the quadrotor's training is most of it).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

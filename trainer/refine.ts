@@ -6,7 +6,11 @@
  * its bound). Added to the training set and re-polished, these close the gaps
  * between samples where a smooth network bulges over a saturated plateau.
  * This is the cutting-plane view of semi-infinite constraints: enforce them
- * on a finite set, find where they fail, add those points.
+ * on a finite set, find where they fail, add those points. An actuator cut is
+ * first moved uphill to the worst state near it (ascend: the exchange
+ * method's "add the maximiser"), so that one cut clears the bulge it sits on:
+ * on the quadrotor, held-out actuator violations 5 → 0 of 10,000 and
+ * validation MSE 2.33e-3 → 2.06e-3.
  */
 import { Rng, boxViolation, plantStep, progressText, type Bounds, type Heartbeat, type MPCSettings, type Plant } from '../sim/index.js';
 import { ORIGIN, labelStates, type Dataset } from './dataset.js';
@@ -65,6 +69,15 @@ export async function findConstraintCuts(model: PolicyModel, plant: Plant, setti
     .filter((b) => b.kind === 'act')
     .sort((a, b) => b.score - a.score)
     .slice(0, maxAdd);
+  // Each actuator cut moves to the worst state near it (the exchange method of semi-infinite programming:
+  // a cut at the local maximum of the violation clears its whole neighbourhood, a random one only a point).
+  const excess = (x: Float64Array) => {
+    const u = raw(x);
+    let worst = -Infinity;
+    for (let j = 0; j < nu; j++) worst = Math.max(worst, Math.abs((u[j] - model.output.offset[j]) / model.output.scale[j]) - 1);
+    return worst;
+  };
+  for (const b of act) ascend(X.subarray(b.k * nx, (b.k + 1) * nx), excess, o.domain);
   const safeAll = bad
     .filter((b) => b.kind === 'safe')
     .sort((a, b) => b.score - a.score)
@@ -87,7 +100,9 @@ export async function findConstraintCuts(model: PolicyModel, plant: Plant, setti
   act.forEach((_, r) => add(a.states, a.lab.U, r, a.lab.ok[r] === 1));
   const sf = await label(safeAll);
   let kept = 0;
-  // A safety violation where the MPC itself needs slack is not one the network can avoid.
+  // A safety violation where the MPC itself needs slack is not one the network can avoid. (Moving these
+  // cuts to the worst state near them as well, kept where the MPC stays feasible, left the aircraft's one
+  // held-out one-step violation in place and its validation MSE higher: not done.)
   safeAll.forEach((_, r) => {
     if (sf.lab.ok[r] === 1 && kept < maxAdd) {
       add(sf.states, sf.lab.U, r, true);
@@ -95,4 +110,48 @@ export async function findConstraintCuts(model: PolicyModel, plant: Plant, setti
     }
   });
   return { nx, nu, X: Float64Array.from(outX), U: Float64Array.from(outU), origin: Uint8Array.from(origin) };
+}
+
+/**
+ * Local maximisation of f over the box, in place: projected steepest ascent
+ * in box-normalised coordinates, with forward-difference gradients (the
+ * network is piecewise smooth; a step of 1e-6 of the width) and a step that
+ * halves on every rejected move, from 5 % of the box. Returns f at the end,
+ * never below f at the start.
+ */
+export function ascend(x: Float64Array, f: (x: Float64Array) => number, box: Bounds, iterations = 20): number {
+  const n = x.length;
+  const w = Array.from({ length: n }, (_, i) => box.max[i] - box.min[i]);
+  const g = new Float64Array(n);
+  const trial = new Float64Array(n);
+  let fx = f(x);
+  let step = 0.05;
+  for (let it = 0; it < iterations && step > 1e-4; it++) {
+    let norm = 0;
+    for (let i = 0; i < n; i++) {
+      const h = 1e-6 * w[i];
+      const xi = x[i];
+      const up = xi + h <= box.max[i];
+      x[i] = up ? xi + h : xi - h;
+      const d = (f(x) - fx) / (up ? h : -h);
+      x[i] = xi;
+      g[i] = Number.isFinite(d) ? d * w[i] : 0; // per unit of the normalised coordinate
+      norm += g[i] * g[i];
+    }
+    norm = Math.sqrt(norm);
+    if (!(norm > 0)) break;
+    for (;;) {
+      for (let i = 0; i < n; i++) trial[i] = Math.min(box.max[i], Math.max(box.min[i], x[i] + (step * w[i] * g[i]) / norm));
+      const ft = f(trial);
+      if (ft > fx) {
+        x.set(trial);
+        fx = ft;
+        step *= 1.5;
+        break;
+      }
+      step /= 2;
+      if (step <= 1e-4) break;
+    }
+  }
+  return fx;
 }
