@@ -42,6 +42,13 @@ export async function findConstraintCuts(model: PolicyModel, plant: Plant, setti
   const covered = model.output.safetyFilter ? filteredStatesOf(plant) : new Set<number>();
   const open: Bounds = { min: plant.xBounds.min.map((v, i) => (covered.has(i) ? -Infinity : v)), max: plant.xBounds.max.map((v, i) => (covered.has(i) ? Infinity : v)) };
   const anyBound = [...open.min, ...open.max].some(Number.isFinite);
+  /** The raw network's largest actuator excess at x, in units of the half-range: above 0 out of bounds. */
+  const excess = (x: Float64Array) => {
+    const u = raw(x);
+    let worst = -Infinity;
+    for (let j = 0; j < nu; j++) worst = Math.max(worst, Math.abs((u[j] - model.output.offset[j]) / model.output.scale[j]) - 1);
+    return worst;
+  };
   const t0 = performance.now();
   for (let k = 0; k < n; k++) {
     if (k % 1000 === 0) o.heartbeat?.beat(() => `refine: checking candidate states ${progressText(k, n, performance.now() - t0, 'states')}`);
@@ -52,9 +59,7 @@ export async function findConstraintCuts(model: PolicyModel, plant: Plant, setti
       X[k * nx + i] = rng.next() < 0.5 ? o.domain.min[i] : o.domain.max[i];
     }
     const x = X.subarray(k * nx, (k + 1) * nx);
-    const u = raw(x);
-    let worst = -Infinity;
-    for (let j = 0; j < nu; j++) worst = Math.max(worst, Math.abs((u[j] - model.output.offset[j]) / model.output.scale[j]) - 1);
+    const worst = excess(x);
     if (worst > -o.margin / 2) {
       bad.push({ k, score: worst, kind: 'act' });
       continue;
@@ -71,12 +76,6 @@ export async function findConstraintCuts(model: PolicyModel, plant: Plant, setti
     .slice(0, maxAdd);
   // Each actuator cut moves to the worst state near it (the exchange method of semi-infinite programming:
   // a cut at the local maximum of the violation clears its whole neighbourhood, a random one only a point).
-  const excess = (x: Float64Array) => {
-    const u = raw(x);
-    let worst = -Infinity;
-    for (let j = 0; j < nu; j++) worst = Math.max(worst, Math.abs((u[j] - model.output.offset[j]) / model.output.scale[j]) - 1);
-    return worst;
-  };
   for (const b of act) ascend(X.subarray(b.k * nx, (b.k + 1) * nx), excess, o.domain);
   const safeAll = bad
     .filter((b) => b.kind === 'safe')

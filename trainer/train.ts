@@ -184,29 +184,35 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
   say(`data: ${datasetSize(train)} training / ${datasetSize(val)} validation samples`);
 
   let theta = mlp.init(o.seed);
+  /** A model file around θ, without training results (for DAgger, cuts, the fixed-point checks and the evaluation). */
+  const asModel = (th: Float64Array) => makeModel(resolved, plant, scaling, domain, net, th, settings, null, null);
+  /** An assembler on the training set as it is now, closed once fn is done. */
+  const withAssembler = async <T>(fn: (asm: Assembler) => Promise<T>): Promise<T> => {
+    const asm = await Assembler.create(buildKernelData(plant, train, scaling, net, cons), { threads: o.threads ?? 'auto' });
+    try {
+      return await fn(asm);
+    } finally {
+      await asm.close();
+    }
+  };
   let result: TrainResult | null = null;
   let fitMse = NaN;
   const rounds = o.daggerRounds ?? 1;
   const ctx: RunContext = { o: resolved, mlp, hb, onProgress };
   for (let round = 0; round <= rounds; round++) {
     times.start(round ? 'dagger train' : 'train');
-    const kd = buildKernelData(plant, train, scaling, net, cons);
-    const asm = await Assembler.create(kd, { threads: o.threads ?? 'auto' });
-    try {
+    await withAssembler(async (asm) => {
       say(
-        `train: ${o.method}, ${mlp.nParams} parameters, ${kd.K} samples, ${asm.ncon} constraints, ${asm.threads} thread(s)${asm.curvKeep < 1 ? `, curvature from ${(100 * asm.curvKeep).toFixed(0)} % of the samples` : ''}${round ? `, DAgger round ${round}` : ''}`,
+        `train: ${o.method}, ${mlp.nParams} parameters, ${asm.data.K} samples, ${asm.ncon} constraints, ${asm.threads} thread(s)${asm.curvKeep < 1 ? `, curvature from ${(100 * asm.curvKeep).toFixed(0)} % of the samples` : ''}${round ? `, DAgger round ${round}` : ''}`,
       );
       result = await runMethod(ctx, asm, theta, round > 0 ? 'dagger' : 'first', result);
       theta = result.theta;
       // the unconstrained least-squares fit (al-lm's warm start): what the constraints are measured against
       if (round === 0 && result.history[0]?.outer === 0) fitMse = result.history[0].mse;
-    } finally {
-      await asm.close();
-    }
+    });
     if (round === rounds) break;
     times.start('dagger data');
-    const model = makeModel(resolved, plant, scaling, domain, net, theta, settings, null, null);
-    const pi = policyFunction(model, { clampOutput: true });
+    const pi = policyFunction(asModel(theta), { clampOutput: true });
     const extra = await daggerRound(plant, settings, (x) => pi(x), {
       rollouts: o.daggerRollouts ?? 20,
       length: o.trajectoryLength ?? 60,
@@ -224,27 +230,21 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
   const refineRounds = o.method.startsWith('adam') ? 0 : (o.refineRounds ?? 3);
   for (let r = 0; r < refineRounds; r++) {
     times.start('refine');
-    const model = makeModel(resolved, plant, scaling, domain, net, theta, settings, null, null);
-    const cuts = await findConstraintCuts(model, plant, settings, { seed: o.seed * 7 + 40 + r, margin: o.margin ?? DEFAULT_MARGIN, domain, heartbeat: hb });
+    const cuts = await findConstraintCuts(asModel(theta), plant, settings, { seed: o.seed * 7 + 40 + r, margin: o.margin ?? DEFAULT_MARGIN, domain, heartbeat: hb });
     if (datasetSize(cuts) === 0) {
       say(`refine: round ${r + 1}: no constraint violated or nearly violated on 50,000 candidate states`);
       break;
     }
     train = concatDatasets(train, cuts);
     say(`refine: round ${r + 1}: ${datasetSize(cuts)} states where a constraint failed or nearly did; re-polishing`);
-    const kd = buildKernelData(plant, train, scaling, net, cons);
-    const asm = await Assembler.create(kd, { threads: o.threads ?? 'auto' });
-    try {
+    await withAssembler(async (asm) => {
       result = await runMethod(ctx, asm, theta, 'refine', result);
       theta = result.theta;
-    } finally {
-      await asm.close();
-    }
+    });
   }
   if (o.method === 'al-lm' && result) say(constraintCostLine(plant, train, scaling, cons, fitMse, result));
   // Quantisation-aware refit: weights onto the integer grid of the deployed width, kept only when it helps.
   let qat: QatOutcome | undefined;
-  const asModel = (th: Float64Array) => makeModel(resolved, plant, scaling, domain, net, th, settings, null, null);
   /** Fixed-point validation MSE and RMS error (of the range) of θ in a width, through the deploy hook; null without one. */
   const scoreFixed = (th: Float64Array, variant: Variant) => {
     const d = o.deploy?.(asModel(th), variant);
@@ -252,10 +252,8 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
   };
   if (o.qat && o.method !== 'adam' && o.method !== 'adam-minibatch') {
     times.start('qat');
-    const kd = buildKernelData(plant, train, scaling, net, cons);
-    const asm = await Assembler.create(kd, { threads: o.threads ?? 'auto' });
-    try {
-      const widths: Variant[] = o.qat === 'auto' ? ['int8', 'int16'] : [o.qat];
+    const widths: Variant[] = o.qat === 'auto' ? ['int8', 'int16'] : [o.qat];
+    await withAssembler(async (asm) => {
       for (const variant of widths) {
         const score = (th: Float64Array) => scoreFixed(th, variant);
         const last = variant === widths[widths.length - 1];
@@ -307,9 +305,7 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
         if (best?.ok !== false || last) break;
         say(`qat: ${variant} is outside the tolerance; trying ${widths[widths.length - 1]}`);
       }
-    } finally {
-      await asm.close();
-    }
+    });
   }
   // A kept refit moved the network between the samples it was fitted on: look for constraint cuts again
   // (as the refinement did before it; none with --refine 0) and re-polish the biases on them, the weights
@@ -320,15 +316,12 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
     if (datasetSize(cuts) === 0) break;
     train = concatDatasets(train, cuts);
     say(`qat: round ${r + 1}: ${datasetSize(cuts)} states where the refitted network fails a constraint or nearly does; re-polishing its biases`);
-    const kd = buildKernelData(plant, train, scaling, net, cons);
-    const asm = await Assembler.create(kd, { threads: o.threads ?? 'auto' });
-    try {
-      const p = await polishBiases(asm, theta, net.sizes, { margin: o.margin, onProgress, onStep: lmHeartbeat(hb, `qat ${qat.variant} cuts`) });
+    const variant = qat.variant;
+    await withAssembler(async (asm) => {
+      const p = await polishBiases(asm, theta, net.sizes, { margin: o.margin, onProgress, onStep: lmHeartbeat(hb, `qat ${variant} cuts`) });
       theta = p.theta;
       if (!p.converged) say(`qat: the re-polish of the biases stopped short of the tolerance; the evaluation below counts what is left`);
-    } finally {
-      await asm.close();
-    }
+    });
     const now = scoreFixed(theta, qat.variant);
     if (now) {
       qat = { ...qat, after: now.mse, rmsOfRange: now.rms, withinTolerance: now.ok };
@@ -339,8 +332,16 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
   times.start('eval');
   const evalSeed = o.evalSeed ?? EVAL_SEED;
   say(`eval: held-out states and closed loop against the MPC (seed ${evalSeed}; \`ultro eval --seed ${evalSeed}\` gives the same numbers)`);
-  const draft = makeModel(resolved, plant, scaling, domain, net, theta, settings, null, null);
-  const metrics = await evaluatePolicy(draft, plant, settings, { train, val, heldOut: o.evalHeldOut, runs: o.evalRuns, steps: o.evalSteps, seed: evalSeed, progress: o.progressBars, heartbeat: hb });
+  const metrics = await evaluatePolicy(asModel(theta), plant, settings, {
+    train,
+    val,
+    heldOut: o.evalHeldOut,
+    runs: o.evalRuns,
+    steps: o.evalSteps,
+    seed: evalSeed,
+    progress: o.progressBars,
+    heartbeat: hb,
+  });
   times.stop();
   const model = makeModel(resolved, plant, scaling, domain, net, theta, settings, res, { metrics, samples: { train: datasetSize(train), val: datasetSize(val) }, qat });
   say(`time per phase: ${times.summary()}`);
