@@ -21,6 +21,7 @@
 import type { Assembler } from './assembler.js';
 import type { KernelStats } from './gn-kernel.js';
 import { lmMinimize, type ExtraTerms, type LMState } from './lm.js';
+import { leastSquaresMultipliers } from './multipliers.js';
 import { DEFAULT_MARGIN } from './problem.js';
 import type { ProgressEntry, ProgressFn } from './progress.js';
 import type { WeightNormConstraints } from './weight-norm.js';
@@ -116,17 +117,30 @@ export async function trainAugmentedLagrangian(asm: Assembler, theta0: Float64Ar
   const polishOuter = s.polishOuter ?? 4;
   const wn = s.weightNorm;
   const lamW = new Float64Array(wn?.count ?? 0);
-  // The objective is a mean over the labelled samples: with more samples, a
-  // multiplier and ρ of the previous run weigh K_old/K as much.
-  const warmScale = s.warm ? s.warm.nLabelled / K : 1;
-  let rho = s.warm ? Math.min(rhoRestart, Math.max(rho0, s.warm.rho * warmScale)) : rho0;
-  if (s.warm && !s.warm.converged) rho = rho0;
   const state: LMState = { theta: Float64Array.from(theta0), mu: s.mu0 ?? 1e-3, steps: 0 };
+  // λ from outer iterations at a large ρ are not estimates to restart from at a smaller one: each
+  // update added ρ·g for the g of an inexact minimiser (two carts: ρ 3.9e6 against a violation of
+  // 1e-5 that the LM loop could not remove, λ_max 123 where the least-squares estimate at the same θ
+  // is 2.4e-3; restarted at ρ = 3.9 with them, the polish pushed rows λ/ρ ≈ 30 inside and the
+  // training MSE went from 1.8e-3 to 1.6e-2). Wherever ρ is lowered, λ restarts from the
+  // least-squares estimate at θ, which depends on θ only (multipliers.ts).
+  const lowerRho = (to: number) => {
+    if (rho <= to) return;
+    rho = to;
+    const carried = Float64Array.from(asm.mult);
+    asm.mult.set(leastSquaresMultipliers(asm.data, state.theta, { keep: (i) => carried[i] > 0, frozen: s.frozen }).mult);
+  };
   asm.mult.fill(0);
+  let rho = rho0;
   // Multipliers carry over only from a run that converged (accurate estimates); otherwise start from zero.
   if (s.warm?.converged) {
+    // The objective is a mean over the labelled samples: with more samples, a
+    // multiplier and ρ of the previous run weigh K_old/K as much.
+    const warmScale = s.warm.nLabelled / K;
     const n = Math.min(s.warm.multipliers.length, asm.mult.length);
     for (let i = 0; i < n; i++) asm.mult[i] = s.warm.multipliers[i] * warmScale;
+    rho = Math.max(rho0, s.warm.rho * warmScale);
+    lowerRho(rhoRestart);
   }
   const history: ProgressEntry[] = [];
   const elapsed = () => performance.now() - t0;
@@ -166,7 +180,7 @@ export async function trainAugmentedLagrangian(asm: Assembler, theta0: Float64Ar
     // The restart only follows a converged phase: its multipliers are then good estimates. After one
     // that ran out of outer iterations (constraints the network cannot meet, λ still growing), a
     // small ρ against large λ would throw the network far off.
-    if (p > 0 && stopped === 'converged') rho = Math.min(rho, rhoRestart);
+    if (p > 0 && stopped === 'converged') lowerRho(rhoRestart);
     stopped = 'max_outer';
     let vPrev = Infinity;
     for (let outer = 1; outer <= ph.outers; outer++) {
