@@ -75,6 +75,8 @@ export interface ALSettings {
    * stops with 'abandoned'.
    */
   abandonAbove?: number;
+  /** Called with θ after the unconstrained warm-start fit (benches compare it with unconstrained trainers). */
+  onFit?: (theta: Float64Array) => void;
   /** Called before every LM step, for progress lines: phase, outer iteration, LM steps so far, training MSE. */
   onStep?: (s: { phase: 'fit' | 'train' | 'polish'; outer: number; steps: number; mse: number; elapsedMs: number; inner: number; maxInner: number; innerMs: number }) => void;
 }
@@ -164,6 +166,7 @@ export async function trainAugmentedLagrangian(asm: Assembler, theta0: Float64Ar
   if (!s.skipFit) {
     const fit = await lmMinimize(asm, state, { mode: 'objective', rho, mu: 0, margin: 0 }, firstInner, { outOfTime, frozen: s.frozen, onStep: onStep('fit', 0) });
     report('train', 0, fit.stats, Math.max(0, fit.stats.maxG));
+    s.onFit?.(Float64Array.from(state.theta));
   }
 
   const phases: { phase: 'train' | 'polish'; margin: number; outers: number }[] = [
