@@ -46,7 +46,7 @@ export interface MultiplierOptions {
   keep?: (i: number) => boolean;
   /** Coordinate-descent sweeps at most (default 1,000); stops when no λ moves by more than 1e-10 relative. */
   maxSweeps?: number;
-  /** Candidate rows at most (default 20,000): the nearest to active are kept. */
+  /** Candidate rows at most (default 20,000, fewer above 625 parameters so that their gradients take ≤ 100 MB): the nearest to active are kept. */
   maxCandidates?: number;
   /**
    * Ridge ε relative to the mean ‖∇g_i‖² (default 1e-2). Rows of nearby samples have nearly
@@ -88,7 +88,8 @@ export function leastSquaresMultipliers(data: KernelData, theta: Float64Array, o
   if (frozen) for (let p = 0; p < P; p++) if (frozen[p]) grad[p] = 0;
   let cand: number[] = [];
   for (let i = 0; i < ncon; i++) if (Math.abs(g[i]) <= activeTol || o.keep?.(i)) cand.push(i);
-  const maxCand = o.maxCandidates ?? 20000;
+  // A holds m × P doubles: at most 20,000 rows and 100 MB.
+  const maxCand = o.maxCandidates ?? Math.min(20000, Math.floor(1.25e7 / P));
   if (cand.length > maxCand)
     cand = cand
       .sort((a, b) => g[b] - g[a])
