@@ -134,7 +134,7 @@ export async function trainAugmentedLagrangian(asm: Assembler, theta0: Float64Ar
   };
   asm.mult.fill(0);
   let rho = rho0;
-  // Multipliers carry over only from a run that converged (accurate estimates); otherwise start from zero.
+  // Multipliers carry over only from a run that converged (re-estimated below when ρ is lowered); otherwise start from zero.
   if (s.warm?.converged) {
     // The objective is a mean over the labelled samples: with more samples, a
     // multiplier and ρ of the previous run weigh K_old/K as much.
@@ -180,9 +180,9 @@ export async function trainAugmentedLagrangian(asm: Assembler, theta0: Float64Ar
       break;
     }
     // "converged" is a property of the last phase: KKT stationarity and feasibility of the final problem.
-    // The restart only follows a converged phase: its multipliers are then good estimates. After one
-    // that ran out of outer iterations (constraints the network cannot meet, λ still growing), a
-    // small ρ against large λ would throw the network far off.
+    // The restart only follows a converged phase. After one that ran out of outer iterations
+    // (constraints the network cannot meet at this θ), the active set of the least-squares estimate
+    // is not the solution's, and a small ρ would let the network drift far off.
     if (p > 0 && stopped === 'converged') lowerRho(rhoRestart);
     stopped = 'max_outer';
     let vPrev = Infinity;
