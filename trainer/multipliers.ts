@@ -18,8 +18,7 @@
  * non-negative least-squares problem is solved by cyclic coordinate descent
  * on λ, keeping the residual ∇f + Aᵀλ: O(|A|·P) per sweep.
  */
-import type { KernelData } from './gn-kernel.js';
-import { MLP } from './mlp.js';
+import { GNKernel, type KernelData } from './gn-kernel.js';
 
 export interface MultiplierEstimate {
   /** One per constraint row; 0 outside the candidate set. */
@@ -61,29 +60,20 @@ export interface MultiplierOptions {
 }
 
 export function leastSquaresMultipliers(data: KernelData, theta: Float64Array, o: MultiplierOptions = {}): MultiplierEstimate {
-  const { X, Y, w, sw, nLabelled, nx, nu, conPtr, conC, conD, conCap, K } = data;
-  const mlp = new MLP({ sizes: data.sizes, activation: data.activation });
+  const { X, nx, nu, conPtr, conC, K } = data;
+  // The kernel's own definitions of g_i and of ∇f (its objective mode, no G).
+  const kernel = new GNKernel(data);
+  const mlp = kernel.mlp;
   const P = mlp.nParams;
   const margin = o.margin ?? 0;
   const activeTol = o.activeTol ?? 1e-4;
   const ncon = conPtr[K];
   const y = new Float64Array(nu);
-  const r = new Float64Array(nu);
-  const grad = new Float64Array(P);
-  // Pass 1: ∇f and the constraint values.
   const g = new Float64Array(ncon);
-  for (let k = 0; k < K; k++) {
-    mlp.forward(theta, X, y, k * nx, 0);
-    for (let i = conPtr[k]; i < conPtr[k + 1]; i++) {
-      let v = conD[i] + (conCap ? Math.min(margin, conCap[i]) : margin);
-      for (let j = 0; j < nu; j++) v += conC[i * nu + j] * y[j];
-      g[i] = v;
-    }
-    if (sw[k] === 0) continue;
-    const s = sw[k] / nLabelled;
-    for (let j = 0; j < nu; j++) r[j] = s * w[j] * (y[j] - Y[k * nu + j]);
-    mlp.vjpAfterForward(theta, r, grad);
-  }
+  kernel.constraintValues(theta, margin, 0, K, g);
+  const grad = new Float64Array(P);
+  const none = new Float64Array(0);
+  kernel.assemble(theta, { mode: 'objective', rho: 0, mu: 0, margin, mult: none, slack: none }, 0, K, grad, null);
   const frozen = o.frozen;
   if (frozen) for (let p = 0; p < P; p++) if (frozen[p]) grad[p] = 0;
   let cand: number[] = [];
