@@ -20,7 +20,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Heartbeat, packageRoot, resolvePlant } from '../sim/index.js';
-import { Assembler, MLP, buildKernelData, datasetMse, defaultActivation, heldOutChecks, trainAugmentedLagrangian, type Dataset } from '../trainer/index.js';
+import { Assembler, MLP, buildKernelData, datasetMse, defaultActivation, heldOutChecks, heldOutLabels, trainAugmentedLagrangian, type Dataset } from '../trainer/index.js';
 import { fmt, table, type BenchSection, type Figure } from './harness.js';
 import { benchData, benchModel } from './recipe.js';
 
@@ -98,13 +98,16 @@ export async function benchTorch(): Promise<BenchSection> {
       const budget = (cpu.user + cpu.system) / 1e6;
       const model = benchModel(plant, sizes, activation, al.theta, data);
       const alVal = datasetMse(model, val as Dataset);
-      const ho = await heldOutChecks(model, plant, settings, { count: 10_000, seed: 99, progress: false, heartbeat: hb, label: 'torch: labelling held-out states' });
+      const hoOpts = { count: 10_000, seed: 99, progress: false, heartbeat: hb, label: 'torch: labelling held-out states' };
+      // labelled once: the LM fit's model below has the same domain, so the same held-out states
+      const labels = await heldOutLabels(model, plant, settings, hoOpts);
+      const ho = await heldOutChecks(model, plant, settings, { ...hoOpts, labels });
       const viol = { act: ho.actuator.count, safe: ho.safety.count, states: ho.states };
       const fitted = fit as { theta: Float64Array; cpu: number } | null;
       if (!fitted) throw new Error(`torch: ${plant.name}: al-lm ran no unconstrained fit`);
       const fitModel = benchModel(plant, sizes, activation, fitted.theta, data);
       const fitVal = datasetMse(fitModel, val as Dataset);
-      const fho = await heldOutChecks(fitModel, plant, settings, { count: 10_000, seed: 99, progress: false, heartbeat: hb, label: 'torch: labelling held-out states' });
+      const fho = await heldOutChecks(fitModel, plant, settings, { ...hoOpts, labels });
       const fitViol = { act: fho.actuator.count, safe: fho.safety.count };
       console.log(`torch: ${plant.name}: al-lm val MSE ${alVal.toExponential(3)} in ${budget.toFixed(1)} CPU s (${al.stopped}); held-out violations ${viol.act} actuator, ${viol.safe} one-step state`);
 

@@ -129,6 +129,25 @@ export interface EvaluateOptions {
   heartbeat?: Heartbeat;
 }
 
+export type HeldOutLabels = { ho: ReturnType<typeof heldOutStates>; lab: Awaited<ReturnType<typeof labelStates>> };
+
+/**
+ * The held-out states of heldOutChecks and their MPC labels, for several models on the same domain:
+ * given `labels` made for the same states, they are used as they are (the MPC solves are the cost).
+ */
+export async function heldOutLabels(
+  model: PolicyModel,
+  plant: Plant,
+  settings: MPCSettings,
+  opts: { count: number; seed: number; progress?: boolean; heartbeat?: Heartbeat; label?: string; labels?: HeldOutLabels },
+): Promise<HeldOutLabels> {
+  const ho = heldOutStates(model, opts.count, opts.seed);
+  const given = opts.labels;
+  if (given && given.ho.X.length === ho.X.length && given.ho.X.every((v, i) => v === ho.X[i])) return given;
+  const lab = await labelStates(plant, settings, ho.X, { progress: opts.progress, label: opts.label ?? 'eval: labelling held-out states', heartbeat: opts.heartbeat });
+  return { ho, lab };
+}
+
 /**
  * Held-out constraint checks: on `count` held-out states (a grid, or random
  * for larger nx; seeded), the raw network output against the actuator bounds,
@@ -139,17 +158,16 @@ export async function heldOutChecks(
   model: PolicyModel,
   plant: Plant,
   settings: MPCSettings,
-  opts: { count: number; seed: number; progress?: boolean; heartbeat?: Heartbeat; label?: string },
+  opts: { count: number; seed: number; progress?: boolean; heartbeat?: Heartbeat; label?: string; labels?: HeldOutLabels },
 ): Promise<PolicyMetrics['heldOut']> {
   const { nx } = plant;
   const raw = policyFunction(model, { clampOutput: false });
   // the deployed policy is the clamped network then the filter: applied here, so that its return says when it acted
   const clamped = policyFunction(model, { clampOutput: true, safetyFilter: false });
   const filter = model.output.safetyFilter ? safetyFilter(plant) : null;
-  const ho = heldOutStates(model, opts.count, opts.seed);
+  const { ho, lab } = await heldOutLabels(model, plant, settings, opts);
   const N = ho.X.length / nx;
   const act: ViolationSummary = { checked: N, count: 0, rate: 0, max: 0 };
-  const lab = await labelStates(plant, settings, ho.X, { progress: opts.progress, label: opts.label ?? 'eval: labelling held-out states', heartbeat: opts.heartbeat });
   const safe: ViolationSummary = { checked: 0, count: 0, rate: 0, max: 0 };
   let filtered = 0;
   for (let k = 0; k < N; k++) {
