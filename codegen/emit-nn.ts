@@ -83,17 +83,26 @@ function packedRows(q: QuantizedModel, L: QLayer): number[] {
   return bytes;
 }
 
+/** Whether a packed int8 layer takes the register-input row kernels (ultro_rows8r_*: at most 16 inputs, held in r2..r17 on the AVR). */
+function inRegisters(q: QuantizedModel, L: QLayer, last: boolean, width: KernelWidth): boolean {
+  return q.actBits === 8 && L.nin <= 16 && packed(q, L, last, width);
+}
+
+/** Whether layer l is an int8 row kernel that reads its inputs from RAM (ultro_rows8_*). */
+function readsRam(q: QuantizedModel, l: number): boolean {
+  const L = q.layers[l],
+    last = l + 1 === q.layers.length,
+    width = kernelWidth(q, L);
+  return q.actBits === 8 && packed(q, L, last, width) && !inRegisters(q, L, last, width);
+}
+
 /**
  * Whether layer l is an int8 tanh row kernel whose consumer is an int8 row kernel too: it then stores
  * its outputs in offset binary and sums them, so the next layer need not move its inputs. (The sum
  * is 16 bits: a row kernel has at most 255 inputs, so L.nout ≤ 255 and the sum ≤ 255 · 255.)
  */
 function storesOffset(q: QuantizedModel, l: number): boolean {
-  if (q.actBits !== 8 || l + 1 >= q.layers.length) return false;
-  const L = q.layers[l],
-    N = q.layers[l + 1];
-  const lastNext = l + 2 === q.layers.length;
-  return packed(q, L, false, kernelWidth(q, L)) && packed(q, N, lastNext, kernelWidth(q, N));
+  return l + 1 < q.layers.length && readsRam(q, l) && readsRam(q, l + 1);
 }
 
 /** The C of one layer: tables, then `static void ultro_layer<l>(in, out, s)` (s: the offset-binary input sum handed between int8 row kernels). */
@@ -112,12 +121,15 @@ function emitLayer(q: QuantizedModel, L: QLayer, l: number, last: boolean): { ta
     const offs = int8 && storesOffset(q, l) ? 1 : 0;
     // The row kernels count rows in 8 bits: a layer of more than 128 rows goes in chunks.
     const rowBytes = packedRows(q, { ...L, nout: 1 }).length;
-    const calls: string[] = int8 ? [`uint32_t k = ultro_in8_k(in, ${L.nin}, ${moved ? 1 : 0}, *s);`, '*s = 0;'] : ['(void)s;'];
+    const regs = inRegisters(q, L, last, width);
+    const calls: string[] = regs ? ['(void)s;'] : int8 ? [`uint32_t k = ultro_in8_k(in, ${L.nin}, ${moved ? 1 : 0}, *s);`, '*s = 0;'] : ['(void)s;'];
     for (let r0 = 0; r0 < L.nout; r0 += 128) {
       const n = Math.min(128, L.nout - r0);
       const p = r0 ? `${P} + ${r0 * rowBytes}` : P;
       const o = r0 ? `out + ${r0}` : 'out';
-      if (last) calls.push(`ultro_${k}_out(${p}, ${L.nin}, ${n}, in, ${o}${int8 ? ', k' : ''});`);
+      if (regs)
+        calls.push(last ? `ultro_rows8r_out(${p}, ${L.nin}, ${n}, in, ${o}, ULTRO_REGS_${L.nin});` : `ultro_rows8r_tanh(${p}, ${L.nin}, ${n}, in, ${o}, ULTRO_TANH_TABLE, ULTRO_REGS_${L.nin});`);
+      else if (last) calls.push(`ultro_${k}_out(${p}, ${L.nin}, ${n}, in, ${o}${int8 ? ', k' : ''});`);
       else calls.push(`ultro_${k}_tanh(${p}, ${L.nin}, ${n}, in, ${o}, ULTRO_TANH_TABLE${int8 ? `, k, ${offs}, s` : ''});`);
     }
     const call = calls.join('\n  ');

@@ -381,6 +381,86 @@ static inline uint32_t ultro_in8_k(int8_t *in, uint8_t nin, uint8_t moved, uint1
                      : [in] "r"(in_), [k] "r"(k_), [ng] "n"((nin_) / ULTRO_G(nin_)), [g] "n"(ULTRO_G(nin_))   \
                      : "r18", "r19", "r20", "r21", "r22", "r23", "r24", "r25", "r26", "r27", "memory");    \
   } while (0)
+
+/*
+ * Register-input row kernels, for packed int8 layers of at most 16 inputs
+ * (same rows, same arithmetic): the inputs are loaded once per layer into
+ * r2..r(1+nin), moved to offset binary there and summed into
+ * k = 128 * sum a'_j (r22:r21:r25), so a MAC is LPM 3 + MUL 2 + ADD/ADC/ADC 3
+ * = 8 cycles with no LD. The weight and the shift count go through r0; the
+ * output pointer is Y, saved and restored around the loop (a function may
+ * keep its frame pointer there), X keeps Z while the tanh table is read, and
+ * the table, the layer's rows and the row count are link-time constants. The
+ * registers r2..r(1+nin) are named in the clobber list (regs_: ULTRO_REGS_<nin>),
+ * so the compiler saves what it needs of them once, in the prologue.
+ */
+#define ULTRO_REGS_1 "r2"
+#define ULTRO_REGS_2 ULTRO_REGS_1, "r3"
+#define ULTRO_REGS_3 ULTRO_REGS_2, "r4"
+#define ULTRO_REGS_4 ULTRO_REGS_3, "r5"
+#define ULTRO_REGS_5 ULTRO_REGS_4, "r6"
+#define ULTRO_REGS_6 ULTRO_REGS_5, "r7"
+#define ULTRO_REGS_7 ULTRO_REGS_6, "r8"
+#define ULTRO_REGS_8 ULTRO_REGS_7, "r9"
+#define ULTRO_REGS_9 ULTRO_REGS_8, "r10"
+#define ULTRO_REGS_10 ULTRO_REGS_9, "r11"
+#define ULTRO_REGS_11 ULTRO_REGS_10, "r12"
+#define ULTRO_REGS_12 ULTRO_REGS_11, "r13"
+#define ULTRO_REGS_13 ULTRO_REGS_12, "r14"
+#define ULTRO_REGS_14 ULTRO_REGS_13, "r15"
+#define ULTRO_REGS_15 ULTRO_REGS_14, "r16"
+#define ULTRO_REGS_16 ULTRO_REGS_15, "r17"
+#define ULTRO_IRP_INPUTS ".irp j,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17\n\t.if \\j < 2 + %[nin]\n\t"
+/* Inputs into registers (offset binary), k; Y = out, Z = the first row, r24 = rows, r23 = 0. */
+#define ULTRO_ROW8R_LOAD                                                                                   \
+  "push r28\n\tpush r29\n\tmovw r28, r30\n\tclr r23\n\tclr r21\n\tclr r22\n\tldi r24, 0x80\n\t"             \
+  ULTRO_IRP_INPUTS "ld r\\j, X+\n\teor r\\j, r24\n\tadd r21, r\\j\n\tadc r22, r23\n\t.endif\n\t.endr\n\t"        \
+  "lsr r22\n\tror r21\n\tclr r25\n\tror r25\n\t"                                                             \
+  "ldi r30, lo8(%[p])\n\tldi r31, hi8(%[p])\n\tldi r24, %[nout]\n"
+/* A row up to its shifted sum in r20:r19:r18 (the shift as in ULTRO_ROW8_HEAD, its count in r0). */
+#define ULTRO_ROW8R_HEAD                                                                                   \
+  "13:\n\tlpm r18, Z+\n\tlpm r19, Z+\n\tlpm r20, Z+\n\tsub r18, r25\n\tsbc r19, r21\n\tsbc r20, r22\n\t"      \
+  ULTRO_IRP_INPUTS "lpm r0, Z+\n\tmul r0, r\\j\n\tadd r18, r0\n\tadc r19, r1\n\tadc r20, r23\n\t.endif\n\t.endr\n\t" \
+  "lpm r0, Z+\n\ttst r0\n\tbreq 8f\n\tbrmi 7f\n"                                                              \
+  "6:\n\tasr r20\n\tror r19\n\tror r18\n\tdec r0\n\tbrne 6b\n\trjmp 8f\n"                                  \
+  "7:\n\tneg r0\n"                                                                                          \
+  "9:\n\tlsl r18\n\trol r19\n\trol r20\n\tbrvs 10f\n\tdec r0\n\tbrne 9b\n\trjmp 8f\n"                      \
+  "10:\n\tldi r20, 0x7f\n\tbrcc 8f\n\tldi r20, 0x80\n"                                                       \
+  "8:\n\t"
+#define ULTRO_ROW8R_END "dec r24\n\tbreq 17f\n\trjmp 13b\n17:\n\tclr r1\n\tpop r29\n\tpop r28\n\t"
+
+/* Hidden tanh layer: |z| (sign in T) clamped to 4 * 2^12, then the table as in ultro_rows8_tanh; plain int8 out. */
+#define ultro_rows8r_tanh(P_, nin_, nout_, in_, out_, T_, regs_)                                                  \
+  do {                                                                                                       \
+    const int8_t *i_ = (in_);                                                                                \
+    int8_t *o_ = (out_);                                                                                     \
+    __asm__ volatile(ULTRO_ROW8R_LOAD ULTRO_ROW8R_HEAD                                                       \
+                     "bst r20, 7\n\tbrtc 14f\n\tcom r20\n\tcom r19\n\tneg r18\n\tsbci r19, 0xff\n\tsbci r20, 0xff\n"   \
+                     "14:\n\ttst r20\n\tbrne 19f\n\tcpi r19, 0x40\n\tbrlo 15f\n"                                 \
+                     "19:\n\tldi r18, 0x00\n\tldi r19, 0x40\n"                                                      \
+                     "15:\n\tmovw r26, r30\n\tldi r30, lo8(%[tab])\n\tldi r31, hi8(%[tab])\n\tadd r30, r19\n\tadc r31, r23\n\t" \
+                     "lpm r20, Z+\n\tlpm r0, Z\n\tmovw r30, r26\n\t"                                                \
+                     "sub r0, r20\n\tmul r0, r18\n\tlsl r0\n\tadc r1, r23\n\tadd r20, r1\n\t"                       \
+                     "brtc 18f\n\tneg r20\n"                                                                    \
+                     "18:\n\tst Y+, r20\n\t" ULTRO_ROW8R_END                                                    \
+                     : "+x"(i_), "+z"(o_)                                                                    \
+                     : [p] "i"(P_), [tab] "i"(T_), [nin] "n"(nin_), [nout] "n"(nout_)                         \
+                     : "r0", regs_, "r18", "r19", "r20", "r21", "r22", "r23", "r24", "r25", "memory");        \
+  } while (0)
+
+/* Output layer: z saturated to int16 (it fits when r20 is r19's sign extension), stored little endian. */
+#define ultro_rows8r_out(P_, nin_, nout_, in_, out_, regs_)                                                       \
+  do {                                                                                                       \
+    const int8_t *i_ = (in_);                                                                                \
+    int16_t *o_ = (out_);                                                                                    \
+    __asm__ volatile(ULTRO_ROW8R_LOAD ULTRO_ROW8R_HEAD                                                       \
+                     "mov r0, r19\n\tlsl r0\n\tsbc r0, r0\n\tcp r0, r20\n\tbreq 12f\n\t"                         \
+                     "ldi r18, 0xff\n\tldi r19, 0x7f\n\tsbrs r20, 7\n\trjmp 12f\n\tldi r18, 0x00\n\tldi r19, 0x80\n"   \
+                     "12:\n\tst Y+, r18\n\tst Y+, r19\n\t" ULTRO_ROW8R_END                                      \
+                     : "+x"(i_), "+z"(o_)                                                                    \
+                     : [p] "i"(P_), [nin] "n"(nin_), [nout] "n"(nout_)                                        \
+                     : "r0", regs_, "r18", "r19", "r20", "r21", "r22", "r23", "r24", "r25", "memory");        \
+  } while (0)
 #else
 /* The row's sum as the AVR computes it (modulo 2^24), from the unmoved inputs. */
 static inline int32_t ultro_row8_sum(const uint8_t *P, const int8_t *in, uint8_t nin) {
@@ -406,6 +486,15 @@ static inline void ultro_rows8_out(const uint8_t *P, uint8_t nin, uint8_t nout, 
   (void)k;
   for (i = 0; i < nout; i++, P += nin + 4) out[i] = (int16_t)ultro_clamp32(ultro_shift32(ultro_row8_sum(P, in, nin), (int8_t)ULTRO_RD_U8(P + 3 + nin)), -32768, 32767);
 }
+/* The register-input kernels compute the same as the row kernels. */
+#if defined(ULTRO_TANH_SHIFT) && ULTRO_ACT_BITS == 8
+#define ultro_rows8r_tanh(P_, nin_, nout_, in_, out_, T_, regs_) \
+  do {                                                            \
+    uint16_t s_ = 0;                                              \
+    ultro_rows8_tanh((P_), (nin_), (nout_), (in_), (out_), (T_), 0, 0, &s_); \
+  } while (0)
+#endif
+#define ultro_rows8r_out(P_, nin_, nout_, in_, out_, regs_) ultro_rows8_out((P_), (nin_), (nout_), (in_), (out_), 0)
 #endif
 
 /*
