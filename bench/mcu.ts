@@ -57,9 +57,24 @@ export async function benchCycles(): Promise<BenchSection> {
       figures.push({ name: `${name} ${variant}: cycles per MAC (integer core)`, value: core / r.macs, unit: 'cycles/MAC', kind: 'cycles' });
       figures.push({ name: `${name} ${variant}: integer core / instruction floor`, value: core / floor, unit: '×', kind: 'ratio', note: 'exact cycles' });
       const filter = r.filter.length ? median(r.filter) : NaN;
+      // The policy without its safety filter: quantise, core, dequantise (the float wrapper timed alone).
+      const noFilter = median(r.core.map((c, k) => c + r.wrap[k]));
+      figures.push({ name: `${name} ${variant}: quantise + core + dequantise (no safety filter)`, value: noFilter, unit: 'cycles', kind: 'cycles' });
       figures.push({ name: `${name} ${variant}: whole policy (quantise, core, dequantise${r.filter.length ? ', safety filter' : ''})`, value: median(r.full), unit: 'cycles', kind: 'cycles' });
       if (r.filter.length) figures.push({ name: `${name} ${variant}: the safety filter alone`, value: filter, unit: 'cycles', kind: 'cycles' });
-      details.push({ name, variant, macs: r.macs, widths: q.layers.map((L) => kernelWidth(q, L)), floor, core: r.core, full: r.full, filter: r.filter, flash: r.size.flash, ram: r.size.ram });
+      details.push({
+        name,
+        variant,
+        macs: r.macs,
+        widths: q.layers.map((L) => kernelWidth(q, L)),
+        floor,
+        core: r.core,
+        full: r.full,
+        filter: r.filter,
+        wrap: r.wrap,
+        flash: r.size.flash,
+        ram: r.size.ram,
+      });
       rows.push([
         `${name} ${variant}`,
         String(r.macs),
@@ -67,6 +82,7 @@ export async function benchCycles(): Promise<BenchSection> {
         (core / r.macs).toFixed(1),
         String(floor),
         (core / floor).toFixed(2),
+        String(noFilter),
         String(median(r.full)),
         r.filter.length ? String(filter) : '–',
         String(r.size.flash),
@@ -75,7 +91,7 @@ export async function benchCycles(): Promise<BenchSection> {
         `cycles: ${name} ${variant}: ${r.macs} MACs, core ${core} cycles (${(core / r.macs).toFixed(1)}/MAC, floor ${floor}, ×${(core / floor).toFixed(2)}), whole ${median(r.full)}${r.filter.length ? ` (safety filter ${filter})` : ''}`,
       );
     }
-  console.log(table(['network', 'MACs', 'core cycles', 'per MAC', 'floor', 'core/floor', 'whole policy', 'of it safety filter', 'bench flash B'], rows));
+  console.log(table(['network', 'MACs', 'core cycles', 'per MAC', 'floor', 'core/floor', 'with float wrapper', 'whole policy', 'of it safety filter', 'bench flash B'], rows));
   return { section: 'cycles', figures, details };
 }
 

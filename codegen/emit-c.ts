@@ -147,8 +147,14 @@ export function emitPolicy(q: QuantizedModel): EmittedFiles {
   tables.push(cFloatArray('ULTRO_IN_K', w.inK));
   tables.push(cIntArray('ULTRO_D_KMIN', 'int32_t', w.dMin.map(f32Key)));
   tables.push(cIntArray('ULTRO_D_KMAX', 'int32_t', w.dMax.map(f32Key)));
-  tables.push(cFloatArray('ULTRO_OUT_OFF', w.outOffset));
-  tables.push(cFloatArray('ULTRO_OUT_K', w.outK));
+  // u = off + q·k: a zero offset adds nothing (0 + p is p for every product, -0 included); a power-of-two
+  // k is exact as an exponent added to float(q) (|q| ≤ 2^15 has exponent 0..15, so 2^e keeps it normal).
+  const outCentred = w.outOffset.every((v) => v === 0);
+  const outE = w.outK.map((k) => Math.round(Math.log2(k)));
+  const outPow2 = w.outK.every((k, j) => k > 0 && Math.pow(2, outE[j]) === k && outE[j] >= -126 && outE[j] <= 112);
+  tables.push(`#define ULTRO_OUT_CENTRED ${outCentred ? 1 : 0}\n#define ULTRO_OUT_POW2 ${outPow2 ? 1 : 0}`);
+  if (!outCentred) tables.push(cFloatArray('ULTRO_OUT_OFF', w.outOffset));
+  tables.push(outPow2 ? cIntArray('ULTRO_OUT_E', 'int8_t', outE) : cFloatArray('ULTRO_OUT_K', w.outK));
   tables.push(cFloatArray('ULTRO_U_MIN', w.uMin));
   tables.push(cFloatArray('ULTRO_U_MAX', w.uMax));
   tables.push(cIntArray('ULTRO_U_QLO', 'int32_t', w.uQlo));

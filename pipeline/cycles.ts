@@ -20,6 +20,8 @@ export interface PolicyCycles {
   full: number[];
   /** The safety filter alone per state (empty without one). */
   filter: number[];
+  /** The float wrapper alone (quantise and dequantise) per state. */
+  wrap: number[];
   uq: number[];
   size: SizeReport;
 }
@@ -44,6 +46,7 @@ export function measurePolicyCycles(q: QuantizedModel, states: number[][]): Poli
     const core: number[] = [],
       full: number[] = [],
       filter: number[] = [],
+      wrap: number[] = [],
       uq: number[] = [];
     for (const line of out.split('\n')) {
       const p = line.trim().split(' ');
@@ -52,9 +55,10 @@ export function measurePolicyCycles(q: QuantizedModel, states: number[][]): Poli
         uq.push(Number(p[2]));
       } else if (p[0] === 'full') full.push(Number(p[1]));
       else if (p[0] === 'filter') filter.push(Number(p[1]));
+      else if (p[0] === 'wrap') wrap.push(Number(p[1]));
     }
     if (core.length !== states.length) throw new Error(`cycle bench: expected ${states.length} results, got ${core.length}: ${out.slice(0, 200)}`);
-    return { macs: macCount(q), core, full, filter, uq, size: sizeOf(board, elf) };
+    return { macs: macCount(q), core, full, filter, wrap, uq, size: sizeOf(board, elf) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

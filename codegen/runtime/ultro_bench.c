@@ -3,8 +3,9 @@
  * `npm run bench` and the tests. Runs the integer core and the whole float
  * policy on a fixed set of states, times each with the firmware's own method
  * (ultro_hal_timer_start/read, minus the calibrated read overhead) and prints
- * "core <cycles>" / "full <cycles>" (and "filter <cycles>" with a safety
- * filter) lines on the UART, then "DONE".
+ * "core <cycles>" / "full <cycles>" / "wrap <cycles>" (the float wrapper:
+ * quantise and dequantise) and, with a safety filter, "filter <cycles>" lines
+ * on the UART, then "DONE".
  */
 #include <stdio.h>
 #include "ultro_hal.h"
@@ -46,6 +47,10 @@ int main(void) {
     print(line);
     ULTRO_TIMED(cycles, ultro_policy(x, u));
     snprintf(line, sizeof line, "full %lu\n", (unsigned long)cycles);
+    print(line);
+    /* the float wrapper alone: quantise and dequantise, as ultro_policy calls them */
+    ULTRO_TIMED(cycles, (ultro_policy_quantize(x, xq), ultro_policy_dequantize(uq, u)));
+    snprintf(line, sizeof line, "wrap %lu\n", (unsigned long)cycles);
     print(line);
 #if ULTRO_POLICY_FILTER
     /* the safety filter alone (already part of "full"), on the unfiltered control */

@@ -80,8 +80,28 @@ void ultro_policy_dequantize(const int16_t *uq, float *u) {
       u[j] = ULTRO_RD_F32(&ULTRO_U_MIN[j]);
     else if (q > ULTRO_RD_I32(&ULTRO_U_QHI[j]))
       u[j] = ULTRO_RD_F32(&ULTRO_U_MAX[j]);
-    else
-      u[j] = ULTRO_RD_F32(&ULTRO_OUT_OFF[j]) + (float)q * ULTRO_RD_F32(&ULTRO_OUT_K[j]);
+    else {
+      float v;
+#if ULTRO_OUT_POW2
+      /* k = 2^e: q * k is float(q) with e added to its exponent (exact, and the
+       * generator checked it stays normal); 0 stays +0. */
+      union {
+        float f;
+        uint32_t i;
+      } b;
+      b.f = (float)q;
+      /* e * 2^23 added as e * 2^7 to the top half (|e| <= 126: no int16 overflow; avr-gcc moves bytes for << 16) */
+      if (q) b.i += (uint32_t)(uint16_t)(ULTRO_RD_I8(&ULTRO_OUT_E[j]) * 128) << 16;
+      v = b.f;
+#else
+      v = (float)q * ULTRO_RD_F32(&ULTRO_OUT_K[j]);
+#endif
+#if ULTRO_OUT_CENTRED
+      u[j] = v;
+#else
+      u[j] = ULTRO_RD_F32(&ULTRO_OUT_OFF[j]) + v;
+#endif
+    }
   }
 }
 
