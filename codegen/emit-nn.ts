@@ -122,13 +122,13 @@ function emitLayer(q: QuantizedModel, L: QLayer, l: number, last: boolean): { ta
     // The row kernels count rows in 8 bits: a layer of more than 128 rows goes in chunks.
     const rowBytes = packedRows(q, { ...L, nout: 1 }).length;
     const regs = inRegisters(q, L, last, width);
+    const r8 = width === 16 ? 'rows8r16' : 'rows8r'; // 16-bit final sums: the 16-bit register kernels
     const calls: string[] = regs ? ['(void)s;'] : int8 ? [`uint32_t k = ultro_in8_k(in, ${L.nin}, ${moved ? 1 : 0}, *s);`, '*s = 0;'] : ['(void)s;'];
     for (let r0 = 0; r0 < L.nout; r0 += 128) {
       const n = Math.min(128, L.nout - r0);
       const p = r0 ? `${P} + ${r0 * rowBytes}` : P;
       const o = r0 ? `out + ${r0}` : 'out';
-      if (regs)
-        calls.push(last ? `ultro_rows8r_out(${p}, ${L.nin}, ${n}, in, ${o}, ULTRO_REGS_${L.nin});` : `ultro_rows8r_tanh(${p}, ${L.nin}, ${n}, in, ${o}, ULTRO_TANH_TABLE, ULTRO_REGS_${L.nin});`);
+      if (regs) calls.push(last ? `ultro_${r8}_out(${p}, ${L.nin}, ${n}, in, ${o}, ULTRO_REGS_${L.nin});` : `ultro_${r8}_tanh(${p}, ${L.nin}, ${n}, in, ${o}, ULTRO_TANH_TABLE, ULTRO_REGS_${L.nin});`);
       else if (last) calls.push(`ultro_${k}_out(${p}, ${L.nin}, ${n}, in, ${o}${int8 ? ', k' : ''});`);
       else calls.push(`ultro_${k}_tanh(${p}, ${L.nin}, ${n}, in, ${o}, ULTRO_TANH_TABLE${int8 ? `, k, ${offs}, s` : ''});`);
     }

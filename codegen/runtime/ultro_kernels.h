@@ -429,38 +429,68 @@ static inline uint32_t ultro_in8_k(int8_t *in, uint8_t nin, uint8_t moved, uint1
   "8:\n\t"
 #define ULTRO_ROW8R_END "dec r24\n\tbreq 17f\n\trjmp 13b\n17:\n\tclr r1\n\tpop r29\n\tpop r28\n\t"
 
-/* Hidden tanh layer: |z| (sign in T) clamped to 4 * 2^12, then the table as in ultro_rows8_tanh; plain int8 out. */
-#define ultro_rows8r_tanh(P_, nin_, nout_, in_, out_, T_, regs_)                                                  \
-  do {                                                                                                       \
-    const int8_t *i_ = (in_);                                                                                \
-    int8_t *o_ = (out_);                                                                                     \
-    __asm__ volatile(ULTRO_ROW8R_LOAD ULTRO_ROW8R_HEAD                                                       \
-                     "bst r20, 7\n\tbrtc 14f\n\tcom r20\n\tcom r19\n\tneg r18\n\tsbci r19, 0xff\n\tsbci r20, 0xff\n"   \
-                     "14:\n\ttst r20\n\tbrne 19f\n\tcpi r19, 0x40\n\tbrlo 15f\n"                                 \
-                     "19:\n\tldi r18, 0x00\n\tldi r19, 0x40\n"                                                      \
-                     "15:\n\tmovw r26, r30\n\tldi r30, lo8(%[tab])\n\tldi r31, hi8(%[tab])\n\tadd r30, r19\n\tadc r31, r23\n\t" \
-                     "lpm r20, Z+\n\tlpm r0, Z\n\tmovw r30, r26\n\t"                                                \
-                     "sub r0, r20\n\tmul r0, r18\n\tlsl r0\n\tadc r1, r23\n\tadd r20, r1\n\t"                       \
-                     "brtc 18f\n\tneg r20\n"                                                                    \
-                     "18:\n\tst Y+, r20\n\t" ULTRO_ROW8R_END                                                    \
-                     : "+x"(i_), "+z"(o_)                                                                    \
-                     : [p] "i"(P_), [tab] "i"(T_), [nin] "n"(nin_), [nout] "n"(nout_)                         \
-                     : "r0", regs_, "r18", "r19", "r20", "r21", "r22", "r23", "r24", "r25", "memory");        \
+/* |z| (r19:r18, sign in T) looked up as in ultro_rows8_tanh; stored as plain int8, then the next row. */
+#define ULTRO_ROW8R_TABLE                                                                                  \
+  "15:\n\tmovw r26, r30\n\tldi r30, lo8(%[tab])\n\tldi r31, hi8(%[tab])\n\tadd r30, r19\n\tadc r31, r23\n\t"        \
+  "lpm r20, Z+\n\tlpm r0, Z\n\tmovw r30, r26\n\t"                                                               \
+  "sub r0, r20\n\tmul r0, r18\n\tlsl r0\n\tadc r1, r23\n\tadd r20, r1\n\t"                                      \
+  "brtc 18f\n\tneg r20\n"                                                                                   \
+  "18:\n\tst Y+, r20\n\t" ULTRO_ROW8R_END
+/* One register-input layer: in through X, out through Z (then Y); the rows, table and counts are constants. */
+#define ULTRO_ROW8R_ASM(code_, P_, T_, nin_, nout_, ...)                                                 \
+  __asm__ volatile(code_                                                                                   \
+                   : "+x"(i_), "+z"(o_)                                                                    \
+                   : [p] "i"(P_), [tab] "i"(T_), [nin] "n"(nin_), [nout] "n"(nout_)                         \
+                   : "r0", __VA_ARGS__, "r18", "r19", "r20", "r21", "r22", "r23", "r24", "r25", "memory")
+/* (the registers last: the clobber list arrives expanded, commas and all) */
+#define ULTRO_ROW8R_LAYER(code_, P_, nin_, nout_, in_, out_, outType_, T_, ...)                          \
+  do {                                                                                                     \
+    const int8_t *i_ = (in_);                                                                              \
+    outType_ *o_ = (out_);                                                                                 \
+    ULTRO_ROW8R_ASM(code_, P_, T_, nin_, nout_, __VA_ARGS__);                                                    \
   } while (0)
+
+/* Hidden tanh layer: |z| (sign in T) clamped to 4 * 2^12, then the table; plain int8 out. */
+#define ultro_rows8r_tanh(P_, nin_, nout_, in_, out_, T_, regs_)                                                  \
+  ULTRO_ROW8R_LAYER(ULTRO_ROW8R_LOAD ULTRO_ROW8R_HEAD                                                       \
+                    "bst r20, 7\n\tbrtc 14f\n\tcom r20\n\tcom r19\n\tneg r18\n\tsbci r19, 0xff\n\tsbci r20, 0xff\n"  \
+                    "14:\n\ttst r20\n\tbrne 19f\n\tcpi r19, 0x40\n\tbrlo 15f\n"                                  \
+                    "19:\n\tldi r18, 0x00\n\tldi r19, 0x40\n" ULTRO_ROW8R_TABLE,                                  \
+                    P_, nin_, nout_, in_, out_, int8_t, T_, regs_)
 
 /* Output layer: z saturated to int16 (it fits when r20 is r19's sign extension), stored little endian. */
 #define ultro_rows8r_out(P_, nin_, nout_, in_, out_, regs_)                                                       \
-  do {                                                                                                       \
-    const int8_t *i_ = (in_);                                                                                \
-    int16_t *o_ = (out_);                                                                                    \
-    __asm__ volatile(ULTRO_ROW8R_LOAD ULTRO_ROW8R_HEAD                                                       \
-                     "mov r0, r19\n\tlsl r0\n\tsbc r0, r0\n\tcp r0, r20\n\tbreq 12f\n\t"                         \
-                     "ldi r18, 0xff\n\tldi r19, 0x7f\n\tsbrs r20, 7\n\trjmp 12f\n\tldi r18, 0x00\n\tldi r19, 0x80\n"   \
-                     "12:\n\tst Y+, r18\n\tst Y+, r19\n\t" ULTRO_ROW8R_END                                      \
-                     : "+x"(i_), "+z"(o_)                                                                    \
-                     : [p] "i"(P_), [nin] "n"(nin_), [nout] "n"(nout_)                                        \
-                     : "r0", regs_, "r18", "r19", "r20", "r21", "r22", "r23", "r24", "r25", "memory");        \
-  } while (0)
+  ULTRO_ROW8R_LAYER(ULTRO_ROW8R_LOAD ULTRO_ROW8R_HEAD                                                       \
+                    "mov r0, r19\n\tlsl r0\n\tsbc r0, r0\n\tcp r0, r20\n\tbreq 12f\n\t"                          \
+                    "ldi r18, 0xff\n\tldi r19, 0x7f\n\tsbrs r20, 7\n\trjmp 12f\n\tldi r18, 0x00\n\tldi r19, 0x80\n"    \
+                    "12:\n\tst Y+, r18\n\tst Y+, r19\n\t" ULTRO_ROW8R_END,                                        \
+                    P_, nin_, nout_, in_, out_, int16_t, 0, regs_)
+
+/*
+ * The same for layers whose every final sum fits 16 bits (the 16-bit accumulator of the overflow
+ * proof): the rows are the same bytes, the third byte of c is skipped, and the sum is taken modulo
+ * 2^16 (exact, as the final value is in range): MAC = LPM 3 + MUL 2 + ADD/ADC 2 = 7 cycles. A left
+ * shift that overflows saturates both bytes (0x7fff / 0x8000).
+ */
+#define ULTRO_ROW8R16_HEAD                                                                                 \
+  "13:\n\tlpm r18, Z+\n\tlpm r19, Z+\n\tadiw r30, 1\n\tsub r18, r25\n\tsbc r19, r21\n\t"                        \
+  ULTRO_IRP_INPUTS "lpm r0, Z+\n\tmul r0, r\\j\n\tadd r18, r0\n\tadc r19, r1\n\t.endif\n\t.endr\n\t"           \
+  "lpm r0, Z+\n\ttst r0\n\tbreq 8f\n\tbrmi 7f\n"                                                              \
+  "6:\n\tasr r19\n\tror r18\n\tdec r0\n\tbrne 6b\n\trjmp 8f\n"                                               \
+  "7:\n\tneg r0\n"                                                                                          \
+  "9:\n\tlsl r18\n\trol r19\n\tbrvs 10f\n\tdec r0\n\tbrne 9b\n\trjmp 8f\n"                                   \
+  "10:\n\tldi r18, 0xff\n\tldi r19, 0x7f\n\tbrcc 8f\n\tldi r18, 0x00\n\tldi r19, 0x80\n"                         \
+  "8:\n\t"
+
+#define ultro_rows8r16_tanh(P_, nin_, nout_, in_, out_, T_, regs_)                                                \
+  ULTRO_ROW8R_LAYER(ULTRO_ROW8R_LOAD ULTRO_ROW8R16_HEAD                                                     \
+                    "bst r19, 7\n\tbrtc 14f\n\tcom r19\n\tneg r18\n\tsbci r19, 0xff\n"                             \
+                    "14:\n\tcpi r19, 0x40\n\tbrlo 15f\n\tldi r18, 0x00\n\tldi r19, 0x40\n" ULTRO_ROW8R_TABLE,       \
+                    P_, nin_, nout_, in_, out_, int8_t, T_, regs_)
+
+#define ultro_rows8r16_out(P_, nin_, nout_, in_, out_, regs_)                                                     \
+  ULTRO_ROW8R_LAYER(ULTRO_ROW8R_LOAD ULTRO_ROW8R16_HEAD "st Y+, r18\n\tst Y+, r19\n\t" ULTRO_ROW8R_END,           \
+                    P_, nin_, nout_, in_, out_, int16_t, 0, regs_)
 #else
 /* The row's sum as the AVR computes it (modulo 2^24), from the unmoved inputs. */
 static inline int32_t ultro_row8_sum(const uint8_t *P, const int8_t *in, uint8_t nin) {
@@ -495,6 +525,8 @@ static inline void ultro_rows8_out(const uint8_t *P, uint8_t nin, uint8_t nout, 
   } while (0)
 #endif
 #define ultro_rows8r_out(P_, nin_, nout_, in_, out_, regs_) ultro_rows8_out((P_), (nin_), (nout_), (in_), (out_), 0)
+#define ultro_rows8r16_tanh ultro_rows8r_tanh
+#define ultro_rows8r16_out ultro_rows8r_out
 #endif
 
 /*
