@@ -58,54 +58,51 @@ function packed(q: QuantizedModel, L: QLayer, last: boolean, width: KernelWidth)
 }
 
 /**
- * Packed rows as bytes (ultro_kernels.h): int8 [c (3 bytes) | u_j = w_j + 128 | s] with
- * c = b + 16384·nin − 128·Σu (mod 2^24); int16 [b (4 bytes) | w_j (2 bytes each) | s];
- * little endian, two's complement.
+ * Packed rows r0..r0+n−1 as bytes (ultro_kernels.h): int8 [c (3 bytes) | u_j = w_j + 128 | s] with
+ * c = b + 16384·nin − 128·Σu (mod 2^24), chunk-major above 16 inputs (every row's c and first 16
+ * weights, every row's next 16, …, every row's last weights and s); int16 [b (4 bytes) | w_j (2 bytes
+ * each) | s]; little endian, two's complement.
  */
-function packedRows(q: QuantizedModel, L: QLayer): number[] {
+function packedRows(q: QuantizedModel, L: QLayer, r0: number, n: number): number[] {
   const bytes: number[] = [];
-  const le = (v: number, n: number) => {
-    for (let k = 0; k < n; k++) bytes.push(Math.floor(v / Math.pow(2, 8 * k)) & 0xff);
+  const le = (v: number, k: number) => {
+    for (let b = 0; b < k; b++) bytes.push(Math.floor(v / Math.pow(2, 8 * b)) & 0xff);
   };
   const mod = (v: number, bits: number) => ((v % Math.pow(2, bits)) + Math.pow(2, bits)) % Math.pow(2, bits);
-  for (let i = 0; i < L.nout; i++) {
-    const row = L.W.slice(i * L.nin, (i + 1) * L.nin);
-    if (q.actBits === 8) {
-      const u = row.map((w) => w + 128);
-      le(mod(storedBias(L, i) + 16384 * L.nin - 128 * u.reduce((a, b) => a + b, 0), 24), 3);
-      bytes.push(...u);
-    } else {
+  const rows = Array.from({ length: n }, (_, k) => r0 + k);
+  const row = (i: number) => L.W.slice(i * L.nin, (i + 1) * L.nin);
+  if (q.actBits === 16) {
+    for (const i of rows) {
       le(mod(storedBias(L, i), 32), 4);
-      for (const w of row) le(mod(w, 16), 2);
+      for (const w of row(i)) le(mod(w, 16), 2);
+      bytes.push(L.shift[i] & 0xff);
     }
-    bytes.push(L.shift[i] & 0xff);
+    return bytes;
   }
+  const chunks = L.nin <= 16 ? [L.nin] : [...Array<number>(Math.ceil(L.nin / 16) - 1).fill(16), L.nin - 16 * (Math.ceil(L.nin / 16) - 1)];
+  let j0 = 0;
+  chunks.forEach((g, c) => {
+    for (const i of rows) {
+      const u = row(i).map((w) => w + 128);
+      if (c === 0) le(mod(storedBias(L, i) + 16384 * L.nin - 128 * u.reduce((a, b) => a + b, 0), 24), 3);
+      bytes.push(...u.slice(j0, j0 + g));
+      if (c === chunks.length - 1) bytes.push(L.shift[i] & 0xff);
+    }
+    j0 += g;
+  });
   return bytes;
 }
 
-/** Whether a packed int8 layer takes the register-input row kernels (ultro_rows8r_*: at most 16 inputs, held in r2..r17 on the AVR). */
-function inRegisters(q: QuantizedModel, L: QLayer, last: boolean, width: KernelWidth): boolean {
-  return q.actBits === 8 && L.nin <= 16 && packed(q, L, last, width);
+/** The scratch an int8 row kernel of more than 16 inputs keeps its partial sums in: 3 bytes per row of a call. */
+function partialRows(q: QuantizedModel): number {
+  let rows = 0;
+  q.layers.forEach((L, l) => {
+    if (q.actBits === 8 && L.nin > 16 && packed(q, L, l === q.layers.length - 1, kernelWidth(q, L))) rows = Math.max(rows, Math.min(128, L.nout));
+  });
+  return rows;
 }
 
-/** Whether layer l is an int8 row kernel that reads its inputs from RAM (ultro_rows8_*). */
-function readsRam(q: QuantizedModel, l: number): boolean {
-  const L = q.layers[l],
-    last = l + 1 === q.layers.length,
-    width = kernelWidth(q, L);
-  return q.actBits === 8 && packed(q, L, last, width) && !inRegisters(q, L, last, width);
-}
-
-/**
- * Whether layer l is an int8 tanh row kernel whose consumer is an int8 row kernel too: it then stores
- * its outputs in offset binary and sums them, so the next layer need not move its inputs. (The sum
- * is 16 bits: a row kernel has at most 255 inputs, so L.nout ≤ 255 and the sum ≤ 255 · 255.)
- */
-function storesOffset(q: QuantizedModel, l: number): boolean {
-  return l + 1 < q.layers.length && readsRam(q, l) && readsRam(q, l + 1);
-}
-
-/** The C of one layer: tables, then `static void ultro_layer<l>(in, out, s)` (s: the offset-binary input sum handed between int8 row kernels). */
+/** The C of one layer: tables, then `static void ultro_layer<l>(in, out)`. */
 function emitLayer(q: QuantizedModel, L: QLayer, l: number, last: boolean): { tables: string[]; fn: string; width: KernelWidth } {
   const act = q.actBits === 8 ? 'int8_t' : 'int16_t';
   const outType = last ? 'int16_t' : act;
@@ -113,32 +110,28 @@ function emitLayer(q: QuantizedModel, L: QLayer, l: number, last: boolean): { ta
   const head = `/* layer ${l}: ${L.nin} -> ${L.nout}, ${L.act}, ${width}-bit accumulator (final values in [${Math.min(...L.accRange.map((r) => r[0]))}, ${Math.max(...L.accRange.map((r) => r[1]))}], partial sums |.| <= ${L.accBound}), input Q${L.inFrac}, output Q${L.outFrac} */`;
   if (packed(q, L, last, width)) {
     const P = cIdent(`ULTRO_P${l}`);
-    const k = q.actBits === 8 ? 'rows8' : 'rows16';
-    // An int8 row kernel takes 128 · the sum of its inputs in offset binary: from the producing row
-    // kernel's tail when that stored them so (moved), else it moves them in place (ultro_in8_k).
     const int8 = q.actBits === 8;
-    const moved = int8 && l > 0 && storesOffset(q, l - 1);
-    const offs = int8 && storesOffset(q, l) ? 1 : 0;
-    // The row kernels count rows in 8 bits: a layer of more than 128 rows goes in chunks.
-    const rowBytes = packedRows(q, { ...L, nout: 1 }).length;
-    const regs = inRegisters(q, L, last, width);
-    const r8 = width === 16 ? 'rows8r16' : 'rows8r'; // 16-bit final sums: the 16-bit register kernels
-    const calls: string[] = regs ? ['(void)s;'] : int8 ? [`uint32_t k = ultro_in8_k(in, ${L.nin}, ${moved ? 1 : 0}, *s);`, '*s = 0;'] : ['(void)s;'];
+    // int8: at most 16 inputs in registers (16-bit sums when the proof allows), more in chunks of 16
+    const k = !int8 ? 'rows16' : L.nin > 16 ? 'rows8c' : width === 16 ? 'rows8s' : 'rows8';
+    const extra = !int8 ? '' : L.nin > 16 ? ', ultro_part' : `, ULTRO_REGS_${L.nin}`;
+    // The row kernels count rows in 8 bits: a layer of more than 128 rows goes in blocks.
+    const bytes: number[] = [];
+    const calls: string[] = [];
     for (let r0 = 0; r0 < L.nout; r0 += 128) {
       const n = Math.min(128, L.nout - r0);
-      const p = r0 ? `${P} + ${r0 * rowBytes}` : P;
+      const p = bytes.length ? `${P} + ${bytes.length}` : P;
       const o = r0 ? `out + ${r0}` : 'out';
-      if (regs) calls.push(last ? `ultro_${r8}_out(${p}, ${L.nin}, ${n}, in, ${o}, ULTRO_REGS_${L.nin});` : `ultro_${r8}_tanh(${p}, ${L.nin}, ${n}, in, ${o}, ULTRO_TANH_TABLE, ULTRO_REGS_${L.nin});`);
-      else if (last) calls.push(`ultro_${k}_out(${p}, ${L.nin}, ${n}, in, ${o}${int8 ? ', k' : ''});`);
-      else calls.push(`ultro_${k}_tanh(${p}, ${L.nin}, ${n}, in, ${o}, ULTRO_TANH_TABLE${int8 ? `, k, ${offs}, s` : ''});`);
+      bytes.push(...packedRows(q, L, r0, n));
+      calls.push(last ? `ultro_${k}_out(${p}, ${L.nin}, ${n}, in, ${o}${extra});` : `ultro_${k}_tanh(${p}, ${L.nin}, ${n}, in, ${o}, ULTRO_TANH_TABLE${extra});`);
     }
-    const call = calls.join('\n  ');
+    const layout = !int8
+      ? ', packed rows [bias (32 bits), weights, shift] */'
+      : L.nin > 16
+        ? ', packed rows [c (24 bits), weights + 128, shift], chunk-major (16 inputs a chunk) */'
+        : ', packed rows [c (24 bits), weights + 128, shift] */';
     return {
-      tables: [
-        head.replace(' */', q.actBits === 8 ? ', packed rows [c (24 bits), weights + 128, shift] */' : ', packed rows [bias (32 bits), weights, shift] */'),
-        cIntArray(P, 'uint8_t', packedRows(q, L)),
-      ],
-      fn: [`static void ultro_layer${l}(${act} *in, ${outType} *out, uint16_t *s) {`, `  ${call}`, `}`].join('\n'),
+      tables: [head.replace(' */', layout), cIntArray(P, 'uint8_t', bytes)],
+      fn: [`static void ultro_layer${l}(${act} *in, ${outType} *out) {`, ...calls.map((c) => `  ${c}`), `}`].join('\n'),
       width,
     };
   }
@@ -175,9 +168,8 @@ function emitLayer(q: QuantizedModel, L: QLayer, l: number, last: boolean): { ta
   else if (L.act === 'tanh') body = `out[i] = ultro_tanh16(ULTRO_TANH_TABLE, ${z32});`;
   else body = `out[i] = (${act})ultro_clamp32(${z32}, ${cInt(L.act === 'relu' ? 0 : L.outMin, 'int16_t')}, ${cInt(L.outMax, 'int16_t')});`;
   const fn = [
-    `static void ultro_layer${l}(${act} *in, ${outType} *out, uint16_t *s) {`,
+    `static void ultro_layer${l}(${act} *in, ${outType} *out) {`,
     `  const ${act} *w = ${W};`,
-    `  (void)s;`,
     `  uint16_t i; /* layers may be 256 wide */`,
     `  for (i = 0; i < ${L.nout}; i++, w += ${L.nin}) {`,
     `    ${dot}`,
@@ -201,7 +193,7 @@ export function emitForward(q: QuantizedModel, stamp: string): string {
   q.layers.forEach((_, l) => {
     const src = l === 0 ? 'x' : l % 2 === 1 ? 'buf_a' : 'buf_b';
     const dst = l === q.layers.length - 1 ? 'y' : l % 2 === 0 ? 'buf_a' : 'buf_b';
-    calls.push(`  ultro_layer${l}(${src}, ${dst}, &s);`);
+    calls.push(`  ultro_layer${l}(${src}, ${dst});`);
   });
   return [
     '/*',
@@ -217,10 +209,10 @@ export function emitForward(q: QuantizedModel, stamp: string): string {
     '',
     ...tanh,
     '',
+    ...(partialRows(q) ? [`/* partial sums of the int8 row kernels of more than 16 inputs (3 bytes a row) */`, `static uint8_t ultro_part[${3 * partialRows(q)}];`, ''] : []),
     ...parts.flatMap((p) => [...p.tables, '']),
     ...parts.flatMap((p) => [p.fn, '']),
     'void ultro_nn_forward(ultro_act_t *x, int16_t *y) {',
-    '  uint16_t s = 0; /* the sum of the activations a row kernel stored in offset binary for the next */',
     ...(hidden.length > 0 ? [`  static ${act} buf_a[${width}];`] : []),
     ...(hidden.length > 1 ? [`  static ${act} buf_b[${width}];`] : []),
     ...calls,

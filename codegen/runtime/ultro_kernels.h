@@ -254,146 +254,34 @@ static inline int16_t ultro_tanh16(const int16_t *T, int32_t z) {
 #endif
 
 /*
- * Packed int8 layers. When every row's final sum fits 24 bits, the generator
- * stores a layer as rows of
+ * Packed int8 layers (tanh and output layers whose final sums fit 24 bits).
+ * A row is
  *   [c0 c1 c2 | u0 ... u(nin-1) | s]
- * with u_j = w_j + 128 (the weights in offset binary, 0..255) and
+ * with u_j = w_j + 128 (the weights in offset binary, 0..255),
  * c = b + 16384 * nin - 128 * sum_j u_j (mod 2^24, little endian), b the bias
  * with its rounding term, s the row's shift. With a'_j = a_j + 128,
- *   b + sum_j w_j a_j = c + sum_j u_j a'_j - 128 * sum_j a'_j,
+ *   b + sum_j w_j a_j = c + sum_j u_j a'_j - k,   k = 128 * sum_j a'_j,
  * so on the AVR the products are unsigned (MUL) and add into 24 bits with no
- * sign extension: LPM 3 + LD 2 + MUL 2 + ADD/ADC/ADC 3 = 10 cycles per MAC.
- * The last term is one subtraction per row, from a sum over the inputs
- * taken once per layer while the inputs are moved to offset binary in place
- * (the input vector is scratch), or, when the producing layer is a row
- * kernel too, stored so by its tail, which also sums them. One pointer streams through the layer with
- * LPM; one assembly loop computes a row from bias to stored output (stored
- * through X, which is free by then: no Y, which a function with a stack frame
- * keeps as its frame pointer). Sums are
- * taken modulo 2^24: the final value is proven to fit, so it is exact.
+ * sign extension, and k is one subtraction per row. Sums are taken modulo
+ * 2^24 (2^16 when the overflow proof gives the layer 16 bits): the final value
+ * is in range, so it is exact.
+ *
+ * On the AVR the inputs live in registers r2..r17 in offset binary, loaded
+ * once (per chunk of 16), so a MAC is LPM 3 + MUL 2 + ADD/ADC/ADC 3 = 8 cycles
+ * (7 with 16-bit sums) and no LD. The weight and the shift count go through
+ * r0; the output pointer is Y, saved and restored around the loop (a function
+ * may keep its frame pointer there); the rows, the tanh table and the counts
+ * are link-time constants. A layer of more than 16 inputs is stored chunk by
+ * chunk: all rows' first 16 weights (after c), then all rows' next 16, ...,
+ * the last chunk's rows ending with s; partial sums wait in a 3-byte-per-row
+ * scratch (the emitter's ultro_part). The registers r2..r17 are named in the
+ * clobber list, so the compiler saves what it needs of them once.
  */
 static inline int32_t ultro_sext24(uint32_t u) {
   return (int32_t)((u + 0x800000UL) & 0xFFFFFFUL) - (int32_t)0x800000L;
 }
 
-/* Move the input vector to offset binary in place; return 128 * sum of the moved inputs. */
-static inline uint32_t ultro_offset_inputs(int8_t *in, uint8_t n) {
-  uint16_t s = 0;
-  uint8_t j;
-  for (j = 0; j < n; j++) {
-    uint8_t v = (uint8_t)((uint8_t)in[j] ^ 0x80u);
-    in[j] = (int8_t)v;
-    s += v;
-  }
-  return (uint32_t)s << 7;
-}
-
 #if defined(__AVR__)
-/* 128 * the sum of the layer's inputs in offset binary: from the producing layer's tail when it stored
- * them so (moved, s = their sum), else by moving them in place now. */
-#define ultro_in8_k(in_, nin_, moved_, s_) ((moved_) ? (uint32_t)(s_) << 7 : ultro_offset_inputs((in_), (nin_)))
-#else
-/* The portable kernels read the inputs as they are. */
-static inline uint32_t ultro_in8_k(int8_t *in, uint8_t nin, uint8_t moved, uint16_t s) {
-  (void)in;
-  (void)nin;
-  (void)moved;
-  (void)s;
-  return 0;
-}
-#endif
-
-#if defined(__AVR__)
-/* The end of a row kernel's row: the next row (label 13), or out past label 17. rjmp, since a row is
- * longer than BRNE reaches. */
-#define ULTRO_ROW_NEXT "dec %[r]\n\tbreq 17f\n\trjmp 13b\n17:\n\t"
-/* The row head: bias, the MACs (G per loop pass, NG passes; no loop when NG is 1), the shift; acc in r20:r19:r18. r23 = 0. */
-#define ULTRO_ROW8_HEAD                                                                                        \
-  "lpm r18, Z+\n\tlpm r19, Z+\n\tlpm r20, Z+\n\t"                                                              \
-  "sub r18, %A[k]\n\tsbc r19, %B[k]\n\tsbc r20, %C[k]\n\t"                                                     \
-  "movw r26, %[in]\n\t.if %[ng] > 1\n\tldi r22, %[ng]\n\t.endif\n"                                                                       \
-  "5:\n\t.rept %[g]\n\t" ULTRO_ROW8_MAC ".endr\n\t.if %[ng] > 1\n\tdec r22\n\tbreq 16f\n\trjmp 5b\n16:\n\t.endif\n\t"                    \
-  "clr r1\n\tlpm r21, Z+\n\t"                                                                                  \
-  /* shift: right by s > 0; left by -s, saturating the top byte on signed overflow */                         \
-  "tst r21\n\tbreq 8f\n\tbrmi 7f\n"                                                                            \
-  "6:\n\tasr r20\n\tror r19\n\tror r18\n\tdec r21\n\tbrne 6b\n\trjmp 8f\n"                                    \
-  "7:\n\tneg r21\n"                                                                                            \
-  "9:\n\tlsl r18\n\trol r19\n\trol r20\n\tbrvs 10f\n\tdec r21\n\tbrne 9b\n\trjmp 8f\n"                        \
-  "10:\n\tldi r20, 0x7f\n\tbrcc 8f\n\tldi r20, 0x80\n"                                                         \
-  "8:\n\t"
-#define ULTRO_ROW8_MAC "lpm r24, Z+\n\tld r25, X+\n\tmul r24, r25\n\tadd r18, r0\n\tadc r19, r1\n\tadc r20, r23\n\t"
-
-/* Groups per pass: the largest divisor of n that is at most 16. */
-#define ULTRO_G(n) ((n) % 16 == 0 ? 16 : (n) % 15 == 0 ? 15 : (n) % 14 == 0 ? 14 : (n) % 13 == 0 ? 13 : (n) % 12 == 0 ? 12 : \
-  (n) % 11 == 0 ? 11 : (n) % 10 == 0 ? 10 : (n) % 9 == 0 ? 9 : (n) % 8 == 0 ? 8 : (n) % 7 == 0 ? 7 : (n) % 6 == 0 ? 6 : \
-  (n) % 5 == 0 ? 5 : (n) % 4 == 0 ? 4 : (n) % 3 == 0 ? 3 : (n) % 2 == 0 ? 2 : 1)
-
-/*
- * A hidden tanh layer: |z| (sign in SREG's T flag) clamped to 4 * 2^12 as an
- * unsigned 24-bit number, then the table: the segment is the high byte of
- * |z|, the fraction its low byte, and y = t0 + (((t1 - t0) * f + 128) >> 8),
- * negated for z < 0. (At |z| = 4 the fraction is 0, so the byte read after
- * the table's last entry is multiplied by 0.)
- */
-#define ultro_rows8_tanh(P_, nin_, nout_, in_, out_, T_, k_in_, offs_, s_out_)                                                     \
-  do {                                                                                                       \
-    const uint8_t *p_ = (P_);                                                                                \
-    int8_t *o_ = (out_);                                                                                     \
-    uint8_t r_ = (nout_);                                                                                    \
-    uint32_t k_ = (k_in_);                                                                                   \
-    uint16_t *sp_ = (s_out_);                                                                                \
-    uint16_t s_ = *sp_;                                                        \
-    __asm__ volatile("clr r23\n"                                                                             \
-                     "13:\n\t" ULTRO_ROW8_HEAD                                                               \
-                     "bst r20, 7\n\tbrtc 14f\n\tcom r20\n\tcom r19\n\tneg r18\n\tsbci r19, 0xff\n\tsbci r20, 0xff\n" \
-                     "14:\n\tcpi r18, 0x01\n\tldi r24, 0x40\n\tcpc r19, r24\n\tcpc r20, r23\n\tbrlo 15f\n\t"  \
-                     "ldi r18, 0x00\n\tldi r19, 0x40\n"                                                      \
-                     "15:\n\tmovw r24, r30\n\tmovw r30, %[tab]\n\tadd r30, r19\n\tadc r31, r23\n\t"         \
-                     "lpm r20, Z+\n\tlpm r22, Z\n\tmovw r30, r24\n\t"                                        \
-                     "sub r22, r20\n\tmul r22, r18\n\tlsl r0\n\tadc r1, r23\n\tadd r20, r1\n\tclr r1\n\t"   \
-                     "brtc 18f\n\tneg r20\n"                                                                 \
-                     "18:\n\t.if %[offs]\n\tsubi r20, 0x80\n\tadd %A[s], r20\n\tadc %B[s], r23\n\t.endif\n\t"                \
-                     "movw r26, %[o]\n\tst X+, r20\n\tmovw %[o], r26\n\t"                                                             \
-                     ULTRO_ROW_NEXT                                                                               \
-                     : "+z"(p_), [o] "+r"(o_), [r] "+r"(r_), [s] "+r"(s_)                                                  \
-                     : [in] "r"(in_), [tab] "r"(T_), [k] "r"(k_), [ng] "n"((nin_) / ULTRO_G(nin_)),          \
-                       [g] "n"(ULTRO_G(nin_)), [offs] "n"(offs_)                                              \
-                     : "r18", "r19", "r20", "r21", "r22", "r23", "r24", "r25", "r26", "r27", "memory");    \
-    *sp_ = s_;                                                                                               \
-  } while (0)
-
-/* The output layer: z saturated to int16 and stored little endian. */
-#define ultro_rows8_out(P_, nin_, nout_, in_, out_, k_in_)                                                          \
-  do {                                                                                                       \
-    const uint8_t *p_ = (P_);                                                                                \
-    int16_t *o_ = (out_);                                                                                    \
-    uint8_t r_ = (nout_);                                                                                    \
-    uint32_t k_ = (k_in_);                                                        \
-    __asm__ volatile("clr r23\n"                                                                             \
-                     "13:\n\t" ULTRO_ROW8_HEAD                                                               \
-                     "cpi r18, 0x00\n\tldi r24, 0x80\n\tcpc r19, r24\n\tcpc r20, r23\n\tbrlt 11f\n\t"        \
-                     "ldi r18, 0xff\n\tldi r19, 0x7f\n\trjmp 12f\n"                                          \
-                     "11:\n\tcpi r18, 0x00\n\tldi r24, 0x80\n\tcpc r19, r24\n\tldi r24, 0xff\n\t"            \
-                     "cpc r20, r24\n\tbrge 12f\n\tldi r18, 0x00\n\tldi r19, 0x80\n"                          \
-                     "12:\n\tmovw r26, %[o]\n\tst X+, r18\n\tst X+, r19\n\tmovw %[o], r26\n\t"                                           \
-                     ULTRO_ROW_NEXT                                                                               \
-                     : "+z"(p_), [o] "+r"(o_), [r] "+r"(r_)                                                  \
-                     : [in] "r"(in_), [k] "r"(k_), [ng] "n"((nin_) / ULTRO_G(nin_)), [g] "n"(ULTRO_G(nin_))   \
-                     : "r18", "r19", "r20", "r21", "r22", "r23", "r24", "r25", "r26", "r27", "memory");    \
-  } while (0)
-
-/*
- * Register-input row kernels, for packed int8 layers of at most 16 inputs
- * (same rows, same arithmetic): the inputs are loaded once per layer into
- * r2..r(1+nin), moved to offset binary there and summed into
- * k = 128 * sum a'_j (r22:r21:r25), so a MAC is LPM 3 + MUL 2 + ADD/ADC/ADC 3
- * = 8 cycles with no LD. The weight and the shift count go through r0; the
- * output pointer is Y, saved and restored around the loop (a function may
- * keep its frame pointer there), X keeps Z while the tanh table is read, and
- * the table, the layer's rows and the row count are link-time constants. The
- * registers r2..r(1+nin) are named in the clobber list (regs_: ULTRO_REGS_<nin>),
- * so the compiler saves what it needs of them once, in the prologue.
- */
 #define ULTRO_REGS_1 "r2"
 #define ULTRO_REGS_2 ULTRO_REGS_1, "r3"
 #define ULTRO_REGS_3 ULTRO_REGS_2, "r4"
@@ -410,123 +298,177 @@ static inline uint32_t ultro_in8_k(int8_t *in, uint8_t nin, uint8_t moved, uint1
 #define ULTRO_REGS_14 ULTRO_REGS_13, "r15"
 #define ULTRO_REGS_15 ULTRO_REGS_14, "r16"
 #define ULTRO_REGS_16 ULTRO_REGS_15, "r17"
-#define ULTRO_IRP_INPUTS ".irp j,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17\n\t.if \\j < 2 + %[nin]\n\t"
-/* Inputs into registers (offset binary), k; Y = out, Z = the first row, r24 = rows, r23 = 0. */
-#define ULTRO_ROW8R_LOAD                                                                                   \
-  "push r28\n\tpush r29\n\tmovw r28, r30\n\tclr r23\n\tclr r21\n\tclr r22\n\tldi r24, 0x80\n\t"             \
-  ULTRO_IRP_INPUTS "ld r\\j, X+\n\teor r\\j, r24\n\tadd r21, r\\j\n\tadc r22, r23\n\t.endif\n\t.endr\n\t"        \
-  "lsr r22\n\tror r21\n\tclr r25\n\tror r25\n\t"                                                             \
-  "ldi r30, lo8(%[p])\n\tldi r31, hi8(%[p])\n\tldi r24, %[nout]\n"
-/* A row up to its shifted sum in r20:r19:r18 (the shift as in ULTRO_ROW8_HEAD, its count in r0). */
-#define ULTRO_ROW8R_HEAD                                                                                   \
-  "13:\n\tlpm r18, Z+\n\tlpm r19, Z+\n\tlpm r20, Z+\n\tsub r18, r25\n\tsbc r19, r21\n\tsbc r20, r22\n\t"      \
-  ULTRO_IRP_INPUTS "lpm r0, Z+\n\tmul r0, r\\j\n\tadd r18, r0\n\tadc r19, r1\n\tadc r20, r23\n\t.endif\n\t.endr\n\t" \
+/* An assembler loop over the input registers r2..r(1+n_) (\j the register number). */
+#define ULTRO_IRP(n_) ".irp j,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17\n\t.if \\j < 2 + " n_ "\n\t"
+#define ULTRO_IRP_END ".endif\n\t.endr\n\t"
+/* Inputs from X into registers, to offset binary (r20 = 0x80); _SUM also adds them into r22:r21. */
+#define ULTRO_LOAD8(n_) ULTRO_IRP(n_) "ld r\\j, X+\n\teor r\\j, r20\n\t" ULTRO_IRP_END
+#define ULTRO_LOAD8_SUM(n_) ULTRO_IRP(n_) "ld r\\j, X+\n\teor r\\j, r20\n\tadd r21, r\\j\n\tadc r22, r23\n\t" ULTRO_IRP_END
+/* k = 128 * (r22:r21) in r22:r21:r25. */
+#define ULTRO_K8 "lsr r22\n\tror r21\n\tclr r25\n\tror r25\n\t"
+#define ULTRO_MACS24(n_) ULTRO_IRP(n_) "lpm r0, Z+\n\tmul r0, r\\j\n\tadd r18, r0\n\tadc r19, r1\n\tadc r20, r23\n\t" ULTRO_IRP_END
+#define ULTRO_MACS16(n_) ULTRO_IRP(n_) "lpm r0, Z+\n\tmul r0, r\\j\n\tadd r18, r0\n\tadc r19, r1\n\t" ULTRO_IRP_END
+/* The row's shift (count from the row, in r0): right by s > 0; left by -s, saturating on signed overflow. */
+#define ULTRO_SHIFT24                                                                                      \
   "lpm r0, Z+\n\ttst r0\n\tbreq 8f\n\tbrmi 7f\n"                                                              \
-  "6:\n\tasr r20\n\tror r19\n\tror r18\n\tdec r0\n\tbrne 6b\n\trjmp 8f\n"                                  \
-  "7:\n\tneg r0\n"                                                                                          \
-  "9:\n\tlsl r18\n\trol r19\n\trol r20\n\tbrvs 10f\n\tdec r0\n\tbrne 9b\n\trjmp 8f\n"                      \
-  "10:\n\tldi r20, 0x7f\n\tbrcc 8f\n\tldi r20, 0x80\n"                                                       \
+  "6:\n\tasr r20\n\tror r19\n\tror r18\n\tdec r0\n\tbrne 6b\n\trjmp 8f\n"                                     \
+  "7:\n\tneg r0\n"                                                                                           \
+  "9:\n\tlsl r18\n\trol r19\n\trol r20\n\tbrvs 10f\n\tdec r0\n\tbrne 9b\n\trjmp 8f\n"                         \
+  "10:\n\tldi r20, 0x7f\n\tbrcc 8f\n\tldi r20, 0x80\n"                                                        \
   "8:\n\t"
-#define ULTRO_ROW8R_END "dec r24\n\tbreq 17f\n\trjmp 13b\n17:\n\tclr r1\n\tpop r29\n\tpop r28\n\t"
+#define ULTRO_SHIFT16                                                                                      \
+  "lpm r0, Z+\n\ttst r0\n\tbreq 8f\n\tbrmi 7f\n"                                                              \
+  "6:\n\tasr r19\n\tror r18\n\tdec r0\n\tbrne 6b\n\trjmp 8f\n"                                                \
+  "7:\n\tneg r0\n"                                                                                           \
+  "9:\n\tlsl r18\n\trol r19\n\tbrvs 10f\n\tdec r0\n\tbrne 9b\n\trjmp 8f\n"                                    \
+  "10:\n\tldi r18, 0xff\n\tldi r19, 0x7f\n\tbrcc 8f\n\tldi r18, 0x00\n\tldi r19, 0x80\n"                          \
+  "8:\n\t"
+/*
+ * tanh: |z| (sign in SREG's T flag) clamped to 4 * 2^12, then the table: the
+ * segment is the high byte of |z|, the fraction its low byte, and
+ * y = t0 + (((t1 - t0) * f + 128) >> 8), negated for z < 0. (At |z| = 4 the
+ * fraction is 0, so the byte read after the table's last entry is multiplied
+ * by 0.) Z waits in the pair sv_ while the table is read.
+ */
+#define ULTRO_ABS24                                                                                        \
+  "bst r20, 7\n\tbrtc 14f\n\tcom r20\n\tcom r19\n\tneg r18\n\tsbci r19, 0xff\n\tsbci r20, 0xff\n"                   \
+  "14:\n\ttst r20\n\tbrne 19f\n\tcpi r19, 0x40\n\tbrlo 15f\n19:\n\tldi r18, 0x00\n\tldi r19, 0x40\n"
+#define ULTRO_ABS16                                                                                        \
+  "bst r19, 7\n\tbrtc 14f\n\tcom r19\n\tneg r18\n\tsbci r19, 0xff\n"                                             \
+  "14:\n\tcpi r19, 0x40\n\tbrlo 15f\n\tldi r18, 0x00\n\tldi r19, 0x40\n"
+#define ULTRO_TANH8(sv_)                                                                                   \
+  "15:\n\tmovw " sv_ ", r30\n\tldi r30, lo8(%[tab])\n\tldi r31, hi8(%[tab])\n\tadd r30, r19\n\tadc r31, r23\n\t"      \
+  "lpm r20, Z+\n\tlpm r0, Z\n\tmovw r30, " sv_ "\n\t"                                                             \
+  "sub r0, r20\n\tmul r0, r18\n\tlsl r0\n\tadc r1, r23\n\tadd r20, r1\n\t"                                       \
+  "brtc 18f\n\tneg r20\n18:\n\tst Y+, r20\n\t"
+/* The output: z saturated to int16 (it fits when r20 is r19's sign extension), stored little endian. */
+#define ULTRO_OUT24                                                                                        \
+  "mov r0, r19\n\tlsl r0\n\tsbc r0, r0\n\tcp r0, r20\n\tbreq 12f\n\t"                                             \
+  "ldi r18, 0xff\n\tldi r19, 0x7f\n\tsbrs r20, 7\n\trjmp 12f\n\tldi r18, 0x00\n\tldi r19, 0x80\n"                    \
+  "12:\n\tst Y+, r18\n\tst Y+, r19\n\t"
+#define ULTRO_OUT16 "st Y+, r18\n\tst Y+, r19\n\t"
+/* Next row (label 13; rjmp, since a row is longer than BRNE reaches), or restore Y and r1. */
+#define ULTRO_ROWS_END(cnt_) "dec " cnt_ "\n\tbreq 17f\n\trjmp 13b\n17:\n\tclr r1\n\tpop r29\n\tpop r28\n\t"
 
-/* |z| (r19:r18, sign in T) looked up as in ultro_rows8_tanh; stored as plain int8, then the next row. */
-#define ULTRO_ROW8R_TABLE                                                                                  \
-  "15:\n\tmovw r26, r30\n\tldi r30, lo8(%[tab])\n\tldi r31, hi8(%[tab])\n\tadd r30, r19\n\tadc r31, r23\n\t"        \
-  "lpm r20, Z+\n\tlpm r0, Z\n\tmovw r30, r26\n\t"                                                               \
-  "sub r0, r20\n\tmul r0, r18\n\tlsl r0\n\tadc r1, r23\n\tadd r20, r1\n\t"                                      \
-  "brtc 18f\n\tneg r20\n"                                                                                   \
-  "18:\n\tst Y+, r20\n\t" ULTRO_ROW8R_END
-/* One register-input layer: in through X, out through Z (then Y); the rows, table and counts are constants. */
-#define ULTRO_ROW8R_ASM(code_, P_, T_, nin_, nout_, ...)                                                 \
-  __asm__ volatile(code_                                                                                   \
-                   : "+x"(i_), "+z"(o_)                                                                    \
-                   : [p] "i"(P_), [tab] "i"(T_), [nin] "n"(nin_), [nout] "n"(nout_)                         \
-                   : "r0", __VA_ARGS__, "r18", "r19", "r20", "r21", "r22", "r23", "r24", "r25", "memory")
-/* (the registers last: the clobber list arrives expanded, commas and all) */
-#define ULTRO_ROW8R_LAYER(code_, P_, nin_, nout_, in_, out_, outType_, T_, ...)                          \
+/* At most 16 inputs: load them and k, then each row: bias - k, the MACs, the shift, the tail. */
+#define ULTRO_ONE_PASS(BIAS, MACS, SHIFT, TAIL)                                                            \
+  "push r28\n\tpush r29\n\tmovw r28, r30\n\tclr r23\n\tclr r21\n\tclr r22\n\tldi r20, 0x80\n\t"                    \
+  ULTRO_LOAD8_SUM("%[nin]") ULTRO_K8 "ldi r30, lo8(%[p])\n\tldi r31, hi8(%[p])\n\tldi r24, %[nout]\n"             \
+  "13:\n\t" BIAS MACS("%[nin]") SHIFT TAIL ULTRO_ROWS_END("r24")
+#define ULTRO_BIAS24 "lpm r18, Z+\n\tlpm r19, Z+\n\tlpm r20, Z+\n\tsub r18, r25\n\tsbc r19, r21\n\tsbc r20, r22\n\t"
+#define ULTRO_BIAS16 "lpm r18, Z+\n\tlpm r19, Z+\n\tadiw r30, 1\n\tsub r18, r25\n\tsbc r19, r21\n\t"
+
+/*
+ * More than 16 inputs: k from one pass over all inputs; chunk 0 (16 inputs)
+ * stores c - k + its products per row in the scratch; each middle chunk
+ * (16) adds its products there; the last chunk (the rest) adds its own, then
+ * the shift and the tail. Chunk 0's loop keeps the input pointer on the stack.
+ */
+#define ULTRO_CHUNKED(TAIL)                                                                                \
+  "push r28\n\tpush r29\n\tmovw r28, r30\n\tclr r23\n\tclr r21\n\tclr r22\n\t"                                    \
+  "movw r24, r26\n\tldi r18, %[nin]\n"                                                                        \
+  "30:\n\tld r20, X+\n\tsubi r20, 0x80\n\tadd r21, r20\n\tadc r22, r23\n\tdec r18\n\tbrne 30b\n\t"                  \
+  "movw r26, r24\n\t" ULTRO_K8 "ldi r20, 0x80\n\t" ULTRO_LOAD8("16") "push r26\n\tpush r27\n\t"                     \
+  "ldi r26, lo8(%[part])\n\tldi r27, hi8(%[part])\n\tldi r30, lo8(%[p])\n\tldi r31, hi8(%[p])\n\tldi r24, %[nout]\n" \
+  "31:\n\t" ULTRO_BIAS24 ULTRO_MACS24("16") "st X+, r18\n\tst X+, r19\n\tst X+, r20\n\t"                           \
+  "dec r24\n\tbreq 32f\n\trjmp 31b\n32:\n\t"                                                                  \
+  ".if %[nmid] > 0\n\tldi r22, %[nmid]\n"                                                                      \
+  "33:\n\tpop r27\n\tpop r26\n\tldi r20, 0x80\n\t" ULTRO_LOAD8("16") "push r26\n\tpush r27\n\t"                     \
+  "ldi r26, lo8(%[part])\n\tldi r27, hi8(%[part])\n\tldi r24, %[nout]\n"                                         \
+  "34:\n\tld r18, X+\n\tld r19, X+\n\tld r20, X\n\tsbiw r26, 2\n\t" ULTRO_MACS24("16")                             \
+  "st X+, r18\n\tst X+, r19\n\tst X+, r20\n\tdec r24\n\tbreq 35f\n\trjmp 34b\n35:\n\t"                               \
+  "dec r22\n\tbreq 36f\n\trjmp 33b\n36:\n\t.endif\n\t"                                                           \
+  "pop r27\n\tpop r26\n\tldi r20, 0x80\n\t" ULTRO_LOAD8("%[nlast]")                                               \
+  "ldi r26, lo8(%[part])\n\tldi r27, hi8(%[part])\n\tldi r21, %[nout]\n"                                         \
+  "13:\n\tld r18, X+\n\tld r19, X+\n\tld r20, X+\n\t" ULTRO_MACS24("%[nlast]") ULTRO_SHIFT24 TAIL                  \
+  ULTRO_ROWS_END("r21")
+
+/* One layer: in through X, out through Z (then Y). The registers come last: the clobber list arrives
+ * expanded, commas and all. */
+#define ULTRO_ROWS8_LAYER(code_, P_, T_, part_, nin_, nout_, in_, out_, outType_, ...)                    \
   do {                                                                                                     \
     const int8_t *i_ = (in_);                                                                              \
     outType_ *o_ = (out_);                                                                                 \
-    ULTRO_ROW8R_ASM(code_, P_, T_, nin_, nout_, __VA_ARGS__);                                                    \
+    __asm__ volatile(code_                                                                                 \
+                     : "+x"(i_), "+z"(o_)                                                                  \
+                     : [p] "i"(P_), [tab] "i"(T_), [part] "i"(part_), [nin] "n"(nin_), [nout] "n"(nout_),  \
+                       [nmid] "n"(((nin_) + 15) / 16 - 2), [nlast] "n"((nin_)-16 * (((nin_) + 15) / 16 - 1)) \
+                     : "r0", __VA_ARGS__, "r18", "r19", "r20", "r21", "r22", "r23", "r24", "r25", "memory"); \
   } while (0)
 
-/* Hidden tanh layer: |z| (sign in T) clamped to 4 * 2^12, then the table; plain int8 out. */
-#define ultro_rows8r_tanh(P_, nin_, nout_, in_, out_, T_, regs_)                                                  \
-  ULTRO_ROW8R_LAYER(ULTRO_ROW8R_LOAD ULTRO_ROW8R_HEAD                                                       \
-                    "bst r20, 7\n\tbrtc 14f\n\tcom r20\n\tcom r19\n\tneg r18\n\tsbci r19, 0xff\n\tsbci r20, 0xff\n"  \
-                    "14:\n\ttst r20\n\tbrne 19f\n\tcpi r19, 0x40\n\tbrlo 15f\n"                                  \
-                    "19:\n\tldi r18, 0x00\n\tldi r19, 0x40\n" ULTRO_ROW8R_TABLE,                                  \
-                    P_, nin_, nout_, in_, out_, int8_t, T_, regs_)
-
-/* Output layer: z saturated to int16 (it fits when r20 is r19's sign extension), stored little endian. */
-#define ultro_rows8r_out(P_, nin_, nout_, in_, out_, regs_)                                                       \
-  ULTRO_ROW8R_LAYER(ULTRO_ROW8R_LOAD ULTRO_ROW8R_HEAD                                                       \
-                    "mov r0, r19\n\tlsl r0\n\tsbc r0, r0\n\tcp r0, r20\n\tbreq 12f\n\t"                          \
-                    "ldi r18, 0xff\n\tldi r19, 0x7f\n\tsbrs r20, 7\n\trjmp 12f\n\tldi r18, 0x00\n\tldi r19, 0x80\n"    \
-                    "12:\n\tst Y+, r18\n\tst Y+, r19\n\t" ULTRO_ROW8R_END,                                        \
-                    P_, nin_, nout_, in_, out_, int16_t, 0, regs_)
-
-/*
- * The same for layers whose every final sum fits 16 bits (the 16-bit accumulator of the overflow
- * proof): the rows are the same bytes, the third byte of c is skipped, and the sum is taken modulo
- * 2^16 (exact, as the final value is in range): MAC = LPM 3 + MUL 2 + ADD/ADC 2 = 7 cycles. A left
- * shift that overflows saturates both bytes (0x7fff / 0x8000).
- */
-#define ULTRO_ROW8R16_HEAD                                                                                 \
-  "13:\n\tlpm r18, Z+\n\tlpm r19, Z+\n\tadiw r30, 1\n\tsub r18, r25\n\tsbc r19, r21\n\t"                        \
-  ULTRO_IRP_INPUTS "lpm r0, Z+\n\tmul r0, r\\j\n\tadd r18, r0\n\tadc r19, r1\n\t.endif\n\t.endr\n\t"           \
-  "lpm r0, Z+\n\ttst r0\n\tbreq 8f\n\tbrmi 7f\n"                                                              \
-  "6:\n\tasr r19\n\tror r18\n\tdec r0\n\tbrne 6b\n\trjmp 8f\n"                                               \
-  "7:\n\tneg r0\n"                                                                                          \
-  "9:\n\tlsl r18\n\trol r19\n\tbrvs 10f\n\tdec r0\n\tbrne 9b\n\trjmp 8f\n"                                   \
-  "10:\n\tldi r18, 0xff\n\tldi r19, 0x7f\n\tbrcc 8f\n\tldi r18, 0x00\n\tldi r19, 0x80\n"                         \
-  "8:\n\t"
-
-#define ultro_rows8r16_tanh(P_, nin_, nout_, in_, out_, T_, regs_)                                                \
-  ULTRO_ROW8R_LAYER(ULTRO_ROW8R_LOAD ULTRO_ROW8R16_HEAD                                                     \
-                    "bst r19, 7\n\tbrtc 14f\n\tcom r19\n\tneg r18\n\tsbci r19, 0xff\n"                             \
-                    "14:\n\tcpi r19, 0x40\n\tbrlo 15f\n\tldi r18, 0x00\n\tldi r19, 0x40\n" ULTRO_ROW8R_TABLE,       \
-                    P_, nin_, nout_, in_, out_, int8_t, T_, regs_)
-
-#define ultro_rows8r16_out(P_, nin_, nout_, in_, out_, regs_)                                                     \
-  ULTRO_ROW8R_LAYER(ULTRO_ROW8R_LOAD ULTRO_ROW8R16_HEAD "st Y+, r18\n\tst Y+, r19\n\t" ULTRO_ROW8R_END,           \
-                    P_, nin_, nout_, in_, out_, int16_t, 0, regs_)
+/* At most 16 inputs, 24-bit sums (regs_: ULTRO_REGS_<nin>). */
+#define ultro_rows8_tanh(P_, nin_, nout_, in_, out_, T_, regs_) \
+  ULTRO_ROWS8_LAYER(ULTRO_ONE_PASS(ULTRO_BIAS24, ULTRO_MACS24, ULTRO_SHIFT24, ULTRO_ABS24 ULTRO_TANH8("r26")), P_, T_, 0, nin_, nout_, in_, out_, int8_t, regs_)
+#define ultro_rows8_out(P_, nin_, nout_, in_, out_, regs_) \
+  ULTRO_ROWS8_LAYER(ULTRO_ONE_PASS(ULTRO_BIAS24, ULTRO_MACS24, ULTRO_SHIFT24, ULTRO_OUT24), P_, 0, 0, nin_, nout_, in_, out_, int16_t, regs_)
+/* At most 16 inputs, 16-bit sums: MAC = LPM 3 + MUL 2 + ADD/ADC 2 = 7 cycles; c's third byte skipped. */
+#define ultro_rows8s_tanh(P_, nin_, nout_, in_, out_, T_, regs_) \
+  ULTRO_ROWS8_LAYER(ULTRO_ONE_PASS(ULTRO_BIAS16, ULTRO_MACS16, ULTRO_SHIFT16, ULTRO_ABS16 ULTRO_TANH8("r26")), P_, T_, 0, nin_, nout_, in_, out_, int8_t, regs_)
+#define ultro_rows8s_out(P_, nin_, nout_, in_, out_, regs_) \
+  ULTRO_ROWS8_LAYER(ULTRO_ONE_PASS(ULTRO_BIAS16, ULTRO_MACS16, ULTRO_SHIFT16, ULTRO_OUT16), P_, 0, 0, nin_, nout_, in_, out_, int16_t, regs_)
+/* More than 16 inputs (chunk-major rows; part_: 3 bytes of scratch per row). */
+#define ultro_rows8c_tanh(P_, nin_, nout_, in_, out_, T_, part_) \
+  ULTRO_ROWS8_LAYER(ULTRO_CHUNKED(ULTRO_ABS24 ULTRO_TANH8("r24")), P_, T_, part_, nin_, nout_, in_, out_, int8_t, ULTRO_REGS_16)
+#define ultro_rows8c_out(P_, nin_, nout_, in_, out_, part_) \
+  ULTRO_ROWS8_LAYER(ULTRO_CHUNKED(ULTRO_OUT24), P_, 0, part_, nin_, nout_, in_, out_, int16_t, ULTRO_REGS_16)
 #else
-/* The row's sum as the AVR computes it (modulo 2^24), from the unmoved inputs. */
-static inline int32_t ultro_row8_sum(const uint8_t *P, const int8_t *in, uint8_t nin) {
-  int32_t v = ultro_sext24((uint32_t)ULTRO_RD_U8(P) | ((uint32_t)ULTRO_RD_U8(P + 1) << 8) | ((uint32_t)ULTRO_RD_U8(P + 2) << 16));
+/*
+ * Portable: the row's sum as the AVR computes it (modulo 2^24), from the
+ * inputs as they are. p points at c, w at the row's weights of a chunk; the
+ * chunk-major offsets are those of the layout above.
+ */
+static inline int32_t ultro_row8_part(const uint8_t *w, const int8_t *in, uint8_t n, int32_t v) {
   uint8_t j;
-  for (j = 0; j < nin; j++) {
+  for (j = 0; j < n; j++) {
     int32_t a = (int32_t)in[j] + 128;
-    v += (int32_t)ULTRO_RD_U8(P + 3 + j) * a - 128 * a; /* |v| < 2^25: no overflow */
+    v += (int32_t)ULTRO_RD_U8(w + j) * a - 128 * a; /* |v| < 2^25 + 255 * 2^16: no overflow */
   }
   return ultro_sext24((uint32_t)v);
 }
-#if defined(ULTRO_TANH_SHIFT) && ULTRO_ACT_BITS == 8
-static inline void ultro_rows8_tanh(const uint8_t *P, uint8_t nin, uint8_t nout, const int8_t *in, int8_t *out, const int8_t *T, uint32_t k, uint8_t offs, uint16_t *s) {
-  uint8_t i;
-  (void)k; /* the portable kernel reads and writes activations as they are */
-  (void)offs;
-  (void)s;
-  for (i = 0; i < nout; i++, P += nin + 4) out[i] = ultro_tanh8(T, ultro_zclamp24(ultro_row8_sum(P, in, nin), (int8_t)ULTRO_RD_U8(P + 3 + nin), ULTRO_TANH_ZMAX));
+/* Row i's sum and shift: one pass (nin <= 16, rows [c | u | s]) or chunk-major (nin > 16). */
+static inline int32_t ultro_row8_sum(const uint8_t *P, uint8_t nin, uint8_t nout, uint8_t i, const int8_t *in, int8_t *shift) {
+  const uint8_t *p;
+  int32_t v;
+  uint8_t m, chunks, last;
+  if (nin <= 16) {
+    p = P + (uint16_t)i * (nin + 4u);
+    *shift = (int8_t)ULTRO_RD_U8(p + 3 + nin);
+    return ultro_row8_part(p + 3, in, nin, ultro_sext24((uint32_t)ULTRO_RD_U8(p) | ((uint32_t)ULTRO_RD_U8(p + 1) << 8) | ((uint32_t)ULTRO_RD_U8(p + 2) << 16)));
+  }
+  chunks = (uint8_t)((nin + 15u) / 16u);
+  last = (uint8_t)(nin - 16u * (chunks - 1u));
+  p = P + (uint16_t)i * 19u;
+  v = ultro_row8_part(p + 3, in, 16, ultro_sext24((uint32_t)ULTRO_RD_U8(p) | ((uint32_t)ULTRO_RD_U8(p + 1) << 8) | ((uint32_t)ULTRO_RD_U8(p + 2) << 16)));
+  P += (uint16_t)nout * 19u;
+  for (m = 1; m + 1 < chunks; m++, P += (uint16_t)nout * 16u) v = ultro_row8_part(P + (uint16_t)i * 16u, in + 16u * m, 16, v);
+  p = P + (uint16_t)i * (last + 1u);
+  *shift = (int8_t)ULTRO_RD_U8(p + last);
+  return ultro_row8_part(p, in + 16u * (chunks - 1u), last, v);
 }
-#endif
-static inline void ultro_rows8_out(const uint8_t *P, uint8_t nin, uint8_t nout, const int8_t *in, int16_t *out, uint32_t k) {
-  uint8_t i;
-  (void)k;
-  for (i = 0; i < nout; i++, P += nin + 4) out[i] = (int16_t)ultro_clamp32(ultro_shift32(ultro_row8_sum(P, in, nin), (int8_t)ULTRO_RD_U8(P + 3 + nin)), -32768, 32767);
-}
-/* The register-input kernels compute the same as the row kernels. */
 #if defined(ULTRO_TANH_SHIFT) && ULTRO_ACT_BITS == 8
-#define ultro_rows8r_tanh(P_, nin_, nout_, in_, out_, T_, regs_) \
-  do {                                                            \
-    uint16_t s_ = 0;                                              \
-    ultro_rows8_tanh((P_), (nin_), (nout_), (in_), (out_), (T_), 0, 0, &s_); \
-  } while (0)
+static inline void ultro_rows8_tanh_c(const uint8_t *P, uint8_t nin, uint8_t nout, const int8_t *in, int8_t *out, const int8_t *T) {
+  uint8_t i;
+  int8_t s;
+  for (i = 0; i < nout; i++) {
+    int32_t v = ultro_row8_sum(P, nin, nout, i, in, &s);
+    out[i] = ultro_tanh8(T, ultro_zclamp24(v, s, ULTRO_TANH_ZMAX));
+  }
+}
+#define ultro_rows8_tanh(P_, nin_, nout_, in_, out_, T_, regs_) ultro_rows8_tanh_c((P_), (nin_), (nout_), (in_), (out_), (T_))
+#define ultro_rows8s_tanh ultro_rows8_tanh
+#define ultro_rows8c_tanh(P_, nin_, nout_, in_, out_, T_, part_) ((void)(part_), ultro_rows8_tanh_c((P_), (nin_), (nout_), (in_), (out_), (T_)))
 #endif
-#define ultro_rows8r_out(P_, nin_, nout_, in_, out_, regs_) ultro_rows8_out((P_), (nin_), (nout_), (in_), (out_), 0)
-#define ultro_rows8r16_tanh ultro_rows8r_tanh
-#define ultro_rows8r16_out ultro_rows8r_out
+static inline void ultro_rows8_out_c(const uint8_t *P, uint8_t nin, uint8_t nout, const int8_t *in, int16_t *out) {
+  uint8_t i;
+  int8_t s;
+  for (i = 0; i < nout; i++) {
+    int32_t v = ultro_row8_sum(P, nin, nout, i, in, &s);
+    out[i] = (int16_t)ultro_clamp32(ultro_shift32(v, s), -32768, 32767);
+  }
+}
+#define ultro_rows8_out(P_, nin_, nout_, in_, out_, regs_) ultro_rows8_out_c((P_), (nin_), (nout_), (in_), (out_))
+#define ultro_rows8s_out ultro_rows8_out
+#define ultro_rows8c_out(P_, nin_, nout_, in_, out_, part_) ((void)(part_), ultro_rows8_out_c((P_), (nin_), (nout_), (in_), (out_)))
 #endif
 
 /*
@@ -542,6 +484,9 @@ static inline int32_t ultro_bias32(const uint8_t *p) {
 }
 
 #if defined(__AVR__)
+/* The end of a row kernel's row: the next row (label 13), or out past label 17. rjmp, since a row is
+ * longer than BRNE reaches. */
+#define ULTRO_ROW_NEXT "dec %[r]\n\tbreq 17f\n\trjmp 13b\n17:\n\t"
 #define ULTRO_ROW16_MAC                                                                                       \
   "lpm r20, Z+\n\tlpm r21, Z+\n\tld r22, X+\n\tld r23, X+\n\t"                                                \
   "muls r21, r23\n\tadd r18, r0\n\tadc r19, r1\n\t"                                                           \

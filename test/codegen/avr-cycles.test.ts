@@ -63,7 +63,8 @@ describe.skipIf(!HAVE_AVR)('policy on the emulated ATmega328P', () => {
     ['two carts (4-16-16-2), int16: left shifts', carts, 'int16'],
     ['first-layer weights ×150, int8: saturating left shifts', steep, 'int8'],
     ['first-layer weights ×150, int16', steep, 'int16'],
-    ['2-40-24-1 (nin not a multiple of 16), int8', randomModel('double-integrator', [40, 24], 'tanh', 3, 0.4), 'int8'],
+    ['2-40-24-1 (nin not a multiple of 16: chunks of 16, 16, 8 and 16, 8), int8', randomModel('double-integrator', [40, 24], 'tanh', 3, 0.4), 'int8'],
+    ['2-40-200-24-1 (chunked rows in two blocks of 128 and 72, a 200-input layer), int8', randomModel('double-integrator', [40, 200, 24], 'tanh', 7, 0.3), 'int8'],
     // hard-tanh hidden layers (the C path) inlined beside an output row kernel: register pressure (the
     // kernels once asked for Y, which such a function keeps as its frame pointer, and did not compile)
     ['quadrotor shape 12-16-16-4 hard tanh, int16', randomModel('quadrotor-hover', [16, 16], 'hardtanh', 4, 0.5), 'int16'],

@@ -52,6 +52,10 @@ describe('generated policy C vs the TypeScript integer reference', () => {
       const m = randomModel('double-integrator', [256], 'tanh', 6, 0.3);
       check('wide', m, quantizeModel(m, { variant }));
     });
+    it(`wide hidden layers (2-40-200-24-1: int8 rows of more than 16 inputs go chunk by chunk, 200 rows in two blocks), ${variant}`, () => {
+      const m = randomModel('double-integrator', [40, 200, 24], 'tanh', 7, 0.3);
+      check('chunked', m, quantizeModel(m, { variant }));
+    });
     it(`hard-tanh network, per-layer scales (cart-pole 4-8-8-1), ${variant}`, () => {
       const m = randomModel('cartpole', [8, 8], 'hardtanh', 4);
       const q = quantizeModel(m, { variant, perNeuron: false });
