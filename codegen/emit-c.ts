@@ -93,7 +93,7 @@ export function emitPolicy(q: QuantizedModel): EmittedFiles {
   const stamp = [
     ...stampLines(q, 'fixed-point policy network'),
     `network: ${[q.nx, ...q.layers.map((L) => L.nout)].join('-')}, ${q.layers[0]?.act ?? 'linear'} hidden layers, ${macCount(q)} MACs`,
-    `quantisation: ${q.variant} (weights int${q.wBits}, activations int${q.actBits}, output int16 Q${q.outFrac}), ${q.perNeuron ? 'per-neuron' : 'per-layer'} weight scales`,
+    `quantisation: ${q.variant} (weights int${q.wBits}, activations int${q.actBits}, output int16 Q${q.outFrac}), ${q.perNeuron ? 'per-neuron' : 'per-layer'} weight scales, weights rounded ${q.rounding === 'feedback' ? 'with error feedback' : 'to nearest'}`,
   ].join('\n * ');
 
   const config = [

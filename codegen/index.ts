@@ -5,6 +5,7 @@
 export { analyseRanges, ibp, normalisedDomain, type Interval, type LayerRanges, type RangeReport } from './range.js';
 export { QuantizationError, quantizeInput, quantizeModel, rshiftRound, runLayer, saturate, type ActKind, type QLayer, type QuantOptions, type QuantizedModel } from './quantize.js';
 export { makeTanhTable, tanhQ, tanhTableError, type TanhTable } from './tanh.js';
+export { calibrationStates, inputMoments, roundRow, type InputMoments } from './rounding.js';
 export { FIXED_POINT_TOLERANCE, dequantize, fixedPointError, fixedPointVerdict, policyFloat32, policyQ, type ErrorStats } from './reference.js';
 export { cComment, cFloat32, cFloatTensor, cIdent, cInt, cIntArray, cString, f32Key, fillTemplate, hexFloat32 } from './c-literals.js';
 export { RUNTIME_FILES, emitPolicy, macCount, readRuntime, stampLines, type EmittedFiles } from './emit-c.js';

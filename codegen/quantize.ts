@@ -6,7 +6,9 @@
  *  - inputs: activation type (int8 or int16), Q(inFrac), the largest format
  *    that holds the normalised domain;
  *  - weights: int8 or int16, Q(fw) per layer, or per output row ("neuron")
- *    when that gains at least a bit for some row;
+ *    when that gains at least a bit for some row; rounded with error feedback
+ *    on calibration inputs (codegen/rounding.ts), the rounding error's mean
+ *    going into the bias;
  *  - accumulator of row i: bias + Σ W·a in Q(fw_i + fa_in). Its width is the
  *    smallest that provably holds every partial sum: |b| + Σ_j |W_ij|·max|a_j|
  *    (+ the rounding term of the following shift) over the integer ranges of
@@ -29,8 +31,9 @@
 import { createHash } from 'node:crypto';
 // The weight grid is the trainer's (its quantisation-aware refit puts weights exactly on it).
 import { filterFloat32, safetyFilter, type SafetyFilter } from '../sim/index.js';
-import { gridFrac, modelHash, modelPlant, variantBits, type PolicyModel, type Variant } from '../trainer/index.js';
+import { gridFrac, modelHash, modelPlant, policyFunction, variantBits, type PolicyModel, type Variant } from '../trainer/index.js';
 import { analyseRanges, type Interval, type RangeReport } from './range.js';
+import { calibrationStates, inputMoments, roundRow } from './rounding.js';
 import { makeTanhTable, tanhQ, type TanhTable } from './tanh.js';
 
 export type ActKind = 'tanh' | 'relu' | 'hardtanh' | 'linear';
@@ -41,6 +44,11 @@ export interface QuantOptions {
   perNeuron?: 'auto' | boolean;
   /** Range-analysis domain splits per input dimension (default 8). */
   splits?: number;
+  /**
+   * Weight rounding: with error feedback on calibration inputs (codegen/rounding.ts), to nearest, or
+   * 'best' (default): both, keeping the one whose output errs less at the calibration states.
+   */
+  rounding?: 'best' | 'feedback' | 'nearest';
 }
 
 export interface QLayer {
@@ -77,6 +85,8 @@ export interface QuantizedModel {
   actBits: 8 | 16;
   wBits: 8 | 16;
   perNeuron: boolean;
+  /** How the weights were rounded onto their grids (codegen/rounding.ts). */
+  rounding: 'feedback' | 'nearest';
   nx: number;
   nu: number;
   inFrac: number;
@@ -242,13 +252,37 @@ function layerIntervals(L: QLayer, ins: Interval[], tanh: TanhTable | null): { a
 export class QuantizationError extends Error {}
 
 export function quantizeModel(model: PolicyModel, opts: QuantOptions): QuantizedModel {
+  const ranges = analyseRanges(model, { splits: opts.splits ?? 8 });
+  const rounding = opts.rounding ?? 'best';
+  if (rounding !== 'best') return quantizeWith(model, opts, ranges, rounding);
+  // Error feedback usually errs less; where it does not (activation and table error dominate), nearest is kept.
+  const fb = quantizeWith(model, opts, ranges, 'feedback');
+  const nr = quantizeWith(model, opts, ranges, 'nearest');
+  if (fb.quantHash === nr.quantHash) return nr;
+  return calibrationError(fb, model) <= calibrationError(nr, model) ? fb : nr;
+}
+
+/** Mean square of the fixed-point output against the float network (normalised units) at the calibration states. */
+function calibrationError(q: QuantizedModel, model: PolicyModel): number {
+  const float = policyFunction(model, { clampOutput: false, clampInput: true });
+  const lsb = Math.pow(2, -q.outFrac);
+  let s = 0;
+  for (const x of calibrationStates(model.input.domain.min, model.input.domain.max)) {
+    let a: number[] = quantizeInput(q, x);
+    for (const L of q.layers) a = runLayer(L, a, q.tanh);
+    const u = float(x);
+    a.forEach((v, j) => (s += (v * lsb - (u[j] - model.output.offset[j]) / model.output.scale[j]) ** 2));
+  }
+  return s;
+}
+
+function quantizeWith(model: PolicyModel, opts: QuantOptions, ranges: RangeReport, rounding: 'feedback' | 'nearest'): QuantizedModel {
   const variant = opts.variant;
   const A = variantBits(variant);
   const WB: 8 | 16 = A;
   const maxA = maxOf(A),
     minA = minOf(A);
   const maxW = maxOf(WB);
-  const ranges = analyseRanges(model, { splits: opts.splits ?? 8 });
   const tanh = model.network.activation === 'tanh' ? makeTanhTable(variant) : null;
   const nx = model.network.sizes[0];
   const nu = model.network.sizes[model.network.sizes.length - 1];
@@ -290,6 +324,8 @@ export function quantizeModel(model: PolicyModel, opts: QuantOptions): Quantized
   });
   const perNeuron = opts.perNeuron === 'auto' || opts.perNeuron === undefined ? gains : opts.perNeuron;
 
+  // The weights are rounded with error feedback on the quantised network's own activations at calibration states.
+  let calib = rounding === 'feedback' ? calibrationStates(model.input.domain.min, model.input.domain.max).map((x) => quantizeInput(qin, x)) : null;
   const layers: QLayer[] = [];
   let fa = inFrac;
   let ins: Interval[] = inRange;
@@ -330,10 +366,20 @@ export function quantizeModel(model: PolicyModel, opts: QuantOptions): Quantized
     // weight precision; give up weight bits until the proven bound fits int32.
     const accLimit = 2147483647;
     let L: QLayer, iv: ReturnType<typeof layerIntervals>, need: number;
+    // A layer whose weights are all on their grids (a quantisation-aware refit) rounds exactly either way.
+    const onGrid = Lf.W.every((row, i) => row.every((w) => Number.isInteger(w * Math.pow(2, wFrac[i]))));
+    const moments = calib && !onGrid ? inputMoments(calib, nin) : null;
     for (let attempt = 0; ; attempt++) {
       const W: number[] = [];
-      Lf.W.forEach((row, i) => row.forEach((w) => W.push(saturate(Math.round(w * Math.pow(2, wFrac[i])), -maxW, maxW))));
-      const B = Lf.b.map((b, i) => Math.round(b * Math.pow(2, wFrac[i] + fa)));
+      const rows = Lf.W.map((row, i) =>
+        roundRow(
+          row.map((w) => w * Math.pow(2, wFrac[i])),
+          moments,
+          maxW,
+        ),
+      );
+      rows.forEach((r) => W.push(...r.q));
+      const B = Lf.b.map((b, i) => Math.round(b * Math.pow(2, wFrac[i] + fa) + rows[i].bias));
       const shift = wFrac.map((f) => f + fa - target);
       L = { nin, nout, act, W, wFrac, inFrac: fa, B, accBits: 32, accBound: 0, accRange: [], shift, outFrac, outMin, outMax, outRange: [] };
       iv = layerIntervals(L, ins, tanh);
@@ -356,6 +402,7 @@ export function quantizeModel(model: PolicyModel, opts: QuantOptions): Quantized
     else throw new QuantizationError(`layer ${l}: accumulator bound ${need} exceeds 2^53; the weights or ranges are too large for fixed point`);
     L.outRange = iv.out;
     layers.push(L);
+    if (calib) calib = calib.map((a) => runLayer(L, a, tanh));
     ins = iv.out;
     fa = outFrac;
   });
@@ -366,5 +413,5 @@ export function quantizeModel(model: PolicyModel, opts: QuantOptions): Quantized
   const quantHash = createHash('sha256')
     .update(JSON.stringify({ variant, inFrac, layers: layers.map((L) => [L.W, L.B, L.shift, L.act, L.accBits, L.outMin, L.outMax]), tanh: tanh?.values, wrapper, ...(filter ? { filter } : {}) }))
     .digest('hex');
-  return { variant, actBits: A, wBits: WB, perNeuron, nx, nu, inFrac, inRange, layers, tanh, outFrac: outFracNet, wrapper, filter, modelHash: modelHash(model), quantHash, ranges };
+  return { variant, actBits: A, wBits: WB, perNeuron, rounding, nx, nu, inFrac, inRange, layers, tanh, outFrac: outFracNet, wrapper, filter, modelHash: modelHash(model), quantHash, ranges };
 }

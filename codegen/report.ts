@@ -22,6 +22,8 @@ export interface CodegenReport {
   quantisation: {
     variant: string;
     perNeuronScales: boolean;
+    /** How the weights were rounded onto their grids. */
+    weightRounding: 'feedback' | 'nearest';
     input: { bits: number; frac: number };
     output: { bits: 16; frac: number; lsbActuatorUnits: number[] };
     layers: {
@@ -64,6 +66,7 @@ export function buildReport(model: PolicyModel, q: QuantizedModel, target: strin
     quantisation: {
       variant: q.variant,
       perNeuronScales: q.perNeuron,
+      weightRounding: q.rounding,
       input: { bits: q.actBits, frac: q.inFrac },
       output: { bits: 16, frac: q.outFrac, lsbActuatorUnits: model.output.scale.map((s) => s * Math.pow(2, -q.outFrac)) },
       layers: q.layers.map((L, index) => ({
@@ -111,7 +114,7 @@ export function reportMarkdown(r: CodegenReport, plant: Plant): string {
     `- target: ${escapeMarkdown(r.target)}; plant: ${escapeMarkdown(plant.name)}`,
     `- network: ${r.network.sizes.join('-')} ${r.network.activation}, ${r.network.macs} MACs`,
     '',
-    `## Formats (${r.quantisation.variant}, ${r.quantisation.perNeuronScales ? 'per-neuron' : 'per-layer'} weight scales)`,
+    `## Formats (${r.quantisation.variant}, ${r.quantisation.perNeuronScales ? 'per-neuron' : 'per-layer'} weight scales, weights rounded ${r.quantisation.weightRounding === 'feedback' ? 'with error feedback' : 'to nearest'})`,
     '',
     `Input int${r.quantisation.input.bits} Q${r.quantisation.input.frac}; output int16 Q${r.quantisation.output.frac} (1 LSB = ${r.quantisation.output.lsbActuatorUnits.map(e).join(', ')} actuator units).`,
     'Rounding: right shifts round half up; every result saturates to its type; inputs are clamped to the declared domain; the output is clamped to the actuator bounds.',
