@@ -4,6 +4,7 @@ import { DEFAULT_PLANT, InputError, LIMITS, checkOutputFile, resolvePlant } from
 import {
   ACTIVATIONS,
   DEFAULT_MARGIN,
+  DEFAULT_REFINE_ROUNDS,
   EVAL_SEED,
   METHODS,
   VARIANTS,
@@ -71,7 +72,7 @@ export function registerTrainerCommands(program: Command): void {
     .option('--horizon <N>', 'MPC (teacher) horizon', parseIntArg('--horizon', 1, LIMITS.maxHorizon), TRAIN_DEFAULTS.horizon)
     .option('--samples <K>', 'MPC-feasible samples (default: 2000, or 500 per state above 4 states)', parseIntArg('--samples', 10, LIMITS.maxSamples))
     .option('--dagger <rounds>', 'DAgger rounds after the first fit', parseIntArg('--dagger', 0), 1)
-    .option('--refine <rounds>', 'constraint-generation rounds after DAgger', parseIntArg('--refine', 0), 3)
+    .option('--refine <rounds>', 'constraint-generation rounds after DAgger', parseIntArg('--refine', 0), DEFAULT_REFINE_ROUNDS)
     .option('--eval-held-out <n>', 'held-out states of the final evaluation (as ultro eval --held-out)', parseIntArg('--eval-held-out', 100), 10_000)
     .option('--eval-runs <n>', 'closed-loop runs of the final evaluation (as ultro eval --runs)', parseIntArg('--eval-runs'), 50)
     .option('--seed <s>', 'seed for data, initialisation and splits', parseIntArg('--seed', 0), 1)

@@ -6,7 +6,18 @@
 export { ACTIVATIONS, MLP, paramCount, type Activation, type MLPSpec } from './mlp.js';
 export { MODEL_FORMAT, layersFromTheta, loadModel, modelFromJson, modelHash, modelHash32, modelPlant, modelTheta, policyFunction, saveModel, type MPCRecord, type PolicyModel } from './model-file.js';
 export { MIN_ACCEPTANCE, concatDatasets, daggerRound, datasetSize, feasibleStarts, labelStates, mpcTrajectories, sampleFeasible, splitDataset, type Dataset } from './dataset.js';
-export { DEFAULT_MARGIN, activeConstraints, boxScaling, buildKernelData, constraintRows, type ActiveConstraint, type ConstraintOptions, type ConstraintRow, type Scaling } from './problem.js';
+export {
+  DEFAULT_MARGIN,
+  DEFAULT_REFINE_ROUNDS,
+  activeConstraints,
+  boxScaling,
+  buildKernelData,
+  constraintRows,
+  type ActiveConstraint,
+  type ConstraintOptions,
+  type ConstraintRow,
+  type Scaling,
+} from './problem.js';
 export { Assembler, DENSE_PARAM_LIMIT } from './assembler.js';
 export { trainAugmentedLagrangian, type ALSettings, type TrainResult } from './ultro.js';
 export { trainInteriorPoint, type IPSettings } from './ip.js';

@@ -43,6 +43,11 @@ export function boxScaling(domain: Bounds, uBounds: Bounds): Scaling {
  * actuator half-range): the trainers, the refinement and the row caps share it.
  */
 export const DEFAULT_MARGIN = 2e-3;
+/**
+ * Constraint-generation rounds after DAgger (each stops the loop when it finds nothing). Five: on the
+ * quadrotor rounds 4 and 5 found 2 and 9 more cuts, and held-out violations went 2 → 0 of 10,000.
+ */
+export const DEFAULT_REFINE_ROUNDS = 5;
 
 export interface ConstraintOptions {
   /** Actuator bounds |y| ≤ 1 on every sample (default true). */

@@ -14,7 +14,7 @@ import { polishBiases, quantisationAwareRefit, type Variant, type VariantChoice 
 import { MODEL_FORMAT, layersFromTheta, policyFunction, type MPCRecord, type PolicyModel } from './model-file.js';
 import { EVAL_SEED, datasetMse, evaluatePolicy, type PolicyMetrics } from './metrics.js';
 import { findConstraintCuts } from './refine.js';
-import { DEFAULT_MARGIN, activeConstraints, boxScaling, buildKernelData, type ConstraintOptions, type Scaling } from './problem.js';
+import { DEFAULT_MARGIN, DEFAULT_REFINE_ROUNDS, activeConstraints, boxScaling, buildKernelData, type ConstraintOptions, type Scaling } from './problem.js';
 import type { ProgressFn } from './progress.js';
 import { trainAugmentedLagrangian, warmStart, type TrainResult } from './ultro.js';
 import { WeightNormConstraints } from './weight-norm.js';
@@ -227,7 +227,7 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
     say(`dagger: round ${round + 1} added ${datasetSize(extra)} states visited by the network`);
   }
   // Constraint generation: add states where the sampled constraints fail, re-polish.
-  const refineRounds = o.method.startsWith('adam') ? 0 : (o.refineRounds ?? 3);
+  const refineRounds = o.method.startsWith('adam') ? 0 : (o.refineRounds ?? DEFAULT_REFINE_ROUNDS);
   for (let r = 0; r < refineRounds; r++) {
     times.start('refine');
     const cuts = await findConstraintCuts(asModel(theta), plant, settings, { seed: o.seed * 7 + 40 + r, margin: o.margin ?? DEFAULT_MARGIN, domain, heartbeat: hb });
@@ -486,7 +486,7 @@ function makeModel(
                   },
                 }
               : {}),
-            data: { ...extra.samples, daggerRounds: o.daggerRounds ?? 1, refineRounds: o.refineRounds ?? 3 },
+            data: { ...extra.samples, daggerRounds: o.daggerRounds ?? 1, refineRounds: o.refineRounds ?? DEFAULT_REFINE_ROUNDS },
             // No wall-clock times: model files are deterministic for a given seed and thread count.
             training: { steps: res.steps, stopped: res.stopped, history: res.history.map(({ timeMs: _t, ...h }) => h) },
             metrics: extra.metrics,
