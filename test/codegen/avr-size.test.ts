@@ -57,9 +57,15 @@ describe.skipIf(!avr)('avr-gcc for atmega328p', () => {
     }
   });
   it('the generated forward pass builds at -O1, -O2 and -Os for every kernel mix (register pressure of the row kernels)', () => {
-    // A quadrotor-shaped hard-tanh network: C layers inlined beside an output row kernel. The kernels once
+    // A quadrotor-shaped hard-tanh network: C layers inlined beside an output row kernel; a 2-40-24-1 network:
+    // the chunked row kernels (more than 16 inputs). The kernels once
     // asked for the Y pointer, which such a function may keep as its frame pointer: -O1 could not build it.
-    const models = [fixtureModel(), randomModel('quadrotor-hover', [16, 16], 'hardtanh', 4, 0.5), randomModel('dc-motor', [12, 10], 'relu', 2, 0.5)];
+    const models = [
+      fixtureModel(),
+      randomModel('quadrotor-hover', [16, 16], 'hardtanh', 4, 0.5),
+      randomModel('dc-motor', [12, 10], 'relu', 2, 0.5),
+      randomModel('double-integrator', [40, 24], 'tanh', 3, 0.4),
+    ];
     for (const m of models)
       for (const variant of ['int8', 'int16'] as const) {
         const dir = writeFiles(emitPolicy(quantizeModel(m, { variant })));
