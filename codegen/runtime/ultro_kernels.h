@@ -19,8 +19,9 @@
  * generator proves that too), so no C expression overflows.
  *
  * Tanh and output layers go through the packed row kernels below
- * (ultro_rows8_*, ultro_rows16_*): one assembly loop per layer on the AVR,
- * the same arithmetic in C elsewhere. The dot products serve the other
+ * (int8: ultro_rows8_* with 24-bit sums, ultro_rows8s_* with 16-bit sums,
+ * ultro_rows8c_* above 16 inputs; int16: ultro_rows16_*): assembly on the
+ * AVR, the same arithmetic in C elsewhere. The dot products serve the other
  * layers (ReLU and hard-tanh hidden layers, 64-bit sums).
  */
 #ifndef ULTRO_KERNELS_H
