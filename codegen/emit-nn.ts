@@ -185,6 +185,7 @@ export function emitForward(q: QuantizedModel, stamp: string): string {
   const act = q.actBits === 8 ? 'int8_t' : 'int16_t';
   const parts = q.layers.map((L, l) => emitLayer(q, L, l, l === q.layers.length - 1));
   const hidden = q.layers.slice(0, -1);
+  const part = partialRows(q);
   const width = Math.max(1, ...hidden.map((L) => L.nout));
   const tanh = q.tanh
     ? [`/* tanh on [0, 4]: ${1 << q.tanh.m} segments, input Q${q.tanh.fz}, output Q${q.tanh.outFrac}, linear interpolation */`, cIntArray('ULTRO_TANH_TABLE', act, q.tanh.values)]
@@ -209,7 +210,7 @@ export function emitForward(q: QuantizedModel, stamp: string): string {
     '',
     ...tanh,
     '',
-    ...(partialRows(q) ? [`/* partial sums of the int8 row kernels of more than 16 inputs (3 bytes a row) */`, `static uint8_t ultro_part[${3 * partialRows(q)}];`, ''] : []),
+    ...(part ? [`/* partial sums of the int8 row kernels of more than 16 inputs (3 bytes a row) */`, `static uint8_t ultro_part[${3 * part}];`, ''] : []),
     ...parts.flatMap((p) => [...p.tables, '']),
     ...parts.flatMap((p) => [p.fn, '']),
     'void ultro_nn_forward(ultro_act_t *x, int16_t *y) {',

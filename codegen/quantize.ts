@@ -254,29 +254,35 @@ export class QuantizationError extends Error {}
 export function quantizeModel(model: PolicyModel, opts: QuantOptions): QuantizedModel {
   const ranges = analyseRanges(model, { splits: opts.splits ?? 8 });
   const rounding = opts.rounding ?? 'best';
-  if (rounding !== 'best') return quantizeWith(model, opts, ranges, rounding);
+  if (rounding === 'nearest') return quantizeWith(model, opts, ranges, null).q;
+  const states = calibrationStates(model.input.domain.min, model.input.domain.max);
+  const fb = quantizeWith(model, opts, ranges, states);
+  if (rounding === 'feedback') return fb.q;
   // Error feedback usually errs less; where it does not (activation and table error dominate), nearest is kept.
-  const fb = quantizeWith(model, opts, ranges, 'feedback');
-  const nr = quantizeWith(model, opts, ranges, 'nearest');
-  if (fb.quantHash === nr.quantHash) return nr;
-  return calibrationError(fb, model) <= calibrationError(nr, model) ? fb : nr;
+  const nr = quantizeWith(model, opts, ranges, null).q;
+  if (fb.q.quantHash === nr.quantHash) return nr;
+  // Both against the float network (normalised outputs) at the calibration states; feedback's outputs there
+  // came out of its own rounding pass.
+  const float = policyFunction(model, { clampOutput: false, clampInput: true });
+  const want = states.map((x) => float(x).map((u, j) => (u - model.output.offset[j]) / model.output.scale[j]));
+  const nrOut = states.map((x) => nr.layers.reduce<number[]>((a, L) => runLayer(L, a, nr.tanh), quantizeInput(nr, x)));
+  return calibrationError(fb.q, fb.out!, want) <= calibrationError(nr, nrOut, want) ? fb.q : nr;
 }
 
-/** Mean square of the fixed-point output against the float network (normalised units) at the calibration states. */
-function calibrationError(q: QuantizedModel, model: PolicyModel): number {
-  const float = policyFunction(model, { clampOutput: false, clampInput: true });
+/** Sum of squares of a quantised network's outputs at the calibration states against the float network's. */
+function calibrationError(q: QuantizedModel, out: number[][], want: ArrayLike<number>[]): number {
   const lsb = Math.pow(2, -q.outFrac);
   let s = 0;
-  for (const x of calibrationStates(model.input.domain.min, model.input.domain.max)) {
-    let a: number[] = quantizeInput(q, x);
-    for (const L of q.layers) a = runLayer(L, a, q.tanh);
-    const u = float(x);
-    a.forEach((v, j) => (s += (v * lsb - (u[j] - model.output.offset[j]) / model.output.scale[j]) ** 2));
-  }
+  out.forEach((a, k) => a.forEach((v, j) => (s += (v * lsb - want[k][j]) ** 2)));
   return s;
 }
 
-function quantizeWith(model: PolicyModel, opts: QuantOptions, ranges: RangeReport, rounding: 'feedback' | 'nearest'): QuantizedModel {
+/**
+ * One quantisation: with calibration states, rounded with error feedback on the integer activations that
+ * reach each layer there (and the network's outputs at them returned too); without, rounded to nearest.
+ */
+function quantizeWith(model: PolicyModel, opts: QuantOptions, ranges: RangeReport, states: number[][] | null): { q: QuantizedModel; out: number[][] | null } {
+  const rounding = states ? 'feedback' : 'nearest';
   const variant = opts.variant;
   const A = variantBits(variant);
   const WB: 8 | 16 = A;
@@ -325,7 +331,7 @@ function quantizeWith(model: PolicyModel, opts: QuantOptions, ranges: RangeRepor
   const perNeuron = opts.perNeuron === 'auto' || opts.perNeuron === undefined ? gains : opts.perNeuron;
 
   // The weights are rounded with error feedback on the quantised network's own activations at calibration states.
-  let calib = rounding === 'feedback' ? calibrationStates(model.input.domain.min, model.input.domain.max).map((x) => quantizeInput(qin, x)) : null;
+  let calib = states ? states.map((x) => quantizeInput(qin, x)) : null;
   const layers: QLayer[] = [];
   let fa = inFrac;
   let ins: Interval[] = inRange;
@@ -413,5 +419,8 @@ function quantizeWith(model: PolicyModel, opts: QuantOptions, ranges: RangeRepor
   const quantHash = createHash('sha256')
     .update(JSON.stringify({ variant, inFrac, layers: layers.map((L) => [L.W, L.B, L.shift, L.act, L.accBits, L.outMin, L.outMax]), tanh: tanh?.values, wrapper, ...(filter ? { filter } : {}) }))
     .digest('hex');
-  return { variant, actBits: A, wBits: WB, perNeuron, rounding, nx, nu, inFrac, inRange, layers, tanh, outFrac: outFracNet, wrapper, filter, modelHash: modelHash(model), quantHash, ranges };
+  return {
+    q: { variant, actBits: A, wBits: WB, perNeuron, rounding, nx, nu, inFrac, inRange, layers, tanh, outFrac: outFracNet, wrapper, filter, modelHash: modelHash(model), quantHash, ranges },
+    out: calib,
+  };
 }

@@ -41,8 +41,8 @@ export function inputMoments(ins: ArrayLike<number>[], nin: number): InputMoment
   const mean = new Array<number>(nin).fill(0);
   for (const a of ins)
     for (let i = 0; i < nin; i++) {
-      mean[i] += a[i] / ins.length;
       const ai = a[i] / ins.length;
+      mean[i] += ai;
       if (ai !== 0) for (let j = 0; j < nin; j++) H[i * nin + j] += ai * a[j];
     }
   let diag = 0;
