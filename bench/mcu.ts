@@ -31,11 +31,13 @@ const STATES = [
 /**
  * The instruction floor of a forward pass on the AVR: per MAC, weights in
  * flash and a 16-bit accumulator cost LPM 3 + LD 2 + MULS 2 + ADD/ADC 2 = 9
- * cycles (int8), the AVR201 16×16 multiply–accumulate 32 (int16); plus about
- * 30 cycles per neuron (bias, shift, activation, store).
+ * cycles (int8); int16 with the inputs in registers, four unsigned MULs into
+ * one 32-bit sum: LPM 2×3 + MUL 4×2 + ADD/ADC 12 = 26 cycles (the AVR201
+ * signed multiply–accumulate with its loads from RAM is 32); plus about 30
+ * cycles per neuron (bias, shift, activation, store).
  */
 function instructionFloor(q: QuantizedModel): number {
-  const perMac = q.actBits === 8 ? 9 : 32;
+  const perMac = q.actBits === 8 ? 9 : 26;
   return q.layers.reduce((s, L) => s + L.nin * L.nout * perMac + 30 * L.nout, 0);
 }
 

@@ -10,26 +10,28 @@
  * interval of the quantiser's overflow proof (QLayer.accRange). The AVR
  * kernels sum modulo that width (partial sums may wrap; the final value is in
  * range, so it is exact); off the AVR the sums run in a type that holds every
- * partial sum (QLayer.accBits). int16 networks keep QLayer.accBits (32 or 64).
+ * partial sum (QLayer.accBits). int16 networks keep QLayer.accBits (32 or 64);
+ * their packed rows sum modulo 2^32 (the final value fits int32).
  */
 import { cIdent, cInt, cIntArray, type CIntType } from './c-literals.js';
 import type { QLayer, QuantizedModel } from './quantize.js';
 
 export type KernelWidth = 16 | 24 | 32 | 64;
 
-/** Stored bias of row i: B + the rounding term of its shift. */
-export function storedBias(L: QLayer, i: number): number {
-  return L.B[i] + (L.shift[i] > 0 ? Math.pow(2, L.shift[i] - 1) : 0);
+/** Stored bias of row i: B + the rounding term of its shift (none where the int16 tanh truncates the magnitude). */
+export function storedBias(q: Pick<QuantizedModel, 'tanh'>, L: QLayer, i: number): number {
+  const truncates = L.act === 'tanh' && q.tanh?.magnitude === true;
+  return L.B[i] + (L.shift[i] > 0 && !truncates ? Math.pow(2, L.shift[i] - 1) : 0);
 }
 
 /** Narrowest accumulator that holds the final value of every row (int8), or the partial-sum width (int16). */
-export function kernelWidth(q: Pick<QuantizedModel, 'actBits'>, L: QLayer): KernelWidth {
+export function kernelWidth(q: Pick<QuantizedModel, 'actBits' | 'tanh'>, L: QLayer): KernelWidth {
   if (q.actBits === 16) return L.accBits === 64 ? 64 : 32;
   if (L.accBits === 64) throw new Error(`int8 layer ${L.nin}->${L.nout}: its partial sums need 64 bits; use --variant int16`);
   let lo = 0,
     hi = 0;
   L.accRange.forEach(([a, b], i) => {
-    const r = storedBias(L, i) - L.B[i];
+    const r = storedBias(q, L, i) - L.B[i];
     lo = Math.min(lo, a + r);
     hi = Math.max(hi, b + r);
   });
@@ -57,11 +59,24 @@ function packed(q: QuantizedModel, L: QLayer, last: boolean, width: KernelWidth)
   return q.actBits === 16 ? width === 32 : width <= 24;
 }
 
+/** Inputs per chunk of a packed row kernel: int8 keeps 16 in registers, int16 8 (two registers each). */
+function chunkInputs(q: Pick<QuantizedModel, 'actBits'>): number {
+  return q.actBits === 16 ? 8 : 16;
+}
+
+/** Rows a packed layer's call computes at most (the kernels count rows in 8 bits; chunked int16 keeps 4 bytes of scratch a row). */
+function blockRows(q: QuantizedModel, L: QLayer): number {
+  return q.actBits === 16 && L.nin > chunkInputs(q) ? 64 : 128;
+}
+
 /**
- * Packed rows r0..r0+n−1 as bytes (ultro_kernels.h): int8 [c (3 bytes) | u_j = w_j + 128 | s] with
- * c = b + 16384·nin − 128·Σu (mod 2^24), chunk-major above 16 inputs (every row's c and first 16
- * weights, every row's next 16, …, every row's last weights and s); int16 [b (4 bytes) | w_j (2 bytes
- * each) | s]; little endian, two's complement.
+ * Packed rows r0..r0+n−1 as bytes (ultro_kernels.h), the weights in offset binary and a constant c
+ * that takes the offsets back out:
+ *  - int8: [c (3 bytes) | u_j = w_j + 128 | s], c = b + 16384·nin − 128·Σu (mod 2^24);
+ *  - int16: [c (4 bytes) | u_j = w_j + 32768 (2 bytes each) | (m) s], c = b + 2^30·nin − 2^15·Σu (mod 2^32)
+ *    (rowTail: m for tanh rows);
+ * chunk-major above one chunk (16 inputs int8, 8 int16): every row's c and first chunk of weights,
+ * every row's next chunk, …, every row's last weights and s. Little endian.
  */
 function packedRows(q: QuantizedModel, L: QLayer, r0: number, n: number): number[] {
   const bytes: number[] = [];
@@ -70,36 +85,46 @@ function packedRows(q: QuantizedModel, L: QLayer, r0: number, n: number): number
   };
   const mod = (v: number, bits: number) => ((v % Math.pow(2, bits)) + Math.pow(2, bits)) % Math.pow(2, bits);
   const rows = Array.from({ length: n }, (_, k) => r0 + k);
-  const row = (i: number) => L.W.slice(i * L.nin, (i + 1) * L.nin);
-  if (q.actBits === 16) {
-    for (const i of rows) {
-      le(mod(storedBias(L, i), 32), 4);
-      for (const w of row(i)) le(mod(w, 16), 2);
-      bytes.push(L.shift[i] & 0xff);
-    }
-    return bytes;
-  }
-  const chunks = L.nin <= 16 ? [L.nin] : [...Array<number>(Math.ceil(L.nin / 16) - 1).fill(16), L.nin - 16 * (Math.ceil(L.nin / 16) - 1)];
+  const int16 = q.actBits === 16;
+  const half = int16 ? 32768 : 128;
+  const u = (i: number) => L.W.slice(i * L.nin, (i + 1) * L.nin).map((w) => w + half);
+  const c = (i: number) => {
+    const sumU = u(i).reduce((a, b) => a + b, 0);
+    // Exact in doubles: |terms| < 2^53 (nin <= 255).
+    return int16 ? mod(mod(storedBias(q, L, i), 32) + mod(Math.pow(2, 30) * L.nin, 32) - mod(half * sumU, 32), 32) : mod(storedBias(q, L, i) + 16384 * L.nin - half * sumU, 24);
+  };
+  const g = chunkInputs(q);
+  const nChunks = Math.ceil(L.nin / g);
+  const chunks = L.nin <= g ? [L.nin] : [...Array<number>(nChunks - 1).fill(g), L.nin - g * (nChunks - 1)];
   let j0 = 0;
-  chunks.forEach((g, c) => {
+  chunks.forEach((width, k) => {
     for (const i of rows) {
-      const u = row(i).map((w) => w + 128);
-      if (c === 0) le(mod(storedBias(L, i) + 16384 * L.nin - 128 * u.reduce((a, b) => a + b, 0), 24), 3);
-      bytes.push(...u.slice(j0, j0 + g));
-      if (c === chunks.length - 1) bytes.push(L.shift[i] & 0xff);
+      if (k === 0) le(c(i), int16 ? 4 : 3);
+      for (const v of u(i).slice(j0, j0 + width)) le(v, int16 ? 2 : 1);
+      if (k === chunks.length - 1) bytes.push(...rowTail(q, L, i));
     }
-    j0 += g;
+    j0 += width;
   });
   return bytes;
 }
 
-/** The scratch an int8 row kernel of more than 16 inputs keeps its partial sums in: 3 bytes per row of a call. */
-function partialRows(q: QuantizedModel): number {
-  let rows = 0;
+/**
+ * The bytes after a packed row's weights: its shift s; an int16 tanh row puts m = 2^(8−s) before it
+ * when 1 ≤ s ≤ 8 (else 0), so the AVR finds the table's bytes of ⌊|acc| / 2^s⌋ with three MULs.
+ */
+function rowTail(q: QuantizedModel, L: QLayer, i: number): number[] {
+  const s = L.shift[i];
+  if (q.actBits !== 16 || L.act !== 'tanh') return [s & 0xff];
+  return [s >= 1 && s <= 8 ? Math.pow(2, 8 - s) : 0, s & 0xff];
+}
+
+/** Scratch bytes of the row kernels of more than one chunk: partial sums, 3 bytes a row (int8) or 4 (int16). */
+function partialBytes(q: QuantizedModel): number {
+  let bytes = 0;
   q.layers.forEach((L, l) => {
-    if (q.actBits === 8 && L.nin > 16 && packed(q, L, l === q.layers.length - 1, kernelWidth(q, L))) rows = Math.max(rows, Math.min(128, L.nout));
+    if (L.nin > chunkInputs(q) && packed(q, L, l === q.layers.length - 1, kernelWidth(q, L))) bytes = Math.max(bytes, (q.actBits === 16 ? 4 : 3) * Math.min(blockRows(q, L), L.nout));
   });
-  return rows;
+  return bytes;
 }
 
 /** The C of one layer: tables, then `static void ultro_layer<l>(in, out)`. */
@@ -111,24 +136,23 @@ function emitLayer(q: QuantizedModel, L: QLayer, l: number, last: boolean): { ta
   if (packed(q, L, last, width)) {
     const P = cIdent(`ULTRO_P${l}`);
     const int8 = q.actBits === 8;
-    // int8: at most 16 inputs in registers (16-bit sums when the proof allows), more in chunks of 16
-    const k = !int8 ? 'rows16' : L.nin > 16 ? 'rows8c' : width === 16 ? 'rows8s' : 'rows8';
-    const extra = !int8 ? '' : L.nin > 16 ? ', ultro_part' : `, ULTRO_REGS_${L.nin}`;
-    // The row kernels count rows in 8 bits: a layer of more than 128 rows goes in blocks.
+    // At most one chunk of inputs in registers (int8: 16-bit sums when the proof allows), more chunk by chunk.
+    const chunked = L.nin > chunkInputs(q);
+    const k = !int8 ? (chunked ? 'rows16c' : 'rows16') : chunked ? 'rows8c' : width === 16 ? 'rows8s' : 'rows8';
+    const extra = chunked ? ', ultro_part' : int8 ? `, ULTRO_REGS_${L.nin}` : `, ULTRO_REGS16_${L.nin}`;
+    // The row kernels count rows in 8 bits: a layer of more rows goes in blocks.
     const bytes: number[] = [];
     const calls: string[] = [];
-    for (let r0 = 0; r0 < L.nout; r0 += 128) {
-      const n = Math.min(128, L.nout - r0);
+    for (let r0 = 0; r0 < L.nout; r0 += blockRows(q, L)) {
+      const n = Math.min(blockRows(q, L), L.nout - r0);
       const p = bytes.length ? `${P} + ${bytes.length}` : P;
       const o = r0 ? `out + ${r0}` : 'out';
       bytes.push(...packedRows(q, L, r0, n));
       calls.push(last ? `ultro_${k}_out(${p}, ${L.nin}, ${n}, in, ${o}${extra});` : `ultro_${k}_tanh(${p}, ${L.nin}, ${n}, in, ${o}, ULTRO_TANH_TABLE${extra});`);
     }
-    const layout = !int8
-      ? ', packed rows [bias (32 bits), weights, shift] */'
-      : L.nin > 16
-        ? ', packed rows [c (24 bits), weights + 128, shift], chunk-major (16 inputs a chunk) */'
-        : ', packed rows [c (24 bits), weights + 128, shift] */';
+    const layout = int8
+      ? `, packed rows [c (24 bits), weights + 128, shift]${chunked ? ', chunk-major (16 inputs a chunk)' : ''} */`
+      : `, packed rows [c (32 bits), weights + 32768 (16 bits), ${last ? 'shift' : '2^(8 - shift) or 0, shift'}]${chunked ? ', chunk-major (8 inputs a chunk)' : ''} */`;
     return {
       tables: [head.replace(' */', layout), cIntArray(P, 'uint8_t', bytes)],
       fn: [`static void ultro_layer${l}(${act} *in, ${outType} *out) {`, ...calls.map((c) => `  ${c}`), `}`].join('\n'),
@@ -138,7 +162,7 @@ function emitLayer(q: QuantizedModel, L: QLayer, l: number, last: boolean): { ta
   const W = cIdent(`ULTRO_W${l}`),
     B = cIdent(`ULTRO_B${l}`),
     S = cIdent(`ULTRO_S${l}`);
-  const biases = L.B.map((_, i) => storedBias(L, i));
+  const biases = L.B.map((_, i) => storedBias(q, L, i));
   const bType = intType(biases, 'int16_t');
   const uniform = L.shift.every((s) => s === L.shift[0]);
   const tables = [
@@ -165,7 +189,7 @@ function emitLayer(q: QuantizedModel, L: QLayer, l: number, last: boolean): { ta
       width === 32
         ? `out[i] = ultro_tanh8(ULTRO_TANH_TABLE, (int16_t)ultro_clamp32(${z32}, -ULTRO_TANH_ZMAX, ULTRO_TANH_ZMAX));`
         : `out[i] = ultro_tanh8(ULTRO_TANH_TABLE, ultro_zclamp24(acc, ${shift}, ULTRO_TANH_ZMAX));`;
-  else if (L.act === 'tanh') body = `out[i] = ultro_tanh16(ULTRO_TANH_TABLE, ${z32});`;
+  else if (L.act === 'tanh') body = `out[i] = ultro_tanh16(ULTRO_TANH_TABLE, acc < 0, ${width === 64 ? 'ultro_mag64' : 'ultro_mag32'}(acc, ${shift}));`;
   else body = `out[i] = (${act})ultro_clamp32(${z32}, ${cInt(L.act === 'relu' ? 0 : L.outMin, 'int16_t')}, ${cInt(L.outMax, 'int16_t')});`;
   const fn = [
     `static void ultro_layer${l}(${act} *in, ${outType} *out) {`,
@@ -185,7 +209,7 @@ export function emitForward(q: QuantizedModel, stamp: string): string {
   const act = q.actBits === 8 ? 'int8_t' : 'int16_t';
   const parts = q.layers.map((L, l) => emitLayer(q, L, l, l === q.layers.length - 1));
   const hidden = q.layers.slice(0, -1);
-  const part = partialRows(q);
+  const part = partialBytes(q);
   const width = Math.max(1, ...hidden.map((L) => L.nout));
   const tanh = q.tanh
     ? [`/* tanh on [0, 4]: ${1 << q.tanh.m} segments, input Q${q.tanh.fz}, output Q${q.tanh.outFrac}, linear interpolation */`, cIntArray('ULTRO_TANH_TABLE', act, q.tanh.values)]
@@ -210,7 +234,7 @@ export function emitForward(q: QuantizedModel, stamp: string): string {
     '',
     ...tanh,
     '',
-    ...(part ? [`/* partial sums of the int8 row kernels of more than 16 inputs (3 bytes a row) */`, `static uint8_t ultro_part[${3 * part}];`, ''] : []),
+    ...(part ? [`/* partial sums of the row kernels of more than one chunk of inputs */`, `static uint8_t ultro_part[${part}];`, ''] : []),
     ...parts.flatMap((p) => [...p.tables, '']),
     ...parts.flatMap((p) => [p.fn, '']),
     'void ultro_nn_forward(ultro_act_t *x, int16_t *y) {',

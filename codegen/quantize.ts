@@ -34,7 +34,9 @@ import { filterFloat32, safetyFilter, type SafetyFilter } from '../sim/index.js'
 import { gridFrac, modelHash, modelPlant, policyFunction, variantBits, type PolicyModel, type Variant } from '../trainer/index.js';
 import { analyseRanges, type Interval, type RangeReport } from './range.js';
 import { calibrationStates, inputMoments, roundRow } from './rounding.js';
-import { makeTanhTable, tanhQ, type TanhTable } from './tanh.js';
+import { makeTanhTable, tanhRow, type TanhTable } from './tanh.js';
+import { rshiftRound } from './shift.js';
+export { rshiftRound } from './shift.js';
 
 export type ActKind = 'tanh' | 'relu' | 'hardtanh' | 'linear';
 
@@ -128,19 +130,6 @@ const f32 = Math.fround;
 const maxOf = (bits: number) => Math.pow(2, bits - 1) - 1;
 const minOf = (bits: number) => -Math.pow(2, bits - 1);
 
-/** Round half up then arithmetic shift; negative s multiplies. The integer rule everything shares. */
-export function rshiftRound(v: number, s: number): number {
-  if (s > 0) return Math.floor((v + Math.pow(2, s - 1)) / Math.pow(2, s));
-  if (s < 0) {
-    // A negative shift multiplies and saturates at ±INT32_MAX, as the C's shift32
-    // does: that far out every activation and the output clamp are saturated.
-    const z = v * Math.pow(2, -s);
-    return z > INT32_MAX ? INT32_MAX : z < -INT32_MAX ? -INT32_MAX : z;
-  }
-  return v;
-}
-const INT32_MAX = 2147483647;
-
 export function saturate(v: number, lo: number, hi: number): number {
   return v < lo ? lo : v > hi ? hi : v;
 }
@@ -203,18 +192,20 @@ function inputBias(w: { inOffset: number[]; inK: number[]; dMin: number[]; dMax:
   throw new QuantizationError('input quantisation: the domain is too wide for the float wrapper (|(x − offset)·k| ≥ 2^22)');
 }
 
+/** A row's output from its accumulator (non-decreasing in acc, so intervals map by their ends). */
+function activate(L: QLayer, acc: number, s: number, tanh: TanhTable | null): number {
+  if (L.act === 'tanh') return tanhRow(tanh!, acc, s);
+  const z = rshiftRound(acc, s);
+  return L.act === 'relu' ? saturate(z, 0, L.outMax) : saturate(z, L.outMin, L.outMax);
+}
+
 /** Run one quantised layer on integer inputs; returns outputs (and pre-activation z for tanh). */
 export function runLayer(L: QLayer, a: ArrayLike<number>, tanh: TanhTable | null): number[] {
   const out: number[] = [];
   for (let i = 0; i < L.nout; i++) {
     let acc = L.B[i];
     for (let j = 0; j < L.nin; j++) acc += L.W[i * L.nin + j] * a[j];
-    const z = rshiftRound(acc, L.shift[i]);
-    let y: number;
-    if (L.act === 'tanh') y = tanhQ(tanh!, saturate(z, -tanh!.zMax, tanh!.zMax));
-    else if (L.act === 'relu') y = saturate(z, 0, L.outMax);
-    else y = saturate(z, L.outMin, L.outMax);
-    out.push(y);
+    out.push(activate(L, acc, L.shift[i], tanh));
   }
   return out;
 }
@@ -240,11 +231,7 @@ function layerIntervals(L: QLayer, ins: Interval[], tanh: TanhTable | null): { a
     const round = s > 0 ? Math.pow(2, s - 1) : 0;
     bound = Math.max(bound, partial + round);
     acc.push([lo, hi]);
-    const zlo = rshiftRound(lo, s),
-      zhi = rshiftRound(hi, s);
-    if (L.act === 'tanh') out.push([tanhQ(tanh!, saturate(zlo, -tanh!.zMax, tanh!.zMax)), tanhQ(tanh!, saturate(zhi, -tanh!.zMax, tanh!.zMax))]);
-    else if (L.act === 'relu') out.push([saturate(zlo, 0, L.outMax), saturate(zhi, 0, L.outMax)]);
-    else out.push([saturate(zlo, L.outMin, L.outMax), saturate(zhi, L.outMin, L.outMax)]);
+    out.push([activate(L, lo, s, tanh), activate(L, hi, s, tanh)]);
   }
   return { acc, bound, out };
 }

@@ -20,8 +20,8 @@
  *
  * Tanh and output layers go through the packed row kernels below
  * (int8: ultro_rows8_* with 24-bit sums, ultro_rows8s_* with 16-bit sums,
- * ultro_rows8c_* above 16 inputs; int16: ultro_rows16_*): assembly on the
- * AVR, the same arithmetic in C elsewhere. The dot products serve the other
+ * ultro_rows8c_* above 16 inputs; int16: ultro_rows16_*, ultro_rows16c_*
+ * above 8 inputs): assembly on the AVR, the same arithmetic in C elsewhere. The dot products serve the other
  * layers (ReLU and hard-tanh hidden layers, 64-bit sums).
  */
 #ifndef ULTRO_KERNELS_H
@@ -233,13 +233,25 @@ static inline int8_t ultro_tanh8(const int8_t *T, int16_t zc) {
 
 #if defined(ULTRO_TANH_SHIFT) && ULTRO_ACT_BITS == 16
 /*
- * tanh of a Q24 pre-activation, int16 table: clamped to |z| <= 4 * 2^24,
- * segment index |z| >> ULTRO_TANH_SHIFT, an 8-bit interpolation fraction
- * (the 8 bits below the index), so the product is 16 x 8 bits.
+ * int16 tanh (codegen/tanh.ts, tanhRow): the table takes a = |acc| >> s (a
+ * left shift for s < 0, stopped at ULTRO_TANH_ZMAX, where the table
+ * saturates) and the result takes acc's sign. Segment a >> ULTRO_TANH_SHIFT,
+ * fraction the 8 bits below it, so the product is 16 x 8 bits.
  */
-static inline int16_t ultro_tanh16(const int16_t *T, int32_t z) {
-  int32_t zc = ultro_clamp32(z, -ULTRO_TANH_ZMAX, ULTRO_TANH_ZMAX);
-  uint32_t a = (uint32_t)(zc < 0 ? -zc : zc);
+static inline uint32_t ultro_mag_shift(uint32_t m, int8_t s) {
+  if (s > 0) return s < 32 ? m >> s : 0;
+  for (; s < 0 && m < (uint32_t)ULTRO_TANH_ZMAX; s++) m <<= 1; /* m < 2^24 before each doubling */
+  return m < (uint32_t)ULTRO_TANH_ZMAX ? m : (uint32_t)ULTRO_TANH_ZMAX;
+}
+static inline uint32_t ultro_mag32(int32_t acc, int8_t s) {
+  return ultro_mag_shift(acc < 0 ? 0u - (uint32_t)acc : (uint32_t)acc, s);
+}
+static inline uint32_t ultro_mag64(int64_t acc, int8_t s) {
+  uint64_t m = acc < 0 ? 0u - (uint64_t)acc : (uint64_t)acc;
+  if (s > 0) m = s < 64 ? m >> s : 0;
+  return m < (uint64_t)ULTRO_TANH_ZMAX ? ultro_mag_shift((uint32_t)m, s < 0 ? s : 0) : (uint32_t)ULTRO_TANH_ZMAX;
+}
+static inline int16_t ultro_tanh16(const int16_t *T, uint8_t neg, uint32_t a) {
   uint16_t i = (uint16_t)(a >> ULTRO_TANH_SHIFT);
   int16_t y;
   if (i >= ULTRO_TANH_SEGS) {
@@ -250,7 +262,7 @@ static inline int16_t ultro_tanh16(const int16_t *T, int32_t z) {
     int16_t t1 = ULTRO_RD_I16(&T[i + 1]);
     y = (int16_t)(t0 + (int16_t)(((int32_t)(t1 - t0) * f + 128) >> 8));
   }
-  return (int16_t)(zc < 0 ? -y : y);
+  return (int16_t)(neg ? -y : y);
 }
 #endif
 
@@ -473,124 +485,221 @@ static inline void ultro_rows8_out_c(const uint8_t *P, uint8_t nin, uint8_t nout
 #endif
 
 /*
- * Packed int16 layers (32-bit final sums): rows of
- *   [b0 b1 b2 b3 | w0 ... w(nin-1) (little endian) | s]
- * computed on the AVR by one assembly loop per layer: the AVR201 16x16
- * multiply-accumulate (32 cycles per MAC), the shift (saturating on
- * overflow), the clamp and the int16 tanh table with its 8-bit fraction.
+ * Packed int16 layers (32-bit final sums). A row is
+ *   [c0 c1 c2 c3 | u0 ... u(nin-1) (2 bytes each) | s]
+ * with u_j = w_j + 32768 (offset binary, 0..65535) and
+ * c = b + 2^30 * nin - 2^15 * sum_j u_j (mod 2^32), b the bias with its
+ * rounding term. With a'_j = a_j + 32768,
+ *   b + sum_j w_j a_j = c + sum_j u_j a'_j - k,   k = 2^15 * sum_j a'_j,
+ * all modulo 2^32; the final value fits int32 (the overflow proof), so it is
+ * exact. A layer of more than 8 inputs is stored chunk by chunk (8 inputs a
+ * chunk), as the int8 rows are by 16.
+ *
+ * On the AVR the inputs of a chunk live in r2..r17 in offset binary, and a
+ * MAC is four unsigned MULs into one 32-bit sum:
+ *   lpm 2x3 + mul 4x2 + 12 add/adc = 26 cycles (the AVR201 signed MAC with
+ *   its loads from RAM is 32).
+ * Then the row's shift, and either the output (saturated to int16) or tanh:
+ * |z| in Q22 is below 4 * 2^22 exactly when its top byte is 0; then its
+ * byte 2 is the table segment and byte 1 the interpolation fraction. r24 is
+ * zero; the output pointer is Y (saved and restored); k waits in r25:r27
+ * (bytes 1..3: its byte 0 is 0); the row loop ends on Z's address.
  */
-static inline int32_t ultro_bias32(const uint8_t *p) {
-  uint32_t u = (uint32_t)ULTRO_RD_U8(p) | ((uint32_t)ULTRO_RD_U8(p + 1) << 8) | ((uint32_t)ULTRO_RD_U8(p + 2) << 16) | ((uint32_t)ULTRO_RD_U8(p + 3) << 24);
-  return u <= (uint32_t)INT32_MAX ? (int32_t)u : -(int32_t)(~u) - 1;
-}
-
 #if defined(__AVR__)
-/* The end of a row kernel's row: the next row (label 13), or out past label 17. rjmp, since a row is
- * longer than BRNE reaches. */
-#define ULTRO_ROW_NEXT "dec %[r]\n\tbreq 17f\n\trjmp 13b\n17:\n\t"
-#define ULTRO_ROW16_MAC                                                                                       \
-  "lpm r20, Z+\n\tlpm r21, Z+\n\tld r22, X+\n\tld r23, X+\n\t"                                                \
-  "muls r21, r23\n\tadd r18, r0\n\tadc r19, r1\n\t"                                                           \
-  "mul r20, r22\n\tadd r16, r0\n\tadc r17, r1\n\tadc r18, r24\n\tadc r19, r24\n\t"                            \
-  "mulsu r21, r22\n\tsbc r19, r24\n\tadd r17, r0\n\tadc r18, r1\n\tadc r19, r24\n\t"                          \
-  "mulsu r23, r20\n\tsbc r19, r24\n\tadd r17, r0\n\tadc r18, r1\n\tadc r19, r24\n\t"
-/* Bias, MACs (G per pass), shift; acc in r19:r18:r17:r16. r24 = 0. */
-#define ULTRO_ROW32_BODY(MAC)                                                                                   \
-  "lpm r16, Z+\n\tlpm r17, Z+\n\tlpm r18, Z+\n\tlpm r19, Z+\n\t"                                               \
-  "movw r26, %[in]\n\t.if %[ng] > 1\n\tldi r25, %[ng]\n\t.endif\n"                                             \
-  "5:\n\t.rept %[g]\n\t" MAC ".endr\n\t.if %[ng] > 1\n\tdec r25\n\tbreq 16f\n\trjmp 5b\n16:\n\t.endif\n\t"    \
-  "clr r1\n\tlpm r25, Z+\n\t"                                                                                  \
-  "tst r25\n\tbreq 8f\n\tbrmi 7f\n"                                                                            \
-  "6:\n\tasr r19\n\tror r18\n\tror r17\n\tror r16\n\tdec r25\n\tbrne 6b\n\trjmp 8f\n"                         \
-  "7:\n\tneg r25\n"                                                                                            \
-  "9:\n\tlsl r16\n\trol r17\n\trol r18\n\trol r19\n\tbrvs 10f\n\tdec r25\n\tbrne 9b\n\trjmp 8f\n"             \
-  "10:\n\tldi r19, 0x7f\n\tbrcc 8f\n\tldi r19, 0x80\n"                                                         \
+#define ULTRO_REGS16_1 "r2", "r3"
+#define ULTRO_REGS16_2 ULTRO_REGS16_1, "r4", "r5"
+#define ULTRO_REGS16_3 ULTRO_REGS16_2, "r6", "r7"
+#define ULTRO_REGS16_4 ULTRO_REGS16_3, "r8", "r9"
+#define ULTRO_REGS16_5 ULTRO_REGS16_4, "r10", "r11"
+#define ULTRO_REGS16_6 ULTRO_REGS16_5, "r12", "r13"
+#define ULTRO_REGS16_7 ULTRO_REGS16_6, "r14", "r15"
+#define ULTRO_REGS16_8 ULTRO_REGS16_7, "r16", "r17"
+/* An assembler loop over the chunk's inputs: input \j in r(2+2j) (low byte) and r(3+2j) (high). */
+#define ULTRO_IRP16(n_) ".irp j,0,1,2,3,4,5,6,7\n\t.if \\j < " n_ "\n\t"
+/* Inputs from X into registers, in offset binary (r23 = 0x80); _SUM also adds them into r20:r19:r18. */
+#define ULTRO_LOAD16(n_) ULTRO_IRP16(n_) "ld 2+2*\\j, X+\n\tld 3+2*\\j, X+\n\teor 3+2*\\j, r23\n\t" ULTRO_IRP_END
+#define ULTRO_LOAD16_SUM(n_) \
+  ULTRO_IRP16(n_) "ld 2+2*\\j, X+\n\tld 3+2*\\j, X+\n\teor 3+2*\\j, r23\n\tadd r18, 2+2*\\j\n\tadc r19, 3+2*\\j\n\tadc r20, r24\n\t" ULTRO_IRP_END
+/* k = 2^15 * (r20:r19:r18): bytes 1..3 in r25, r26, r27. */
+#define ULTRO_K16 "lsr r20\n\tror r19\n\tror r18\n\tclr r25\n\tror r25\n\tmovw r26, r18\n\t"
+/* u_j * a'_j into r21:r18, modulo 2^32: lo*lo, hi*hi, then the two cross products. */
+#define ULTRO_MACS16X(n_)                                                                                            \
+  ULTRO_IRP16(n_) "lpm r22, Z+\n\tlpm r23, Z+\n\t"                                                                     \
+  "mul r22, 2+2*\\j\n\tadd r18, r0\n\tadc r19, r1\n\tadc r20, r24\n\tadc r21, r24\n\t"                                 \
+  "mul r23, 3+2*\\j\n\tadd r20, r0\n\tadc r21, r1\n\t"                                                                 \
+  "mul r22, 3+2*\\j\n\tadd r19, r0\n\tadc r20, r1\n\tadc r21, r24\n\t"                                                 \
+  "mul r23, 2+2*\\j\n\tadd r19, r0\n\tadc r20, r1\n\tadc r21, r24\n\t" ULTRO_IRP_END
+/* c - k: c from the row, k from r27:r25. */
+#define ULTRO_BIAS32K "lpm r18, Z+\n\tlpm r19, Z+\n\tlpm r20, Z+\n\tlpm r21, Z+\n\tsub r19, r25\n\tsbc r20, r26\n\tsbc r21, r27\n\t"
+/* The row's shift (count from the row, in r22): right by s > 0, a byte at a time while s >= 8; left by -s,
+ * saturating on signed overflow. */
+#define ULTRO_SHIFT32                                                                                                \
+  "lpm r22, Z+\n\ttst r22\n\tbreq 8f\n\tbrmi 7f\n"                                                                       \
+  "5:\n\tcpi r22, 8\n\tbrlo 6f\n\tmov r18, r19\n\tmov r19, r20\n\tmov r20, r21\n\tlsl r21\n\tsbc r21, r21\n\t"             \
+  "subi r22, 8\n\tbrne 5b\n\trjmp 8f\n"                                                                                 \
+  "6:\n\tasr r21\n\tror r20\n\tror r19\n\tror r18\n\tdec r22\n\tbrne 6b\n\trjmp 8f\n"                                    \
+  "7:\n\tneg r22\n"                                                                                                    \
+  "9:\n\tlsl r18\n\trol r19\n\trol r20\n\trol r21\n\tbrvs 10f\n\tdec r22\n\tbrne 9b\n\trjmp 8f\n"                        \
+  "10:\n\tldi r21, 0x7f\n\tbrcc 8f\n\tldi r21, 0x80\n"                                                                  \
   "8:\n\t"
-/* acc (r19..r16) clamped to [lo, hi]. */
-#define ULTRO_CLAMP32                                                                                                  \
-  "cpi r16, lo8(%[hi1])\n\tldi r25, hi8(%[hi1])\n\tcpc r17, r25\n\tldi r25, hlo8(%[hi1])\n\tcpc r18, r25\n\t"         \
-  "ldi r25, hhi8(%[hi1])\n\tcpc r19, r25\n\tbrlt 11f\n\t"                                                              \
-  "ldi r16, lo8(%[hi])\n\tldi r17, hi8(%[hi])\n\tldi r18, hlo8(%[hi])\n\tldi r19, hhi8(%[hi])\n\trjmp 12f\n"         \
-  "11:\n\tcpi r16, lo8(%[lo])\n\tldi r25, hi8(%[lo])\n\tcpc r17, r25\n\tldi r25, hlo8(%[lo])\n\tcpc r18, r25\n\t"     \
-  "ldi r25, hhi8(%[lo])\n\tcpc r19, r25\n\tbrge 12f\n\t"                                                               \
-  "ldi r16, lo8(%[lo])\n\tldi r17, hi8(%[lo])\n\tldi r18, hlo8(%[lo])\n\tldi r19, hhi8(%[lo])\n"                     \
-  "12:\n\t"
-#define ULTRO_ROW16_HEAD ULTRO_ROW32_BODY(ULTRO_ROW16_MAC) ULTRO_CLAMP32
-#define ULTRO_G16(n) ((n) % 4 == 0 ? 4 : (n) % 3 == 0 ? 3 : (n) % 2 == 0 ? 2 : 1)
+/*
+ * tanh (codegen/tanh.ts, tanhRow): |acc| (its sign in SREG's T flag), then
+ * the bytes of a = |acc| >> s the table reads: byte 1 the fraction f (r19),
+ * byte 2 the segment i (r20), a >= 2^24 saturated. For 1 <= s <= 8 the row
+ * gives m = 2^(8-s), and those are bytes 2..4 of |acc| * m: three MULs
+ * whose bytes do not overlap (no carries). Other shifts go bit by bit.
+ * Then y = t0 + (((t1 - t0) * f + 128) >> 8) computed as dh*f + ((dl*f + 128) >> 8)
+ * (0 <= t1 - t0 < 2^10: the table is non-decreasing), negated for acc < 0.
+ * Z waits in r23:r22 while the table is read.
+ */
+#define ULTRO_TANH16                                                                                                 \
+  "bst r21, 7\n\tbrtc 14f\n\tcom r21\n\tcom r20\n\tcom r19\n\tneg r18\n\tsbci r19, 0xff\n\tsbci r20, 0xff\n\tsbci r21, 0xff\n" \
+  "14:\n\tlpm r22, Z+\n\ttst r22\n\tbreq 20f\n\tadiw r30, 1\n\t"                                                        \
+  "mul r19, r22\n\tmov r23, r1\n\tmul r20, r22\n\tor r23, r0\n\tmov r19, r23\n\tmov r20, r1\n\t"                           \
+  "mul r21, r22\n\tor r20, r0\n\ttst r1\n\tbreq 21f\n\trjmp 19f\n"                                                         \
+  "20:\n\tlpm r22, Z+\n\ttst r22\n\tbreq 22f\n\tbrmi 23f\n"                                                               \
+  "24:\n\tlsr r21\n\tror r20\n\tror r19\n\tdec r22\n\tbrne 24b\n\trjmp 22f\n"                                             \
+  "23:\n\tlsl r18\n\trol r19\n\trol r20\n\trol r21\n\tbrcs 19f\n\tinc r22\n\tbrne 23b\n"                                  \
+  "22:\n\ttst r21\n\tbrne 19f\n"                                                                                        \
+  "21:\n\tmovw r22, r30\n\tldi r30, lo8(%[tab])\n\tldi r31, hi8(%[tab])\n\tadd r30, r20\n\tadc r31, r24\n\tadd r30, r20\n\tadc r31, r24\n\t" \
+  "lpm r18, Z+\n\tlpm r21, Z+\n\tlpm r0, Z+\n\tlpm r1, Z\n\tsub r0, r18\n\tsbc r1, r21\n\tmov r20, r1\n\t"                \
+  "mul r0, r19\n\tlsl r0\n\tadc r1, r24\n\tadd r18, r1\n\tadc r21, r24\n\t"                                              \
+  "mul r20, r19\n\tadd r18, r0\n\tadc r21, r1\n\trjmp 15f\n"                                                             \
+  "19:\n\tmovw r22, r30\n\tldi r30, lo8(%[tsat])\n\tldi r31, hi8(%[tsat])\n\tlpm r18, Z+\n\tlpm r21, Z\n"                 \
+  "15:\n\tmovw r30, r22\n\tbrtc 18f\n\tcom r21\n\tneg r18\n\tsbci r21, 0xff\n18:\n\tst Y+, r18\n\tst Y+, r21\n\t"
+/* The output: z saturated to int16 (it fits when r21 and r20 are r19's sign extension). */
+#define ULTRO_OUT32                                                                                                  \
+  "mov r0, r19\n\tlsl r0\n\tsbc r0, r0\n\tcp r0, r20\n\tcpc r0, r21\n\tbreq 12f\n\t"                                    \
+  "ldi r18, 0xff\n\tldi r19, 0x7f\n\tsbrs r21, 7\n\trjmp 12f\n\tldi r18, 0x00\n\tldi r19, 0x80\n"                         \
+  "12:\n\tst Y+, r18\n\tst Y+, r19\n\t"
+
+/* At most 8 inputs: load them and k, then each row: c - k, the MACs, the tail (shift and output, or tanh); until Z
+ * passes the rows. */
+#define ULTRO_ONE_PASS16(TAIL)                                                                                       \
+  "push r28\n\tpush r29\n\tmovw r28, r30\n\tclr r24\n\tclr r18\n\tclr r19\n\tclr r20\n\tldi r23, 0x80\n\t"              \
+  ULTRO_LOAD16_SUM("%[nin]") ULTRO_K16 "ldi r30, lo8(%[p])\n\tldi r31, hi8(%[p])\n"                                     \
+  "13:\n\t" ULTRO_BIAS32K ULTRO_MACS16X("%[nin]") TAIL                                                     \
+  "cpi r30, lo8(%[pend])\n\tldi r22, hi8(%[pend])\n\tcpc r31, r22\n\tbreq 17f\n\trjmp 13b\n17:\n\tclr r1\n\tpop r29\n\tpop r28\n\t"
 
 /*
- * Hidden tanh layer, int16: |z| (sign in SREG's T flag) clamped to 4 * 2^24; segment
- * i = |z| >> 18 (9 bits), fraction f = (|z| >> 10) & 255, and
- * y = t0 + (((t1 - t0) * f + 128) >> 8) computed as dh*f + ((dl*f + 128) >> 8)
- * (t1 >= t0: the table is non-decreasing). The sign waits in SREG's T flag.
+ * More than 8 inputs: k from chunk 0's inputs as they are loaded and a pass over the rest; chunk 0 stores c - k
+ * + its products per row in the scratch (through Y; X holds k); each middle
+ * chunk adds its products there; the last chunk adds its own, then the
+ * shift and the tail (X the scratch, Y the output, r25 the row count). The
+ * input and output pointers wait on the stack.
  */
-#define ultro_rows16_tanh(P_, nin_, nout_, in_, out_, T_)                                                                     \
-  do {                                                                                                                        \
-    const uint8_t *p_ = (P_);                                                                                                 \
-    int16_t *o_ = (out_);                                                                                                     \
-    uint8_t r_ = (nout_);                                                                                                     \
-    __asm__ volatile("clr r24\n"                                                                                              \
-                     "13:\n\t" ULTRO_ROW32_BODY(ULTRO_ROW16_MAC)                                                           \
-                     "bst r19, 7\n\tbrtc 14f\n\tcom r19\n\tcom r18\n\tcom r17\n\tneg r16\n\t"                                 \
-                     "sbci r17, 0xff\n\tsbci r18, 0xff\n\tsbci r19, 0xff\n"                                                   \
-                     /* |z| clamped to 4 * 2^24 as an unsigned number (-2^31 stays above it) */                              \
-                     "14:\n\tcpi r16, 0x01\n\tcpc r17, r24\n\tcpc r18, r24\n\tldi r25, 0x04\n\tcpc r19, r25\n\tbrlo 19f\n\t" \
-                     "ldi r16, 0x00\n\tldi r17, 0x00\n\tldi r18, 0x00\n\tldi r19, 0x04\n"                                         \
-                     "19:\n\tmovw r20, r18\n\tlsr r21\n\tror r20\n\tlsr r21\n\tror r20\n\t"                                   \
-                     "mov r25, r17\n\tmov r23, r18\n\tlsr r23\n\tror r25\n\tlsr r23\n\tror r25\n\t"                           \
-                     "movw r26, r30\n\tmovw r30, %[tab]\n\tlsl r20\n\trol r21\n\tadd r30, r20\n\tadc r31, r21\n\t"            \
-                     "lpm r20, Z+\n\tlpm r21, Z+\n\tlpm r22, Z+\n\tlpm r23, Z\n\tmovw r30, r26\n\t"                           \
-                     "sub r22, r20\n\tsbc r23, r21\n\t"                                                                       \
-                     "mul r22, r25\n\tlsl r0\n\tadc r1, r24\n\tmov r22, r1\n\t"                                               \
-                     "mul r23, r25\n\tadd r0, r22\n\tadc r1, r24\n\t"                                                         \
-                     "add r20, r0\n\tadc r21, r1\n\tclr r1\n\t"                                                               \
-                     "brtc 15f\n\tcom r21\n\tneg r20\n\tsbci r21, 0xff\n"                                                     \
-                     "15:\n\tmovw r26, %[o]\n\tst X+, r20\n\tst X+, r21\n\tmovw %[o], r26\n\t"                                                            \
-                     ULTRO_ROW_NEXT                                                                                                \
-                     : "+z"(p_), [o] "+r"(o_), [r] "+r"(r_)                                                                   \
-                     : [in] "r"(in_), [tab] "r"(T_), [ng] "n"((nin_) / ULTRO_G16(nin_)), [g] "n"(ULTRO_G16(nin_))             \
-                     : "r16", "r17", "r18", "r19", "r20", "r21", "r22", "r23", "r24", "r25", "r26", "r27", "memory");       \
-  } while (0)
+#define ULTRO_CHUNKED16(TAIL)                                                                                        \
+  "push r28\n\tpush r29\n\tpush r30\n\tpush r31\n\tclr r24\n\tclr r18\n\tclr r19\n\tclr r20\n\tldi r23, 0x80\n\t"        \
+  ULTRO_LOAD16_SUM("8") "push r26\n\tpush r27\n\tldi r25, %[nin] - 8\n"                                                  \
+  "30:\n\tld r22, X+\n\tld r23, X+\n\tsubi r23, 0x80\n\tadd r18, r22\n\tadc r19, r23\n\tadc r20, r24\n\tdec r25\n\tbrne 30b\n\t" \
+  ULTRO_K16                                                                                                            \
+  "ldi r28, lo8(%[part])\n\tldi r29, hi8(%[part])\n\tldi r30, lo8(%[p])\n\tldi r31, hi8(%[p])\n"                        \
+  "31:\n\t" ULTRO_BIAS32K ULTRO_MACS16X("8") "st Y+, r18\n\tst Y+, r19\n\tst Y+, r20\n\tst Y+, r21\n\t"                \
+  "cpi r30, lo8(%[pend0])\n\tldi r22, hi8(%[pend0])\n\tcpc r31, r22\n\tbreq 32f\n\trjmp 31b\n32:\n\t"                   \
+  ".if %[nmid] > 0\n\tldi r25, %[nmid]\n"                                                                             \
+  "33:\n\tpop r27\n\tpop r26\n\tldi r23, 0x80\n\t" ULTRO_LOAD16("8") "push r26\n\tpush r27\n\t"                           \
+  "ldi r28, lo8(%[part])\n\tldi r29, hi8(%[part])\n\tldi r26, %[nout]\n"                                               \
+  "34:\n\tldd r18, Y+0\n\tldd r19, Y+1\n\tldd r20, Y+2\n\tldd r21, Y+3\n\t" ULTRO_MACS16X("8")                           \
+  "st Y+, r18\n\tst Y+, r19\n\tst Y+, r20\n\tst Y+, r21\n\tdec r26\n\tbreq 35f\n\trjmp 34b\n35:\n\t"                      \
+  "dec r25\n\tbreq 36f\n\trjmp 33b\n36:\n\t.endif\n\t"                                                                 \
+  "pop r27\n\tpop r26\n\tldi r23, 0x80\n\t" ULTRO_LOAD16("%[nlast]")                                                      \
+  "ldi r26, lo8(%[part])\n\tldi r27, hi8(%[part])\n\tpop r29\n\tpop r28\n\tldi r25, %[nout]\n"                          \
+  "13:\n\tld r18, X+\n\tld r19, X+\n\tld r20, X+\n\tld r21, X+\n\t" ULTRO_MACS16X("%[nlast]") TAIL            \
+  "dec r25\n\tbreq 17f\n\trjmp 13b\n17:\n\tclr r1\n\tpop r29\n\tpop r28\n\t"
 
-#define ultro_rows16_out(P_, nin_, nout_, in_, out_)                                                                          \
-  do {                                                                                                                        \
-    const uint8_t *p_ = (P_);                                                                                                 \
-    int16_t *o_ = (out_);                                                                                                     \
-    uint8_t r_ = (nout_);                                                                                                     \
-    __asm__ volatile("clr r24\n"                                                                                              \
-                     "13:\n\t" ULTRO_ROW16_HEAD "movw r26, %[o]\n\tst X+, r16\n\tst X+, r17\n\tmovw %[o], r26\n\t"                                        \
-                     ULTRO_ROW_NEXT                                                                                                \
-                     : "+z"(p_), [o] "+r"(o_), [r] "+r"(r_)                                                                   \
-                     : [in] "r"(in_), [ng] "n"((nin_) / ULTRO_G16(nin_)), [g] "n"(ULTRO_G16(nin_)), [hi1] "n"(32768L),        \
-                       [hi] "n"(32767L), [lo] "n"(-32768L)                                                                    \
-                     : "r16", "r17", "r18", "r19", "r20", "r21", "r22", "r23", "r24", "r25", "r26", "r27", "memory");       \
+/* One layer: in through X, out through Z (then Y). The registers come last: the clobber list arrives
+ * expanded, commas and all. Row bytes: 4 + 2 * nin + tail_ (one chunk; tail_ 2 for tanh: m and s);
+ * chunk 0 of a chunked layer 4 + 16. */
+#define ULTRO_ROWS16_LAYER(code_, P_, T_, part_, tail_, nin_, nout_, in_, out_, ...)                                      \
+  do {                                                                                                                  \
+    const int16_t *i_ = (in_);                                                                                          \
+    int16_t *o_ = (out_);                                                                                               \
+    __asm__ volatile(code_                                                                                              \
+                     : "+x"(i_), "+z"(o_)                                                                               \
+                     : [p] "i"(P_), [pend] "i"((P_) + (uint16_t)(nout_) * (4u + 2u * (nin_) + (tail_))),                     \
+                       [pend0] "i"((P_) + (uint16_t)(nout_) * 20u), [tab] "i"(T_), [tsat] "i"((T_) + ULTRO_TANH_SEGS16), \
+                       [part] "i"(part_), [nin] "n"(nin_), [nout] "n"(nout_), [nmid] "n"(((nin_) + 7) / 8 - 2),         \
+                       [nlast] "n"((nin_)-8 * (((nin_) + 7) / 8 - 1))                                                   \
+                     : "r0", __VA_ARGS__, "r18", "r19", "r20", "r21", "r22", "r23", "r24", "r25", "memory");             \
   } while (0)
+#if defined(ULTRO_TANH_SHIFT) && ULTRO_ACT_BITS == 16
+#define ULTRO_TANH_SEGS16 ULTRO_TANH_SEGS
 #else
-static inline int32_t ultro_dot16_packed(const uint8_t *w, const int16_t *a, uint8_t n, int32_t acc) {
+#define ULTRO_TANH_SEGS16 0
+#endif
+
+#define ultro_rows16_tanh(P_, nin_, nout_, in_, out_, T_, regs_) \
+  ULTRO_ROWS16_LAYER(ULTRO_ONE_PASS16(ULTRO_TANH16), P_, T_, 0, 2u, nin_, nout_, in_, out_, regs_)
+#define ultro_rows16_out(P_, nin_, nout_, in_, out_, regs_) \
+  ULTRO_ROWS16_LAYER(ULTRO_ONE_PASS16(ULTRO_SHIFT32 ULTRO_OUT32), P_, (const int16_t *)0, 0, 1u, nin_, nout_, in_, out_, regs_)
+#define ultro_rows16c_tanh(P_, nin_, nout_, in_, out_, T_, part_) \
+  ULTRO_ROWS16_LAYER(ULTRO_CHUNKED16(ULTRO_TANH16), P_, T_, part_, 2u, nin_, nout_, in_, out_, ULTRO_REGS16_8)
+#define ultro_rows16c_out(P_, nin_, nout_, in_, out_, part_) \
+  ULTRO_ROWS16_LAYER(ULTRO_CHUNKED16(ULTRO_SHIFT32 ULTRO_OUT32), P_, (const int16_t *)0, part_, 1u, nin_, nout_, in_, out_, ULTRO_REGS16_8)
+#else
+/*
+ * Portable: the row's sum as the AVR computes it (modulo 2^32, from the
+ * offset-binary weights and inputs). p points at c, w at a chunk's weights
+ * of the row; the chunk-major offsets are those of the layout above.
+ */
+static inline uint32_t ultro_u32le(const uint8_t *p) {
+  return (uint32_t)ULTRO_RD_U8(p) | ((uint32_t)ULTRO_RD_U8(p + 1) << 8) | ((uint32_t)ULTRO_RD_U8(p + 2) << 16) | ((uint32_t)ULTRO_RD_U8(p + 3) << 24);
+}
+static inline uint32_t ultro_row16_part(const uint8_t *w, const int16_t *in, uint8_t n, uint32_t v) {
   uint8_t j;
   for (j = 0; j < n; j++) {
-    uint16_t u = (uint16_t)(ULTRO_RD_U8(w + 2 * j) | ((uint16_t)ULTRO_RD_U8(w + 2 * j + 1) << 8));
-    int16_t wj = u <= 32767u ? (int16_t)u : (int16_t)(-(int16_t)(~u) - 1);
-    acc += (int32_t)wj * a[j]; /* every partial sum is proven to fit int32 */
+    uint32_t u = (uint32_t)ULTRO_RD_U8(w + 2 * j) | ((uint32_t)ULTRO_RD_U8(w + 2 * j + 1) << 8);
+    uint32_t a = (uint32_t)((uint16_t)in[j] ^ 0x8000u);
+    v += u * a; /* unsigned: wraps modulo 2^32 */
   }
-  return acc;
+  return v;
+}
+/* Row i's sum and shift (tail: the bytes after the weights, the shift last). */
+static inline int32_t ultro_row16_sum(const uint8_t *P, uint8_t nin, uint8_t nout, uint8_t tail, uint8_t i, const int16_t *in, int8_t *shift) {
+  const uint8_t *p;
+  uint32_t v, k = 0;
+  uint8_t j, m, chunks, last;
+  for (j = 0; j < nin; j++) k += (uint32_t)((uint16_t)in[j] ^ 0x8000u);
+  k <<= 15;
+  if (nin <= 8) {
+    p = P + (uint16_t)i * (2u * nin + 4u + tail);
+    *shift = (int8_t)ULTRO_RD_U8(p + 3 + 2 * nin + tail);
+    v = ultro_row16_part(p + 4, in, nin, ultro_u32le(p) - k);
+  } else {
+    chunks = (uint8_t)((nin + 7u) / 8u);
+    last = (uint8_t)(nin - 8u * (chunks - 1u));
+    p = P + (uint16_t)i * 20u;
+    v = ultro_row16_part(p + 4, in, 8, ultro_u32le(p) - k);
+    P += (uint16_t)nout * 20u;
+    for (m = 1; m + 1 < chunks; m++, P += (uint16_t)nout * 16u) v = ultro_row16_part(P + (uint16_t)i * 16u, in + 8u * m, 8, v);
+    p = P + (uint16_t)i * (2u * last + tail);
+    *shift = (int8_t)ULTRO_RD_U8(p + 2 * last + tail - 1);
+    v = ultro_row16_part(p, in + 8u * (chunks - 1u), last, v);
+  }
+  return v <= (uint32_t)INT32_MAX ? (int32_t)v : -(int32_t)(~v) - 1;
 }
 #if defined(ULTRO_TANH_SHIFT) && ULTRO_ACT_BITS == 16
-static inline void ultro_rows16_tanh(const uint8_t *P, uint8_t nin, uint8_t nout, const int16_t *in, int16_t *out, const int16_t *T) {
+static inline void ultro_rows16_tanh_c(const uint8_t *P, uint8_t nin, uint8_t nout, const int16_t *in, int16_t *out, const int16_t *T) {
   uint8_t i;
-  for (i = 0; i < nout; i++, P += 2 * nin + 5) {
-    int32_t acc = ultro_dot16_packed(P + 4, in, nin, ultro_bias32(P));
-    out[i] = ultro_tanh16(T, ultro_shift32(acc, (int8_t)ULTRO_RD_U8(P + 4 + 2 * nin)));
+  int8_t s;
+  for (i = 0; i < nout; i++) {
+    int32_t v = ultro_row16_sum(P, nin, nout, 2, i, in, &s);
+    out[i] = ultro_tanh16(T, v < 0, ultro_mag32(v, s));
   }
 }
+#define ultro_rows16_tanh(P_, nin_, nout_, in_, out_, T_, regs_) ultro_rows16_tanh_c((P_), (nin_), (nout_), (in_), (out_), (T_))
+#define ultro_rows16c_tanh(P_, nin_, nout_, in_, out_, T_, part_) ((void)(part_), ultro_rows16_tanh_c((P_), (nin_), (nout_), (in_), (out_), (T_)))
 #endif
-static inline void ultro_rows16_out(const uint8_t *P, uint8_t nin, uint8_t nout, const int16_t *in, int16_t *out) {
+static inline void ultro_rows16_out_c(const uint8_t *P, uint8_t nin, uint8_t nout, const int16_t *in, int16_t *out) {
   uint8_t i;
-  for (i = 0; i < nout; i++, P += 2 * nin + 5) {
-    int32_t acc = ultro_dot16_packed(P + 4, in, nin, ultro_bias32(P));
-    out[i] = (int16_t)ultro_clamp32(ultro_shift32(acc, (int8_t)ULTRO_RD_U8(P + 4 + 2 * nin)), -32768, 32767);
+  int8_t s;
+  for (i = 0; i < nout; i++) {
+    int32_t v = ultro_row16_sum(P, nin, nout, 1, i, in, &s);
+    out[i] = (int16_t)ultro_clamp32(ultro_shift32(v, s), -32768, 32767);
   }
 }
+#define ultro_rows16_out(P_, nin_, nout_, in_, out_, regs_) ultro_rows16_out_c((P_), (nin_), (nout_), (in_), (out_))
+#define ultro_rows16c_out(P_, nin_, nout_, in_, out_, part_) ((void)(part_), ultro_rows16_out_c((P_), (nin_), (nout_), (in_), (out_)))
 #endif
 
 #endif /* ULTRO_KERNELS_H */

@@ -10,6 +10,9 @@
  *                                          B[i] + 2^(s-1), so the C shifts only.
  *   out = act(z), saturated to the layer's output range
  * with act = tanh (table + linear interpolation), ReLU, hard tanh, or identity.
+ * An int16 tanh row instead feeds the table a = |acc| >> s (truncated; a left
+ * shift for s < 0) with no rounding term, and gives the result acc's sign:
+ * exactly odd, and its bytes are what the AVR reads (codegen/tanh.ts).
  * ultro_nn.c is generated for one network (its layers, widths and shifts);
  * the pieces it is built from are in ultro_kernels.h. These rules are
  * mirrored bit for bit by codegen/reference.ts.

@@ -64,7 +64,7 @@ describe('generated policy C vs the TypeScript integer reference', () => {
     });
   }
   it('pre-activations far beyond tanh saturation (first-layer weights ×150): no weight bits given up, saturating shifts, bit-exact', () => {
-    // int16 tanh takes its input in Q24, so a pre-activation beyond ±128 does not fit int32 once shifted
+    // int16 tanh takes its input in Q22, so a pre-activation beyond ±512 does not fit int32 once shifted
     // left: the shift saturates (past every activation's saturation) instead of the quantiser dropping
     // weight bits until the layer was nearly constant (which erred by ~40 % of the actuator range).
     const m = randomModel('double-integrator', [8, 8], 'tanh', 6);
