@@ -111,11 +111,12 @@ describe.skipIf(!HAVE_ARM)('generated policy on a Cortex-M4 (QEMU mps2-an386) vs
       expect(r.states).toBeGreaterThanOrEqual(1000);
       console.log(`cortex-m4: ${name} ${variant}: ${r.states} states bit-exact; policy code + tables ${r.bytes} B (-Os)`);
     });
-  it('2-40-24-1, int8: the chunked row kernels (more than 16 inputs) bit-exact on 1,200 states', { timeout: 180_000 }, () => {
-    const model = randomModel('double-integrator', [40, 24], 'tanh', 3, 0.4);
-    const r = onCortexM4('2-40-24-1 int8', model, quantizeModel(model, { variant: 'int8' }));
-    expect(r.states).toBeGreaterThanOrEqual(1000);
-  });
+  for (const variant of ['int8', 'int16'] as const)
+    it(`2-40-24-1, ${variant}: the chunked row kernels (more than one chunk of inputs) bit-exact on 1,200 states`, { timeout: 180_000 }, () => {
+      const model = randomModel('double-integrator', [40, 24], 'tanh', 3, 0.4);
+      const r = onCortexM4(`2-40-24-1 ${variant}`, model, quantizeModel(model, { variant }));
+      expect(r.states).toBeGreaterThanOrEqual(1000);
+    });
 });
 
 describe.skipIf(!HAVE_XTENSA)('generated policy for Xtensa (gcc-xtensa-lx106): portable C99, no C library', () => {
