@@ -499,11 +499,12 @@ static inline void ultro_rows8_out_c(const uint8_t *P, uint8_t nin, uint8_t nout
  * MAC is four unsigned MULs into one 32-bit sum:
  *   lpm 2x3 + mul 4x2 + 12 add/adc = 26 cycles (the AVR201 signed MAC with
  *   its loads from RAM is 32).
- * Then the row's shift, and either the output (saturated to int16) or tanh:
- * |z| in Q22 is below 4 * 2^22 exactly when its top byte is 0; then its
- * byte 2 is the table segment and byte 1 the interpolation fraction. r24 is
- * zero; the output pointer is Y (saved and restored); k waits in r25:r27
- * (bytes 1..3: its byte 0 is 0); the row loop ends on Z's address.
+ * Then either the row's shift and the output (saturated to int16), or tanh
+ * (ULTRO_TANH16: a = |acc| >> s in Q22 is below 4 * 2^22 exactly when its
+ * top byte is 0; then its byte 2 is the table segment and byte 1 the
+ * interpolation fraction). r24 is zero; the output pointer is Y (saved and
+ * restored); k waits in r25:r27 (bytes 1..3: its byte 0 is 0); a one-chunk
+ * layer's row loop ends on Z's address.
  */
 #if defined(__AVR__)
 #define ULTRO_REGS16_1 "r2", "r3"
@@ -655,12 +656,18 @@ static inline uint32_t ultro_row16_part(const uint8_t *w, const int16_t *in, uin
   return v;
 }
 /* Row i's sum and shift (tail: the bytes after the weights, the shift last). */
-static inline int32_t ultro_row16_sum(const uint8_t *P, uint8_t nin, uint8_t nout, uint8_t tail, uint8_t i, const int16_t *in, int8_t *shift) {
-  const uint8_t *p;
-  uint32_t v, k = 0;
-  uint8_t j, m, chunks, last;
+/* k = 2^15 * sum_j a'_j (mod 2^32), once per layer. */
+static inline uint32_t ultro_k16(const int16_t *in, uint8_t nin) {
+  uint32_t k = 0;
+  uint8_t j;
   for (j = 0; j < nin; j++) k += (uint32_t)((uint16_t)in[j] ^ 0x8000u);
-  k <<= 15;
+  return k << 15;
+}
+/* Row i's sum and shift (tail: the bytes after the weights, the shift last). */
+static inline int32_t ultro_row16_sum(const uint8_t *P, uint8_t nin, uint8_t nout, uint8_t tail, uint8_t i, const int16_t *in, uint32_t k, int8_t *shift) {
+  const uint8_t *p;
+  uint32_t v;
+  uint8_t m, chunks, last;
   if (nin <= 8) {
     p = P + (uint16_t)i * (2u * nin + 4u + tail);
     *shift = (int8_t)ULTRO_RD_U8(p + 3 + 2 * nin + tail);
@@ -682,8 +689,9 @@ static inline int32_t ultro_row16_sum(const uint8_t *P, uint8_t nin, uint8_t nou
 static inline void ultro_rows16_tanh_c(const uint8_t *P, uint8_t nin, uint8_t nout, const int16_t *in, int16_t *out, const int16_t *T) {
   uint8_t i;
   int8_t s;
+  uint32_t k = ultro_k16(in, nin);
   for (i = 0; i < nout; i++) {
-    int32_t v = ultro_row16_sum(P, nin, nout, 2, i, in, &s);
+    int32_t v = ultro_row16_sum(P, nin, nout, 2, i, in, k, &s);
     out[i] = ultro_tanh16(T, v < 0, ultro_mag32(v, s));
   }
 }
@@ -693,8 +701,9 @@ static inline void ultro_rows16_tanh_c(const uint8_t *P, uint8_t nin, uint8_t no
 static inline void ultro_rows16_out_c(const uint8_t *P, uint8_t nin, uint8_t nout, const int16_t *in, int16_t *out) {
   uint8_t i;
   int8_t s;
+  uint32_t k = ultro_k16(in, nin);
   for (i = 0; i < nout; i++) {
-    int32_t v = ultro_row16_sum(P, nin, nout, 1, i, in, &s);
+    int32_t v = ultro_row16_sum(P, nin, nout, 1, i, in, k, &s);
     out[i] = (int16_t)ultro_clamp32(ultro_shift32(v, s), -32768, 32767);
   }
 }
