@@ -246,9 +246,12 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
   // Quantisation-aware refit: weights onto the integer grid of the deployed width, kept only when it helps.
   let qat: QatOutcome | undefined;
   /** Fixed-point validation MSE and RMS error (of the range) of θ in a width, through the deploy hook; null without one. */
-  const scoreFixed = (th: Float64Array, variant: Variant) => {
-    const d = o.deploy?.(asModel(th), variant);
-    return d ? { mse: datasetMse(asModel(th), val, () => d.policy), ok: d.ok, rms: d.rmsOfRange, tol: d.tolerance } : null;
+  // A refit is scored as the model file will carry it (a kept refit: codegen keeps the grids it was fitted on).
+  const scoreFixed = (th: Float64Array, variant: Variant, refit = false) => {
+    const m = asModel(th);
+    if (refit) m.provenance = { qat: variant, qatFixedPoint: { refitKept: true } };
+    const d = o.deploy?.(m, variant);
+    return d ? { mse: datasetMse(m, val, () => d.policy), ok: d.ok, rms: d.rmsOfRange, tol: d.tolerance } : null;
   };
   if (o.qat && o.method !== 'adam' && o.method !== 'adam-minibatch') {
     times.start('qat');
@@ -284,7 +287,7 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
           abandonAbove: before?.mse,
         });
         // Null: the refit gave up once its training MSE passed the fixed-point MSE without it.
-        const after = refit ? score(refit) : null;
+        const after = refit ? scoreFixed(refit, variant, true) : null;
         // A refit that leaves sampled constraints broken is not kept, whatever its MSE: on the quadrotor the
         // output layer's biases alone could not bring its snapped rows back inside the actuator bounds
         // (violation 2.9e-2), and the kept refit broke them on 4,128 of 10,000 held-out states.
@@ -322,7 +325,7 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
       theta = p.theta;
       if (!p.converged) say(`qat: the re-polish of the biases stopped short of the tolerance; the evaluation below counts what is left`);
     });
-    const now = scoreFixed(theta, qat.variant);
+    const now = scoreFixed(theta, qat.variant, true);
     if (now) {
       qat = { ...qat, after: now.mse, rmsOfRange: now.rms, withinTolerance: now.ok };
       say(`qat: ${qat.variant} fixed-point validation MSE ${now.mse.toExponential(2)}, RMS error ${(100 * now.rms).toFixed(2)} % of the actuator range after the re-polish`);
