@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../sim/index.js';
-import { loadModel, randomPolicyModel as randomModel } from '../trainer/index.js';
+import { loadModel, randomPolicyModel as randomModel, type PolicyModel } from '../trainer/index.js';
 import { kernelWidth, quantizeModel, type QuantizedModel } from '../codegen/index.js';
 import { Device, EmulatedUnoLink, UNO_CPU_HZ, rowOf } from '../firmware-host/index.js';
 import { getBoard } from '../targets/index.js';
@@ -27,6 +27,13 @@ const STATES = [
   [0, 0],
   [-0.2, 0.05],
 ];
+
+/** The DI's bench states; for other plants five points along the domain's diagonal. */
+function benchStates(m: PolicyModel): number[][] {
+  const { min, max } = m.input.domain;
+  if (min.length === 2) return STATES;
+  return [0.5, 0.3, 0.7, 0.1, 0.9].map((t) => min.map((lo, i) => lo + t * (max[i] - lo)));
+}
 
 /**
  * The instruction floor of a forward pass on the AVR: per MAC, weights in
@@ -48,12 +55,14 @@ export async function benchCycles(): Promise<BenchSection> {
     ['DI 2-16-16-1', fixture()],
     ['2-32-32-1', randomModel('double-integrator', [32, 32], 'tanh', 1, 0.5)],
     ['2-64-64-1', randomModel('double-integrator', [64, 64], 'tanh', 1, 0.3)],
+    // the 12-state plant's shape: hard-tanh rows (a clamp) and the safety filter's twelve states
+    ['quadrotor 12-16-16-4 hard tanh', randomModel('quadrotor-hover', [16, 16], 'hardtanh', 4, 0.5)],
   ] as const;
   const rows: (string | number)[][] = [];
   for (const [name, m] of models)
     for (const variant of ['int8', 'int16'] as const) {
       const q = quantizeModel(m, { variant });
-      const r = measurePolicyCycles(q, STATES);
+      const r = measurePolicyCycles(q, benchStates(m));
       const core = median(r.core);
       const floor = instructionFloor(q);
       figures.push({ name: `${name} ${variant}: cycles per MAC (integer core)`, value: core / r.macs, unit: 'cycles/MAC', kind: 'cycles' });

@@ -51,11 +51,12 @@ const RD: Record<CIntType, string> = { int8_t: 'ULTRO_RD_I8', uint8_t: 'ULTRO_RD
 
 /**
  * Whether a layer goes into the packed form (ultro_rows8_* / ultro_rows16_*):
- * tanh or output layers, int8 with 24-bit final sums, int16 with 32-bit
- * partial sums.
+ * tanh, hard-tanh and ReLU (a clamp) and output layers; int8 with 24-bit
+ * final sums, int16 with 32-bit partial sums.
  */
 function packed(q: QuantizedModel, L: QLayer, last: boolean, width: KernelWidth): boolean {
-  if (!(last || L.act === 'tanh') || L.nin > 255) return false;
+  const rows = last || L.act === 'tanh' || L.act === 'hardtanh' || L.act === 'relu';
+  if (!rows || L.nin > 255) return false;
   return q.actBits === 16 ? width === 32 : width <= 24;
 }
 
@@ -148,11 +149,13 @@ function emitLayer(q: QuantizedModel, L: QLayer, l: number, last: boolean): { ta
       const p = bytes.length ? `${P} + ${bytes.length}` : P;
       const o = r0 ? `out + ${r0}` : 'out';
       bytes.push(...packedRows(q, L, r0, n));
-      calls.push(last ? `ultro_${k}_out(${p}, ${L.nin}, ${n}, in, ${o}${extra});` : `ultro_${k}_tanh(${p}, ${L.nin}, ${n}, in, ${o}, ULTRO_TANH_TABLE${extra});`);
+      if (last) calls.push(`ultro_${k}_out(${p}, ${L.nin}, ${n}, in, ${o}${extra});`);
+      else if (L.act === 'tanh') calls.push(`ultro_${k}_tanh(${p}, ${L.nin}, ${n}, in, ${o}, ULTRO_TANH_TABLE${extra});`);
+      else calls.push(`ultro_${k}_clamp(${p}, ${L.nin}, ${n}, in, ${o}, ${L.act === 'relu' ? 0 : L.outMin}, ${L.outMax}${extra});`);
     }
     const layout = int8
       ? `, packed rows [c (24 bits), weights + 128, shift]${chunked ? ', chunk-major (16 inputs a chunk)' : ''} */`
-      : `, packed rows [c (32 bits), weights + 32768 (16 bits), ${last ? 'shift' : '2^(8 - shift) or 0, shift'}]${chunked ? ', chunk-major (8 inputs a chunk)' : ''} */`;
+      : `, packed rows [c (32 bits), weights + 32768 (16 bits), ${L.act === 'tanh' && !last ? '2^(8 - shift) or 0, shift' : 'shift'}]${chunked ? ', chunk-major (8 inputs a chunk)' : ''} */`;
     return {
       tables: [head.replace(' */', layout), cIntArray(P, 'uint8_t', bytes)],
       fn: [`static void ultro_layer${l}(${act} *in, ${outType} *out) {`, ...calls.map((c) => `  ${c}`), `}`].join('\n'),

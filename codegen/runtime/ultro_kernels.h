@@ -360,6 +360,19 @@ static inline int32_t ultro_sext24(uint32_t u) {
   "ldi r18, 0xff\n\tldi r19, 0x7f\n\tsbrs r20, 7\n\trjmp 12f\n\tldi r18, 0x00\n\tldi r19, 0x80\n"                    \
   "12:\n\tst Y+, r18\n\tst Y+, r19\n\t"
 #define ULTRO_OUT16 "st Y+, r18\n\tst Y+, r19\n\t"
+/*
+ * Hard tanh and ReLU: z clamped to [lo, hi] (both within int8), stored as int8. z fits int8 when its
+ * upper bytes are r18's sign extension; then r18 is compared with the ends, else z's sign picks one.
+ */
+#define ULTRO_CLAMP8_ENDS                                                                                  \
+  "cpi r18, lo8(%[hi])\n\tbrlt 3f\n\tldi r18, lo8(%[hi])\n\trjmp 4f\n"                                        \
+  "3:\n\tcpi r18, lo8(%[lo])\n\tbrge 4f\n\tldi r18, lo8(%[lo])\n\trjmp 4f\n"
+#define ULTRO_CLAMP8_24                                                                                    \
+  "mov r0, r18\n\tlsl r0\n\tsbc r0, r0\n\tcp r0, r19\n\tcpc r0, r20\n\tbrne 2f\n\t" ULTRO_CLAMP8_ENDS            \
+  "2:\n\tldi r18, lo8(%[hi])\n\tsbrc r20, 7\n\tldi r18, lo8(%[lo])\n4:\n\tst Y+, r18\n\t"
+#define ULTRO_CLAMP8_16                                                                                    \
+  "mov r0, r18\n\tlsl r0\n\tsbc r0, r0\n\tcp r0, r19\n\tbrne 2f\n\t" ULTRO_CLAMP8_ENDS                           \
+  "2:\n\tldi r18, lo8(%[hi])\n\tsbrc r19, 7\n\tldi r18, lo8(%[lo])\n4:\n\tst Y+, r18\n\t"
 /* Next row (label 13; rjmp, since a row is longer than BRNE reaches), or restore Y and r1. */
 #define ULTRO_ROWS_END(cnt_) "dec " cnt_ "\n\tbreq 17f\n\trjmp 13b\n17:\n\tclr r1\n\tpop r29\n\tpop r28\n\t"
 
@@ -398,32 +411,40 @@ static inline int32_t ultro_sext24(uint32_t u) {
 
 /* One layer: in through X, out through Z (then Y). The registers come last: the clobber list arrives
  * expanded, commas and all. */
-#define ULTRO_ROWS8_LAYER(code_, P_, T_, part_, nin_, nout_, in_, out_, outType_, ...)                    \
+#define ULTRO_ROWS8_LAYER(code_, P_, T_, part_, lo_, hi_, nin_, nout_, in_, out_, outType_, ...)         \
   do {                                                                                                     \
     const int8_t *i_ = (in_);                                                                              \
     outType_ *o_ = (out_);                                                                                 \
     __asm__ volatile(code_                                                                                 \
                      : "+x"(i_), "+z"(o_)                                                                  \
-                     : [p] "i"(P_), [tab] "i"(T_), [part] "i"(part_), [nin] "n"(nin_), [nout] "n"(nout_),  \
+                     : [p] "i"(P_), [tab] "i"(T_), [part] "i"(part_), [lo] "n"(lo_), [hi] "n"(hi_),        \
+                       [nin] "n"(nin_), [nout] "n"(nout_),                                                 \
                        [nmid] "n"(((nin_) + 15) / 16 - 2), [nlast] "n"((nin_)-16 * (((nin_) + 15) / 16 - 1)) \
                      : "r0", __VA_ARGS__, "r18", "r19", "r20", "r21", "r22", "r23", "r24", "r25", "memory"); \
   } while (0)
 
 /* At most 16 inputs, 24-bit sums (regs_: ULTRO_REGS_<nin>). */
 #define ultro_rows8_tanh(P_, nin_, nout_, in_, out_, T_, regs_) \
-  ULTRO_ROWS8_LAYER(ULTRO_ONE_PASS(ULTRO_BIAS24, ULTRO_MACS24, ULTRO_SHIFT24, ULTRO_ABS24 ULTRO_TANH8("r26")), P_, T_, 0, nin_, nout_, in_, out_, int8_t, regs_)
+  ULTRO_ROWS8_LAYER(ULTRO_ONE_PASS(ULTRO_BIAS24, ULTRO_MACS24, ULTRO_SHIFT24, ULTRO_ABS24 ULTRO_TANH8("r26")), P_, T_, 0, 0, 0, nin_, nout_, in_, out_, int8_t, regs_)
 #define ultro_rows8_out(P_, nin_, nout_, in_, out_, regs_) \
-  ULTRO_ROWS8_LAYER(ULTRO_ONE_PASS(ULTRO_BIAS24, ULTRO_MACS24, ULTRO_SHIFT24, ULTRO_OUT24), P_, 0, 0, nin_, nout_, in_, out_, int16_t, regs_)
+  ULTRO_ROWS8_LAYER(ULTRO_ONE_PASS(ULTRO_BIAS24, ULTRO_MACS24, ULTRO_SHIFT24, ULTRO_OUT24), P_, 0, 0, 0, 0, nin_, nout_, in_, out_, int16_t, regs_)
 /* At most 16 inputs, 16-bit sums: MAC = LPM 3 + MUL 2 + ADD/ADC 2 = 7 cycles; c's third byte skipped. */
 #define ultro_rows8s_tanh(P_, nin_, nout_, in_, out_, T_, regs_) \
-  ULTRO_ROWS8_LAYER(ULTRO_ONE_PASS(ULTRO_BIAS16, ULTRO_MACS16, ULTRO_SHIFT16, ULTRO_ABS16 ULTRO_TANH8("r26")), P_, T_, 0, nin_, nout_, in_, out_, int8_t, regs_)
+  ULTRO_ROWS8_LAYER(ULTRO_ONE_PASS(ULTRO_BIAS16, ULTRO_MACS16, ULTRO_SHIFT16, ULTRO_ABS16 ULTRO_TANH8("r26")), P_, T_, 0, 0, 0, nin_, nout_, in_, out_, int8_t, regs_)
 #define ultro_rows8s_out(P_, nin_, nout_, in_, out_, regs_) \
-  ULTRO_ROWS8_LAYER(ULTRO_ONE_PASS(ULTRO_BIAS16, ULTRO_MACS16, ULTRO_SHIFT16, ULTRO_OUT16), P_, 0, 0, nin_, nout_, in_, out_, int16_t, regs_)
+  ULTRO_ROWS8_LAYER(ULTRO_ONE_PASS(ULTRO_BIAS16, ULTRO_MACS16, ULTRO_SHIFT16, ULTRO_OUT16), P_, 0, 0, 0, 0, nin_, nout_, in_, out_, int16_t, regs_)
+/* Hard-tanh and ReLU layers: the output clamped to [lo_, hi_]. */
+#define ultro_rows8_clamp(P_, nin_, nout_, in_, out_, lo_, hi_, regs_) \
+  ULTRO_ROWS8_LAYER(ULTRO_ONE_PASS(ULTRO_BIAS24, ULTRO_MACS24, ULTRO_SHIFT24, ULTRO_CLAMP8_24), P_, 0, 0, lo_, hi_, nin_, nout_, in_, out_, int8_t, regs_)
+#define ultro_rows8s_clamp(P_, nin_, nout_, in_, out_, lo_, hi_, regs_) \
+  ULTRO_ROWS8_LAYER(ULTRO_ONE_PASS(ULTRO_BIAS16, ULTRO_MACS16, ULTRO_SHIFT16, ULTRO_CLAMP8_16), P_, 0, 0, lo_, hi_, nin_, nout_, in_, out_, int8_t, regs_)
+#define ultro_rows8c_clamp(P_, nin_, nout_, in_, out_, lo_, hi_, part_) \
+  ULTRO_ROWS8_LAYER(ULTRO_CHUNKED(ULTRO_CLAMP8_24), P_, 0, part_, lo_, hi_, nin_, nout_, in_, out_, int8_t, ULTRO_REGS_16)
 /* More than 16 inputs (chunk-major rows; part_: 3 bytes of scratch per row). */
 #define ultro_rows8c_tanh(P_, nin_, nout_, in_, out_, T_, part_) \
-  ULTRO_ROWS8_LAYER(ULTRO_CHUNKED(ULTRO_ABS24 ULTRO_TANH8("r24")), P_, T_, part_, nin_, nout_, in_, out_, int8_t, ULTRO_REGS_16)
+  ULTRO_ROWS8_LAYER(ULTRO_CHUNKED(ULTRO_ABS24 ULTRO_TANH8("r24")), P_, T_, part_, 0, 0, nin_, nout_, in_, out_, int8_t, ULTRO_REGS_16)
 #define ultro_rows8c_out(P_, nin_, nout_, in_, out_, part_) \
-  ULTRO_ROWS8_LAYER(ULTRO_CHUNKED(ULTRO_OUT24), P_, 0, part_, nin_, nout_, in_, out_, int16_t, ULTRO_REGS_16)
+  ULTRO_ROWS8_LAYER(ULTRO_CHUNKED(ULTRO_OUT24), P_, 0, part_, 0, 0, nin_, nout_, in_, out_, int16_t, ULTRO_REGS_16)
 #else
 /*
  * Portable: the row's sum as the AVR computes it (modulo 2^24), from the
@@ -471,6 +492,17 @@ static inline void ultro_rows8_tanh_c(const uint8_t *P, uint8_t nin, uint8_t nou
 #define ultro_rows8s_tanh ultro_rows8_tanh
 #define ultro_rows8c_tanh(P_, nin_, nout_, in_, out_, T_, part_) ((void)(part_), ultro_rows8_tanh_c((P_), (nin_), (nout_), (in_), (out_), (T_)))
 #endif
+static inline void ultro_rows8_clamp_c(const uint8_t *P, uint8_t nin, uint8_t nout, const int8_t *in, int8_t *out, int8_t lo, int8_t hi) {
+  uint8_t i;
+  int8_t s;
+  for (i = 0; i < nout; i++) {
+    int32_t v = ultro_row8_sum(P, nin, nout, i, in, &s);
+    out[i] = (int8_t)ultro_clamp32(ultro_shift32(v, s), lo, hi);
+  }
+}
+#define ultro_rows8_clamp(P_, nin_, nout_, in_, out_, lo_, hi_, regs_) ultro_rows8_clamp_c((P_), (nin_), (nout_), (in_), (out_), (lo_), (hi_))
+#define ultro_rows8s_clamp ultro_rows8_clamp
+#define ultro_rows8c_clamp(P_, nin_, nout_, in_, out_, lo_, hi_, part_) ((void)(part_), ultro_rows8_clamp_c((P_), (nin_), (nout_), (in_), (out_), (lo_), (hi_)))
 static inline void ultro_rows8_out_c(const uint8_t *P, uint8_t nin, uint8_t nout, const int8_t *in, int16_t *out) {
   uint8_t i;
   int8_t s;
@@ -574,6 +606,15 @@ static inline void ultro_rows8_out_c(const uint8_t *P, uint8_t nin, uint8_t nout
   "ldi r18, 0xff\n\tldi r19, 0x7f\n\tsbrs r21, 7\n\trjmp 12f\n\tldi r18, 0x00\n\tldi r19, 0x80\n"                         \
   "12:\n\tst Y+, r18\n\tst Y+, r19\n\t"
 
+/* Hard tanh and ReLU: z clamped to [lo, hi] (both within int16): compared as int16 when it fits (r21 and
+ * r20 are r19's sign extension), else its sign picks an end. */
+#define ULTRO_CLAMP16                                                                                                \
+  "mov r0, r19\n\tlsl r0\n\tsbc r0, r0\n\tcp r0, r20\n\tcpc r0, r21\n\tbrne 2f\n\t"                                     \
+  "cpi r18, lo8(%[hi])\n\tldi r22, hi8(%[hi])\n\tcpc r19, r22\n\tbrlt 3f\n\tldi r18, lo8(%[hi])\n\tldi r19, hi8(%[hi])\n\trjmp 4f\n" \
+  "3:\n\tcpi r18, lo8(%[lo])\n\tldi r22, hi8(%[lo])\n\tcpc r19, r22\n\tbrge 4f\n\tldi r18, lo8(%[lo])\n\tldi r19, hi8(%[lo])\n\trjmp 4f\n" \
+  "2:\n\tldi r18, lo8(%[hi])\n\tldi r19, hi8(%[hi])\n\tsbrs r21, 7\n\trjmp 4f\n\tldi r18, lo8(%[lo])\n\tldi r19, hi8(%[lo])\n" \
+  "4:\n\tst Y+, r18\n\tst Y+, r19\n\t"
+
 /* At most 8 inputs: load them and k, then each row: c - k, the MACs, the tail (shift and output, or tanh); until Z
  * passes the rows. */
 #define ULTRO_ONE_PASS16(TAIL)                                                                                       \
@@ -611,7 +652,7 @@ static inline void ultro_rows8_out_c(const uint8_t *P, uint8_t nin, uint8_t nout
 /* One layer: in through X, out through Z (then Y). The registers come last: the clobber list arrives
  * expanded, commas and all. Row bytes: 4 + 2 * nin + tail_ (one chunk; tail_ 2 for tanh: m and s);
  * chunk 0 of a chunked layer 4 + 16. */
-#define ULTRO_ROWS16_LAYER(code_, P_, T_, part_, tail_, nin_, nout_, in_, out_, ...)                                      \
+#define ULTRO_ROWS16_LAYER(code_, P_, T_, part_, tail_, lo_, hi_, nin_, nout_, in_, out_, ...)                          \
   do {                                                                                                                  \
     const int16_t *i_ = (in_);                                                                                          \
     int16_t *o_ = (out_);                                                                                               \
@@ -619,7 +660,8 @@ static inline void ultro_rows8_out_c(const uint8_t *P, uint8_t nin, uint8_t nout
                      : "+x"(i_), "+z"(o_)                                                                               \
                      : [p] "i"(P_), [pend] "i"((P_) + (uint16_t)(nout_) * (4u + 2u * (nin_) + (tail_))),                     \
                        [pend0] "i"((P_) + (uint16_t)(nout_) * 20u), [tab] "i"(T_), [tsat] "i"((T_) + ULTRO_TANH_SEGS16), \
-                       [part] "i"(part_), [nin] "n"(nin_), [nout] "n"(nout_), [nmid] "n"(((nin_) + 7) / 8 - 2),         \
+                       [part] "i"(part_), [lo] "n"(lo_), [hi] "n"(hi_), [nin] "n"(nin_), [nout] "n"(nout_),             \
+                       [nmid] "n"(((nin_) + 7) / 8 - 2),                                                                \
                        [nlast] "n"((nin_)-8 * (((nin_) + 7) / 8 - 1))                                                   \
                      : "r0", __VA_ARGS__, "r18", "r19", "r20", "r21", "r22", "r23", "r24", "r25", "memory");             \
   } while (0)
@@ -630,13 +672,17 @@ static inline void ultro_rows8_out_c(const uint8_t *P, uint8_t nin, uint8_t nout
 #endif
 
 #define ultro_rows16_tanh(P_, nin_, nout_, in_, out_, T_, regs_) \
-  ULTRO_ROWS16_LAYER(ULTRO_ONE_PASS16(ULTRO_TANH16), P_, T_, 0, 2u, nin_, nout_, in_, out_, regs_)
+  ULTRO_ROWS16_LAYER(ULTRO_ONE_PASS16(ULTRO_TANH16), P_, T_, 0, 2u, 0, 0, nin_, nout_, in_, out_, regs_)
 #define ultro_rows16_out(P_, nin_, nout_, in_, out_, regs_) \
-  ULTRO_ROWS16_LAYER(ULTRO_ONE_PASS16(ULTRO_SHIFT32 ULTRO_OUT32), P_, (const int16_t *)0, 0, 1u, nin_, nout_, in_, out_, regs_)
+  ULTRO_ROWS16_LAYER(ULTRO_ONE_PASS16(ULTRO_SHIFT32 ULTRO_OUT32), P_, (const int16_t *)0, 0, 1u, 0, 0, nin_, nout_, in_, out_, regs_)
+#define ultro_rows16_clamp(P_, nin_, nout_, in_, out_, lo_, hi_, regs_) \
+  ULTRO_ROWS16_LAYER(ULTRO_ONE_PASS16(ULTRO_SHIFT32 ULTRO_CLAMP16), P_, (const int16_t *)0, 0, 1u, lo_, hi_, nin_, nout_, in_, out_, regs_)
+#define ultro_rows16c_clamp(P_, nin_, nout_, in_, out_, lo_, hi_, part_) \
+  ULTRO_ROWS16_LAYER(ULTRO_CHUNKED16(ULTRO_SHIFT32 ULTRO_CLAMP16), P_, (const int16_t *)0, part_, 1u, lo_, hi_, nin_, nout_, in_, out_, ULTRO_REGS16_8)
 #define ultro_rows16c_tanh(P_, nin_, nout_, in_, out_, T_, part_) \
-  ULTRO_ROWS16_LAYER(ULTRO_CHUNKED16(ULTRO_TANH16), P_, T_, part_, 2u, nin_, nout_, in_, out_, ULTRO_REGS16_8)
+  ULTRO_ROWS16_LAYER(ULTRO_CHUNKED16(ULTRO_TANH16), P_, T_, part_, 2u, 0, 0, nin_, nout_, in_, out_, ULTRO_REGS16_8)
 #define ultro_rows16c_out(P_, nin_, nout_, in_, out_, part_) \
-  ULTRO_ROWS16_LAYER(ULTRO_CHUNKED16(ULTRO_SHIFT32 ULTRO_OUT32), P_, (const int16_t *)0, part_, 1u, nin_, nout_, in_, out_, ULTRO_REGS16_8)
+  ULTRO_ROWS16_LAYER(ULTRO_CHUNKED16(ULTRO_SHIFT32 ULTRO_OUT32), P_, (const int16_t *)0, part_, 1u, 0, 0, nin_, nout_, in_, out_, ULTRO_REGS16_8)
 #else
 /*
  * Portable: the row's sum as the AVR computes it (modulo 2^32, from the
@@ -698,6 +744,17 @@ static inline void ultro_rows16_tanh_c(const uint8_t *P, uint8_t nin, uint8_t no
 #define ultro_rows16_tanh(P_, nin_, nout_, in_, out_, T_, regs_) ultro_rows16_tanh_c((P_), (nin_), (nout_), (in_), (out_), (T_))
 #define ultro_rows16c_tanh(P_, nin_, nout_, in_, out_, T_, part_) ((void)(part_), ultro_rows16_tanh_c((P_), (nin_), (nout_), (in_), (out_), (T_)))
 #endif
+static inline void ultro_rows16_clamp_c(const uint8_t *P, uint8_t nin, uint8_t nout, const int16_t *in, int16_t *out, int16_t lo, int16_t hi) {
+  uint8_t i;
+  int8_t s;
+  uint32_t k = ultro_k16(in, nin);
+  for (i = 0; i < nout; i++) {
+    int32_t v = ultro_row16_sum(P, nin, nout, 1, i, in, k, &s);
+    out[i] = (int16_t)ultro_clamp32(ultro_shift32(v, s), lo, hi);
+  }
+}
+#define ultro_rows16_clamp(P_, nin_, nout_, in_, out_, lo_, hi_, regs_) ultro_rows16_clamp_c((P_), (nin_), (nout_), (in_), (out_), (lo_), (hi_))
+#define ultro_rows16c_clamp(P_, nin_, nout_, in_, out_, lo_, hi_, part_) ((void)(part_), ultro_rows16_clamp_c((P_), (nin_), (nout_), (in_), (out_), (lo_), (hi_)))
 static inline void ultro_rows16_out_c(const uint8_t *P, uint8_t nin, uint8_t nout, const int16_t *in, int16_t *out) {
   uint8_t i;
   int8_t s;

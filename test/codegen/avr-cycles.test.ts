@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../sim/index.js';
 import { loadModel, type PolicyModel } from '../../trainer/index.js';
-import { kernelWidth, policyQ, quantizeInput, quantizeModel } from '../../codegen/index.js';
+import { kernelWidth, policyQ, quantizeInput, quantizeModel, runLayer } from '../../codegen/index.js';
 import { measurePolicyCycles } from '../../pipeline/index.js';
 import { ROOT } from '../helpers/cli.js';
 import { HAVE_AVR } from '../helpers/firmware.js';
@@ -80,6 +80,17 @@ describe.skipIf(!HAVE_AVR)('policy on the emulated ATmega328P', () => {
     // kernels once asked for Y, which such a function keeps as its frame pointer, and did not compile)
     ['quadrotor shape 12-16-16-4 hard tanh, int16', randomModel('quadrotor-hover', [16, 16], 'hardtanh', 4, 0.5), 'int16'],
     ['quadrotor shape 12-16-16-4 hard tanh, int8', randomModel('quadrotor-hover', [16, 16], 'hardtanh', 4, 0.5), 'int8'],
+    // int8 hard-tanh and ReLU layers as row kernels with a clamp: 16- and 24-bit sums, chunks, Q7 and Q6
+    ['hard tanh 4-24-20-1 (a clamp row kernel with 16-bit sums, a 24-input layer in chunks), int8', randomModel('cartpole', [24, 20], 'hardtanh', 5, 2), 'int8'],
+    [
+      'the same as a kept int8 refit (Q6: clamped at ±64, inside the int8 range), int8',
+      { ...randomModel('cartpole', [24, 20], 'hardtanh', 5, 2), provenance: { qat: 'int8', qatFixedPoint: { refitKept: true } } },
+      'int8',
+    ],
+    ['ReLU 3-12-10-1 (clamp rows at [0, hi]), int8', randomModel('dc-motor', [12, 10], 'relu', 3, 1), 'int8'],
+    ['ReLU 4-24-20-1 (chunked clamp rows), int8', randomModel('cartpole', [24, 20], 'relu', 5, 1), 'int8'],
+    ['hard tanh 4-24-20-1 (clamp rows in one pass and in chunks of 8), int16', randomModel('cartpole', [24, 20], 'hardtanh', 5, 2), 'int16'],
+    ['ReLU 3-12-10-1 (clamp rows at [0, hi], chunks of 8), int16', randomModel('dc-motor', [12, 10], 'relu', 3, 1), 'int16'],
     // 256 wide (the limit): the row kernels run it in chunks of 128, the 256-input output row takes the C path
     ['2-256-1, int8', randomModel('double-integrator', [256], 'tanh', 6, 0.3), 'int8'],
     ['2-256-1, int16', randomModel('double-integrator', [256], 'tanh', 6, 0.3), 'int16'],
@@ -112,6 +123,17 @@ describe.skipIf(!HAVE_AVR)('policy on the emulated ATmega328P', () => {
     expect(r.uq).toEqual(ref);
     expect(ref.filter((u) => u === 32767 || u === -32768).length).toBeGreaterThan(20);
     expect(ref.filter((u) => Math.abs(u) < 32767).length).toBeGreaterThan(5);
+  }, 120_000);
+
+  it('hard-tanh rows whose left shifts overflow 24 bits saturate as the reference does (hand-made: shifts lowered)', () => {
+    const q = quantizeModel(randomModel('quadrotor-hover', [16, 16], 'hardtanh', 4, 0.5), { variant: 'int8' });
+    q.layers[0].shift = q.layers[0].shift.map((s) => s - 20);
+    const m = randomModel('quadrotor-hover', [16, 16], 'hardtanh', 4, 0.5);
+    const xs = states(m, 150);
+    const r = measurePolicyCycles(q, xs);
+    xs.forEach((x, k) => expect(r.uq[k]).toBe(policyQ(q, quantizeInput(q, x.map(Math.fround)))[0]));
+    const first = xs.map((x) => runLayer(q.layers[0], quantizeInput(q, x.map(Math.fround)), null));
+    expect(first.flat().filter((a) => Math.abs(a) === 127).length).toBeGreaterThan(0.9 * first.flat().length);
   }, 120_000);
 
   it('an output row whose shifted sum leaves int16 saturates as the reference does (the quantiser never makes one: shift lowered by hand)', () => {
