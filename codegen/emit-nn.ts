@@ -18,10 +18,14 @@ import type { QLayer, QuantizedModel } from './quantize.js';
 
 export type KernelWidth = 16 | 24 | 32 | 64;
 
+/** Whether the layer's rows feed the tanh table ⌊|acc| / 2^s⌋ (int16, codegen/tanh.ts) rather than a rounded z. */
+function magnitudeTanh(q: Pick<QuantizedModel, 'tanh'>, L: QLayer): boolean {
+  return L.act === 'tanh' && q.tanh?.magnitude === true;
+}
+
 /** Stored bias of row i: B + the rounding term of its shift (none where the int16 tanh truncates the magnitude). */
 export function storedBias(q: Pick<QuantizedModel, 'tanh'>, L: QLayer, i: number): number {
-  const truncates = L.act === 'tanh' && q.tanh?.magnitude === true;
-  return L.B[i] + (L.shift[i] > 0 && !truncates ? Math.pow(2, L.shift[i] - 1) : 0);
+  return L.B[i] + (L.shift[i] > 0 && !magnitudeTanh(q, L) ? Math.pow(2, L.shift[i] - 1) : 0);
 }
 
 /** Narrowest accumulator that holds the final value of every row (int8), or the partial-sum width (int16). */
@@ -115,7 +119,7 @@ function packedRows(q: QuantizedModel, L: QLayer, r0: number, n: number): number
  */
 function rowTail(q: QuantizedModel, L: QLayer, i: number): number[] {
   const s = L.shift[i];
-  if (q.actBits !== 16 || L.act !== 'tanh') return [s & 0xff];
+  if (!magnitudeTanh(q, L)) return [s & 0xff];
   return [s >= 1 && s <= 8 ? Math.pow(2, 8 - s) : 0, s & 0xff];
 }
 
@@ -155,7 +159,7 @@ function emitLayer(q: QuantizedModel, L: QLayer, l: number, last: boolean): { ta
     }
     const layout = int8
       ? `, packed rows [c (24 bits), weights + 128, shift]${chunked ? ', chunk-major (16 inputs a chunk)' : ''} */`
-      : `, packed rows [c (32 bits), weights + 32768 (16 bits), ${L.act === 'tanh' && !last ? '2^(8 - shift) or 0, shift' : 'shift'}]${chunked ? ', chunk-major (8 inputs a chunk)' : ''} */`;
+      : `, packed rows [c (32 bits), weights + 32768 (16 bits), ${magnitudeTanh(q, L) ? '2^(8 - shift) or 0, shift' : 'shift'}]${chunked ? ', chunk-major (8 inputs a chunk)' : ''} */`;
     return {
       tables: [head.replace(' */', layout), cIntArray(P, 'uint8_t', bytes)],
       fn: [`static void ultro_layer${l}(${act} *in, ${outType} *out) {`, ...calls.map((c) => `  ${c}`), `}`].join('\n'),

@@ -3,8 +3,9 @@
  * and the C emitters (policy, on-board MPC). Public surface.
  */
 export { analyseRanges, ibp, normalisedDomain, type Interval, type LayerRanges, type RangeReport } from './range.js';
-export { QuantizationError, quantizeInput, quantizeModel, rshiftRound, runLayer, saturate, type ActKind, type QLayer, type QuantOptions, type QuantizedModel } from './quantize.js';
+export { QuantizationError, quantizeInput, quantizeModel, runLayer, saturate, type ActKind, type QLayer, type QuantOptions, type QuantizedModel } from './quantize.js';
 export { makeTanhTable, tanhQ, tanhTableError, type TanhTable } from './tanh.js';
+export { rshiftRound } from './shift.js';
 export { calibrationStates, inputMoments, roundRow, type InputMoments } from './rounding.js';
 export { FIXED_POINT_TOLERANCE, dequantize, fixedPointError, fixedPointVerdict, policyFloat32, policyQ, type ErrorStats } from './reference.js';
 export { cComment, cFloat32, cFloatTensor, cIdent, cInt, cIntArray, cString, f32Key, fillTemplate, hexFloat32 } from './c-literals.js';

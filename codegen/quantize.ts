@@ -36,7 +36,6 @@ import { analyseRanges, type Interval, type RangeReport } from './range.js';
 import { calibrationStates, inputMoments, roundRow } from './rounding.js';
 import { makeTanhTable, tanhRow, type TanhTable } from './tanh.js';
 import { rshiftRound } from './shift.js';
-export { rshiftRound } from './shift.js';
 
 export type ActKind = 'tanh' | 'relu' | 'hardtanh' | 'linear';
 
@@ -239,10 +238,24 @@ function layerIntervals(L: QLayer, ins: Interval[], tanh: TanhTable | null): { a
 export class QuantizationError extends Error {}
 
 export function quantizeModel(model: PolicyModel, opts: QuantOptions): QuantizedModel {
-  const q = quantizeFolded(model, foldHardtanh(model, opts.variant), opts);
+  const folded = foldHardtanh(model, opts.variant);
+  const fm = folded ?? model;
   // The hash names the model as given, not its folded form.
-  q.modelHash = modelHash(model);
-  return q;
+  const how = { folded: folded !== null, modelHash: modelHash(model) };
+  const ranges = analyseRanges(fm, { splits: opts.splits ?? 8 });
+  const rounding = opts.rounding ?? 'best';
+  if (rounding === 'nearest') return quantizeWith(fm, opts, ranges, null, false, how).q;
+  const states = calibrationStates(model.input.domain.min, model.input.domain.max);
+  const fb = quantizeWith(fm, opts, ranges, states, true, how);
+  if (rounding === 'feedback') return fb.q;
+  // Error feedback usually errs less; where it does not (activation and table error dominate), nearest is kept.
+  const nr = quantizeWith(fm, opts, ranges, states, false, how);
+  if (fb.q.quantHash === nr.q.quantHash) return nr.q;
+  // Both against the float network as given (normalised outputs) at the calibration states, where each
+  // quantisation pass already ran its integer network.
+  const float = policyFunction(model, { clampOutput: false, clampInput: true });
+  const want = states.map((x) => float(x).map((u, j) => (u - model.output.offset[j]) / model.output.scale[j]));
+  return calibrationError(fb.q, fb.out!, want) <= calibrationError(nr.q, nr.out!, want) ? fb.q : nr.q;
 }
 
 /**
@@ -268,26 +281,6 @@ function foldHardtanh(model: PolicyModel, variant: Variant): PolicyModel | null 
   return { ...model, network: { ...model.network, layers } };
 }
 
-/** quantizeModel on the folded network (null: none), scored against the model as given. */
-function quantizeFolded(model: PolicyModel, folded: PolicyModel | null, opts: QuantOptions): QuantizedModel {
-  const fm = folded ?? model;
-  const ranges = analyseRanges(fm, { splits: opts.splits ?? 8 });
-  const rounding = opts.rounding ?? 'best';
-  if (rounding === 'nearest') return quantizeWith(fm, opts, ranges, null, folded !== null).q;
-  const states = calibrationStates(model.input.domain.min, model.input.domain.max);
-  const fb = quantizeWith(fm, opts, ranges, states, folded !== null);
-  if (rounding === 'feedback') return fb.q;
-  // Error feedback usually errs less; where it does not (activation and table error dominate), nearest is kept.
-  const nr = quantizeWith(fm, opts, ranges, null, folded !== null).q;
-  if (fb.q.quantHash === nr.quantHash) return nr;
-  // Both against the float network (normalised outputs) at the calibration states; feedback's outputs there
-  // came out of its own rounding pass.
-  const float = policyFunction(model, { clampOutput: false, clampInput: true });
-  const want = states.map((x) => float(x).map((u, j) => (u - model.output.offset[j]) / model.output.scale[j]));
-  const nrOut = states.map((x) => nr.layers.reduce<number[]>((a, L) => runLayer(L, a, nr.tanh), quantizeInput(nr, x)));
-  return calibrationError(fb.q, fb.out!, want) <= calibrationError(nr, nrOut, want) ? fb.q : nr;
-}
-
 /** Sum of squares of a quantised network's outputs at the calibration states against the float network's. */
 function calibrationError(q: QuantizedModel, out: number[][], want: ArrayLike<number>[]): number {
   const lsb = Math.pow(2, -q.outFrac);
@@ -297,11 +290,20 @@ function calibrationError(q: QuantizedModel, out: number[][], want: ArrayLike<nu
 }
 
 /**
- * One quantisation: with calibration states, rounded with error feedback on the integer activations that
- * reach each layer there (and the network's outputs at them returned too); without, rounded to nearest.
+ * One quantisation of the (folded) float network: rounded with error feedback on the integer activations
+ * that reach each layer at the calibration states, or to nearest; the integer network's outputs at those
+ * states are returned too (null without states).
  */
-function quantizeWith(model: PolicyModel, opts: QuantOptions, ranges: RangeReport, states: number[][] | null, folded = false): { q: QuantizedModel; out: number[][] | null } {
-  const rounding = states ? 'feedback' : 'nearest';
+function quantizeWith(
+  model: PolicyModel,
+  opts: QuantOptions,
+  ranges: RangeReport,
+  states: number[][] | null,
+  feedback: boolean,
+  how: { folded: boolean; modelHash: string },
+): { q: QuantizedModel; out: number[][] | null } {
+  const rounding = feedback ? 'feedback' : 'nearest';
+  const folded = how.folded;
   const variant = opts.variant;
   const A = variantBits(variant);
   const WB: 8 | 16 = A;
@@ -349,7 +351,7 @@ function quantizeWith(model: PolicyModel, opts: QuantOptions, ranges: RangeRepor
   });
   const perNeuron = opts.perNeuron === 'auto' || opts.perNeuron === undefined ? gains : opts.perNeuron;
 
-  // The weights are rounded with error feedback on the quantised network's own activations at calibration states.
+  // The quantised network's own activations at the calibration states (error feedback rounds on them).
   let calib = states ? states.map((x) => quantizeInput(qin, x)) : null;
   const layers: QLayer[] = [];
   let fa = inFrac;
@@ -394,7 +396,7 @@ function quantizeWith(model: PolicyModel, opts: QuantOptions, ranges: RangeRepor
     let L: QLayer, iv: ReturnType<typeof layerIntervals>, need: number;
     // A layer whose weights are all on their grids (a quantisation-aware refit) rounds exactly either way.
     const onGrid = Lf.W.every((row, i) => row.every((w) => Number.isInteger(w * Math.pow(2, wFrac[i]))));
-    const moments = calib && !onGrid ? inputMoments(calib, nin) : null;
+    const moments = feedback && calib && !onGrid ? inputMoments(calib, nin) : null;
     for (let attempt = 0; ; attempt++) {
       const W: number[] = [];
       const rows = Lf.W.map((row, i) =>
@@ -440,7 +442,7 @@ function quantizeWith(model: PolicyModel, opts: QuantOptions, ranges: RangeRepor
     .update(JSON.stringify({ variant, inFrac, layers: layers.map((L) => [L.W, L.B, L.shift, L.act, L.accBits, L.outMin, L.outMax]), tanh: tanh?.values, wrapper, ...(filter ? { filter } : {}) }))
     .digest('hex');
   return {
-    q: { variant, actBits: A, wBits: WB, perNeuron, rounding, nx, nu, inFrac, inRange, layers, tanh, outFrac: outFracNet, wrapper, filter, modelHash: modelHash(model), quantHash, ranges },
+    q: { variant, actBits: A, wBits: WB, perNeuron, rounding, nx, nu, inFrac, inRange, layers, tanh, outFrac: outFracNet, wrapper, filter, modelHash: how.modelHash, quantHash, ranges },
     out: calib,
   };
 }

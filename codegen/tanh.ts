@@ -8,15 +8,16 @@
  *   result = z < 0 ? −y : y
  *
  * with z in Q(fz), SH = fz + 2 − m (the table has 2^m segments of width 2^(2−m))
- * and T[k] = min(maxA, round(tanh(k·2^(2−m))·2^outFrac)).
- *
- * Where z comes from: int8 layers round the accumulator to z (rshiftRound) and
- * clamp it to ±4·2^fz. int16 layers take the magnitude first: a = ⌊|acc| / 2^s⌋
- * (a left shift for s < 0), no rounding term, and the sign of acc (`magnitude`).
- * That makes the int16 tanh exactly odd, and on the AVR a's bytes come from one
- * shift of |acc|; the bits it drops lie 8 below the fraction the table reads. Interpolation error is
+ * and T[k] = min(maxA, round(tanh(k·2^(2−m))·2^outFrac)). Interpolation error is
  * below Δ²/8·max|tanh''| ≈ 0.048·Δ²; tanhTableError() measures the whole error
  * (table rounding, interpolation, output rounding) on a dense grid.
+ *
+ * Where z comes from (tanhRow): int8 layers round the accumulator to z
+ * (rshiftRound) and clamp it to ±4·2^fz. int16 layers take the magnitude
+ * first: a = ⌊|acc| / 2^s⌋ (a left shift for s < 0), no rounding term, and the
+ * sign of acc (`magnitude`). That makes the int16 tanh exactly odd, and on the
+ * AVR a's bytes come from one shift of |acc|; the bits it drops lie 8 below
+ * the fraction the table reads.
  */
 import type { Variant } from '../trainer/index.js';
 import { rshiftRound } from './shift.js';

@@ -364,15 +364,14 @@ static inline int32_t ultro_sext24(uint32_t u) {
  * Hard tanh and ReLU: z clamped to [lo, hi] (both within int8), stored as int8. z fits int8 when its
  * upper bytes are r18's sign extension; then r18 is compared with the ends, else z's sign picks one.
  */
-#define ULTRO_CLAMP8_ENDS                                                                                  \
+/* FITS_ compares r0 (r18's sign extension) with the upper bytes; TOP_ is the top byte. */
+#define ULTRO_CLAMP8(FITS_, TOP_)                                                                          \
+  "mov r0, r18\n\tlsl r0\n\tsbc r0, r0\n\t" FITS_ "brne 2f\n\t"                                                 \
   "cpi r18, lo8(%[hi])\n\tbrlt 3f\n\tldi r18, lo8(%[hi])\n\trjmp 4f\n"                                        \
-  "3:\n\tcpi r18, lo8(%[lo])\n\tbrge 4f\n\tldi r18, lo8(%[lo])\n\trjmp 4f\n"
-#define ULTRO_CLAMP8_24                                                                                    \
-  "mov r0, r18\n\tlsl r0\n\tsbc r0, r0\n\tcp r0, r19\n\tcpc r0, r20\n\tbrne 2f\n\t" ULTRO_CLAMP8_ENDS            \
-  "2:\n\tldi r18, lo8(%[hi])\n\tsbrc r20, 7\n\tldi r18, lo8(%[lo])\n4:\n\tst Y+, r18\n\t"
-#define ULTRO_CLAMP8_16                                                                                    \
-  "mov r0, r18\n\tlsl r0\n\tsbc r0, r0\n\tcp r0, r19\n\tbrne 2f\n\t" ULTRO_CLAMP8_ENDS                           \
-  "2:\n\tldi r18, lo8(%[hi])\n\tsbrc r19, 7\n\tldi r18, lo8(%[lo])\n4:\n\tst Y+, r18\n\t"
+  "3:\n\tcpi r18, lo8(%[lo])\n\tbrge 4f\n\tldi r18, lo8(%[lo])\n\trjmp 4f\n"                                 \
+  "2:\n\tldi r18, lo8(%[hi])\n\tsbrc " TOP_ ", 7\n\tldi r18, lo8(%[lo])\n4:\n\tst Y+, r18\n\t"
+#define ULTRO_CLAMP8_24 ULTRO_CLAMP8("cp r0, r19\n\tcpc r0, r20\n\t", "r20")
+#define ULTRO_CLAMP8_16 ULTRO_CLAMP8("cp r0, r19\n\t", "r19")
 /* Next row (label 13; rjmp, since a row is longer than BRNE reaches), or restore Y and r1. */
 #define ULTRO_ROWS_END(cnt_) "dec " cnt_ "\n\tbreq 17f\n\trjmp 13b\n17:\n\tclr r1\n\tpop r29\n\tpop r28\n\t"
 
@@ -460,6 +459,9 @@ static inline int32_t ultro_row8_part(const uint8_t *w, const int8_t *in, uint8_
   return ultro_sext24((uint32_t)v);
 }
 /* Row i's sum and shift: one pass (nin <= 16, rows [c | u | s]) or chunk-major (nin > 16). */
+static inline int32_t ultro_c24(const uint8_t *p) {
+  return ultro_sext24((uint32_t)ULTRO_RD_U8(p) | ((uint32_t)ULTRO_RD_U8(p + 1) << 8) | ((uint32_t)ULTRO_RD_U8(p + 2) << 16));
+}
 static inline int32_t ultro_row8_sum(const uint8_t *P, uint8_t nin, uint8_t nout, uint8_t i, const int8_t *in, int8_t *shift) {
   const uint8_t *p;
   int32_t v;
@@ -467,12 +469,12 @@ static inline int32_t ultro_row8_sum(const uint8_t *P, uint8_t nin, uint8_t nout
   if (nin <= 16) {
     p = P + (uint16_t)i * (nin + 4u);
     *shift = (int8_t)ULTRO_RD_U8(p + 3 + nin);
-    return ultro_row8_part(p + 3, in, nin, ultro_sext24((uint32_t)ULTRO_RD_U8(p) | ((uint32_t)ULTRO_RD_U8(p + 1) << 8) | ((uint32_t)ULTRO_RD_U8(p + 2) << 16)));
+    return ultro_row8_part(p + 3, in, nin, ultro_c24(p));
   }
   chunks = (uint8_t)((nin + 15u) / 16u);
   last = (uint8_t)(nin - 16u * (chunks - 1u));
   p = P + (uint16_t)i * 19u;
-  v = ultro_row8_part(p + 3, in, 16, ultro_sext24((uint32_t)ULTRO_RD_U8(p) | ((uint32_t)ULTRO_RD_U8(p + 1) << 8) | ((uint32_t)ULTRO_RD_U8(p + 2) << 16)));
+  v = ultro_row8_part(p + 3, in, 16, ultro_c24(p));
   P += (uint16_t)nout * 19u;
   for (m = 1; m + 1 < chunks; m++, P += (uint16_t)nout * 16u) v = ultro_row8_part(P + (uint16_t)i * 16u, in + 16u * m, 16, v);
   p = P + (uint16_t)i * (last + 1u);
@@ -539,14 +541,15 @@ static inline void ultro_rows8_out_c(const uint8_t *P, uint8_t nin, uint8_t nout
  * layer's row loop ends on Z's address.
  */
 #if defined(__AVR__)
-#define ULTRO_REGS16_1 "r2", "r3"
-#define ULTRO_REGS16_2 ULTRO_REGS16_1, "r4", "r5"
-#define ULTRO_REGS16_3 ULTRO_REGS16_2, "r6", "r7"
-#define ULTRO_REGS16_4 ULTRO_REGS16_3, "r8", "r9"
-#define ULTRO_REGS16_5 ULTRO_REGS16_4, "r10", "r11"
-#define ULTRO_REGS16_6 ULTRO_REGS16_5, "r12", "r13"
-#define ULTRO_REGS16_7 ULTRO_REGS16_6, "r14", "r15"
-#define ULTRO_REGS16_8 ULTRO_REGS16_7, "r16", "r17"
+/* n int16 inputs take the registers of 2n int8 ones. */
+#define ULTRO_REGS16_1 ULTRO_REGS_2
+#define ULTRO_REGS16_2 ULTRO_REGS_4
+#define ULTRO_REGS16_3 ULTRO_REGS_6
+#define ULTRO_REGS16_4 ULTRO_REGS_8
+#define ULTRO_REGS16_5 ULTRO_REGS_10
+#define ULTRO_REGS16_6 ULTRO_REGS_12
+#define ULTRO_REGS16_7 ULTRO_REGS_14
+#define ULTRO_REGS16_8 ULTRO_REGS_16
 /* An assembler loop over the chunk's inputs: input \j in r(2+2j) (low byte) and r(3+2j) (high). */
 #define ULTRO_IRP16(n_) ".irp j,0,1,2,3,4,5,6,7\n\t.if \\j < " n_ "\n\t"
 /* Inputs from X into registers, in offset binary (r23 = 0x80); _SUM also adds them into r20:r19:r18. */
