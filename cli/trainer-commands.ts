@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { DEFAULT_PLANT, InputError, LIMITS, checkOutputFile, resolvePlant } from '../sim/index.js';
 import {
   ACTIVATIONS,
+  ACTUATOR_BOUNDS,
   DEFAULT_MARGIN,
   DEFAULT_REFINE_ROUNDS,
   EVAL_SEED,
@@ -17,6 +18,7 @@ import {
   saveModel,
   trainPolicy,
   type Activation,
+  type ActuatorBounds,
   type Method,
   type VariantChoice,
 } from '../trainer/index.js';
@@ -58,6 +60,7 @@ export interface TrainCliOptions {
   domainMax?: number[];
   qat: VariantChoice | 'none';
   safetyFilter: boolean;
+  actuatorBounds: ActuatorBounds;
   out: string;
 }
 
@@ -70,7 +73,7 @@ export function registerTrainerCommands(program: Command): void {
     .option('--act <activation>', `hidden activation: ${ACTIVATIONS.join(', ')} (default: tanh up to 4 states, hardtanh above)`, choice('--act', ACTIVATIONS))
     .option('--method <method>', `optimiser: ${METHODS.join(', ')}`, choice('--method', METHODS), TRAIN_DEFAULTS.method)
     .option('--horizon <N>', 'MPC (teacher) horizon', parseIntArg('--horizon', 1, LIMITS.maxHorizon), TRAIN_DEFAULTS.horizon)
-    .option('--samples <K>', 'MPC-feasible samples (default: 2000, or 500 per state above 4 states)', parseIntArg('--samples', 10, LIMITS.maxSamples))
+    .option('--samples <K>', 'MPC-feasible samples (default: 2000, or 1000 per state above 4 states)', parseIntArg('--samples', 10, LIMITS.maxSamples))
     .option('--dagger <rounds>', 'DAgger rounds after the first fit', parseIntArg('--dagger', 0), 1)
     .option('--refine <rounds>', 'constraint-generation rounds after DAgger', parseIntArg('--refine', 0), DEFAULT_REFINE_ROUNDS)
     .option('--eval-held-out <n>', 'held-out states of the final evaluation (as ultro eval --held-out)', parseIntArg('--eval-held-out', 100), 10_000)
@@ -89,6 +92,12 @@ export function registerTrainerCommands(program: Command): void {
       TRAIN_DEFAULTS.qat,
     )
     .option('--no-safety-filter', 'deploy the network without the one-step safety filter (the trainer then constrains every state bound)')
+    .option(
+      '--actuator-bounds <how>',
+      'clamp: train the network as the clamped policy it is deployed as (the bounds hold by the clamp); constraints: keep the raw network inside them as constraints on the samples',
+      choice('--actuator-bounds', ACTUATOR_BOUNDS),
+      'clamp',
+    )
     .option('--out <file>', 'model file to write', 'model.json')
     .addHelpText(
       'after',
@@ -121,6 +130,7 @@ export function registerTrainerCommands(program: Command): void {
         threads: opts.threads === 'auto' ? 'auto' : (Number(opts.threads) as 1 | 2),
         domain,
         safetyFilter: opts.safetyFilter,
+        actuatorBounds: opts.actuatorBounds,
         qat: opts.qat === 'none' ? undefined : opts.qat,
         deploy: opts.qat === 'none' ? undefined : deployedPolicy,
         onProgress: (p) => console.log(formatProgress(p)),

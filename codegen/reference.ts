@@ -55,7 +55,11 @@ export interface ErrorStats {
   rmsActuator: number;
 }
 
-/** Fixed-point vs float error over a set of states (raw network output, no actuator clamp on either side). */
+/**
+ * Fixed-point vs float error over a set of states: the raw network outputs, no actuator clamp on either
+ * side; for a saturating network (trained as the clamped policy) both clamped to the actuator box, as
+ * only that reaches the plant.
+ */
 export function fixedPointError(q: QuantizedModel, model: PolicyModel, X: ArrayLike<number>, nx: number): ErrorStats {
   const float = policyFunction(model, { clampOutput: false, clampInput: true });
   const n = X.length / nx;
@@ -64,6 +68,8 @@ export function fixedPointError(q: QuantizedModel, model: PolicyModel, X: ArrayL
     maxU = 0,
     sumU = 0;
   const lsb = Math.pow(2, -q.outFrac);
+  const { offset, scale, bounds } = model.output;
+  const sat = (y: number, j: number) => (model.output.saturating ? Math.min((bounds.max[j] - offset[j]) / scale[j], Math.max((bounds.min[j] - offset[j]) / scale[j], y)) : y);
   const sumJ = new Array<number>(q.nu).fill(0),
     maxJ = new Array<number>(q.nu).fill(0);
   for (let k = 0; k < n; k++) {
@@ -71,9 +77,10 @@ export function fixedPointError(q: QuantizedModel, model: PolicyModel, X: ArrayL
     const uf = float(x);
     const uq = policyQ(q, quantizeInput(q, x));
     for (let j = 0; j < q.nu; j++) {
-      const yf = (uf[j] - model.output.offset[j]) / model.output.scale[j];
-      const el = Math.abs(uq[j] * lsb - yf) / lsb;
-      const eu = Math.abs(uq[j] * lsb - yf) * model.output.scale[j];
+      const yf = sat((uf[j] - offset[j]) / scale[j], j);
+      const yq = sat(uq[j] * lsb, j);
+      const el = Math.abs(yq - yf) / lsb;
+      const eu = Math.abs(yq - yf) * scale[j];
       maxL = Math.max(maxL, el);
       maxU = Math.max(maxU, eu);
       sumL += el * el;

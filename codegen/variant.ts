@@ -37,7 +37,8 @@ export function chooseVariant(model: PolicyModel, requested: VariantChoice, perN
 
 /**
  * The deployed policy of a model in a width, as a float function (output
- * before the actuator clamp, like the trainer's raw network), and whether its
+ * before the actuator clamp, like the trainer's raw network; clamped for a
+ * saturating network, which was trained as the clamped policy), and whether its
  * fixed-point error is within the tolerance: what `ultro train` scores its
  * quantisation-aware refit with.
  */
@@ -45,8 +46,10 @@ export function deployedPolicy(model: PolicyModel, variant: Variant): { policy: 
   const c = chooseVariant(model, variant);
   const q = c.q;
   const lsb = Math.pow(2, -q.outFrac);
+  const { offset, scale, bounds, saturating } = model.output;
+  const box = (u: number, j: number) => (saturating ? Math.min(bounds.max[j], Math.max(bounds.min[j], u)) : u);
   return {
-    policy: (x) => policyQ(q, quantizeInput(q, x)).map((v, j) => model.output.offset[j] + model.output.scale[j] * v * lsb),
+    policy: (x) => policyQ(q, quantizeInput(q, x)).map((v, j) => box(offset[j] + scale[j] * v * lsb, j)),
     ok: c.verdict.ok,
     rmsOfRange: c.verdict.worst,
     tolerance: FIXED_POINT_TOLERANCE,

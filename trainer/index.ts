@@ -25,7 +25,20 @@ export { trainAdam, type AdamSettings } from './adam.js';
 export { WeightNormConstraints } from './weight-norm.js';
 export { EVAL_SEED, datasetMse, evaluatePolicy, formatMetrics, heldOutChecks, heldOutLabels, heldOutStates, type HeldOutLabels, type PolicyMetrics } from './metrics.js';
 export { formatProgress, type ProgressEntry, type ProgressFn } from './progress.js';
-export { METHODS, defaultActivation, defaultHidden, defaultSamples, mpcSettingsFor, trainPolicy, type Method, type QatOutcome, type TrainOptions, type TrainOutcome } from './train.js';
+export {
+  ACTUATOR_BOUNDS,
+  METHODS,
+  defaultActivation,
+  defaultHidden,
+  defaultSamples,
+  mpcSettingsFor,
+  trainPolicy,
+  type ActuatorBounds,
+  type Method,
+  type QatOutcome,
+  type TrainOptions,
+  type TrainOutcome,
+} from './train.js';
 export { gridFrac, quantisationAwareRefit, snapRow, VARIANTS, variantBits, type QatOptions, type Variant, type VariantChoice } from './qat.js';
 export { randomPolicyModel } from './random-model.js';
 export { TRAINER_REVISION } from './version.js';

@@ -49,7 +49,9 @@ export interface PolicyMetrics {
   heldOut: {
     kind: 'grid' | 'random';
     states: number;
+    /** Of the raw network; of the clamped one (0 by construction) when it was trained through the clamp (`clamped`). */
     actuator: ViolationSummary;
+    clamped?: boolean;
     /** One-step state constraints at MPC-feasible held-out states. */
     safety: ViolationSummary;
     /** Held-out states where the safety filter moved the clamped network output. */
@@ -69,10 +71,12 @@ export interface PolicyMetrics {
 
 /**
  * Mean squared error to the labels in normalised output units, of the float
- * network (raw output) or of `policy` (e.g. the fixed-point one codegen builds).
+ * network (raw output; clamped to the actuator box for a saturating network,
+ * which was trained as the clamped policy) or of `policy` (e.g. the
+ * fixed-point one codegen builds).
  */
 export function datasetMse(model: PolicyModel, data: Dataset, policy?: (model: PolicyModel) => (x: Float64Array) => ArrayLike<number>): number {
-  const pi = policy ? policy(model) : policyFunction(model, { clampOutput: false, clampInput: false });
+  const pi = policy ? policy(model) : policyFunction(model, { clampOutput: model.output.saturating === true, clampInput: false, safetyFilter: false });
   const { nx, nu } = data;
   const K = data.X.length / nx;
   let s = 0;
@@ -150,7 +154,8 @@ export async function heldOutLabels(
 
 /**
  * Held-out constraint checks: on `count` held-out states (a grid, or random
- * for larger nx; seeded), the raw network output against the actuator bounds,
+ * for larger nx; seeded), the raw network output against the actuator bounds
+ * (a saturating network's clamped output: 0 by construction),
  * and at the MPC-feasible ones, one plant step with the deployed (clamped)
  * output against the state bounds.
  */
@@ -172,8 +177,8 @@ export async function heldOutChecks(
   let filtered = 0;
   for (let k = 0; k < N; k++) {
     const x = ho.X.subarray(k * nx, (k + 1) * nx);
-    const u = raw(x);
     const deployed = clamped(x);
+    const u = model.output.saturating ? deployed : raw(x);
     if (filter && applySafetyFilter(filter, x, deployed)) filtered++;
     const va = boxViolation(u, plant.uBounds);
     if (va > 0) act.count++;
@@ -187,7 +192,7 @@ export async function heldOutChecks(
   }
   act.rate = act.count / Math.max(1, act.checked);
   safe.rate = safe.count / Math.max(1, safe.checked);
-  return { kind: ho.kind, states: N, actuator: act, safety: safe, filtered };
+  return { kind: ho.kind, states: N, actuator: act, ...(model.output.saturating ? { clamped: true } : {}), safety: safe, filtered };
 }
 
 export async function evaluatePolicy(model: PolicyModel, plant: Plant, settings: MPCSettings, opts: EvaluateOptions = {}): Promise<PolicyMetrics> {
@@ -250,7 +255,7 @@ export function formatMetrics(m: PolicyMetrics): string {
     `  train MSE (u normalised)      ${e(m.trainMse)}`,
     `  validation MSE                ${e(m.valMse)} (network), ${e(m.valMseDeployed)} (as deployed: clamped${m.safetyFilter ? ', safety filter' : ''})`,
     `  held-out ${m.heldOut.kind} (${m.heldOut.states} states)`,
-    `    actuator violations         ${m.heldOut.actuator.count} (${p(m.heldOut.actuator.rate)}), max ${e(m.heldOut.actuator.max)}`,
+    `    actuator violations         ${m.heldOut.actuator.count} (${p(m.heldOut.actuator.rate)}), max ${e(m.heldOut.actuator.max)}${m.heldOut.clamped ? ' (the network is trained through the actuator clamp)' : ''}`,
     `    one-step state violations   ${m.heldOut.safety.count} of ${m.heldOut.safety.checked} feasible (${p(m.heldOut.safety.rate)}), max ${e(m.heldOut.safety.max)}${m.safetyFilter ? ` (with the safety filter, which moved the output at ${m.heldOut.filtered} states)` : ''}`,
     `  closed loop vs MPC (${m.closedLoop.runs} runs × ${m.closedLoop.steps} steps)`,
     `    cost ratio                  ${m.closedLoop.costRatio.toFixed(4)} (per run: mean ${m.closedLoop.costRatioMean.toFixed(4)}, max ${m.closedLoop.costRatioMax.toFixed(4)})`,

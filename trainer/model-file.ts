@@ -46,6 +46,7 @@ const modelSchema = z
       scale: vec,
       bounds: z.object({ min: vec, max: vec }),
       safetyFilter: z.boolean({ error: 'expected true or false' }).optional(),
+      saturating: z.boolean({ error: 'expected true or false' }).optional(),
     }),
     plant: z.unknown(),
     mpc: z
@@ -125,8 +126,12 @@ export interface PolicyModel {
   generator?: string;
   network: { sizes: number[]; activation: Activation; layers: { W: number[][]; b: number[] }[] };
   input: { names: string[]; domain: { min: number[]; max: number[] }; offset: number[]; scale: number[] };
-  /** safetyFilter: the deployed policy ends with the plant's one-step safety filter (sim/safety-filter.ts). */
-  output: { names: string[]; offset: number[]; scale: number[]; bounds: { min: number[]; max: number[] }; safetyFilter?: boolean };
+  /**
+   * safetyFilter: the deployed policy ends with the plant's one-step safety filter (sim/safety-filter.ts).
+   * saturating: the network was trained as the clamped policy (its raw output lies beyond the bounds where
+   * the teacher saturates, by design); its actuator bounds hold by the clamp, not by training constraints.
+   */
+  output: { names: string[]; offset: number[]; scale: number[]; bounds: { min: number[]; max: number[] }; safetyFilter?: boolean; saturating?: boolean };
   plant: PlantFile;
   mpc?: MPCRecord;
   provenance?: Record<string, unknown>;

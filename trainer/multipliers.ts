@@ -69,6 +69,7 @@ export function leastSquaresMultipliers(data: KernelData, theta: Float64Array, o
   const activeTol = o.activeTol ?? 1e-4;
   const ncon = conPtr[K];
   const y = new Float64Array(nu);
+  const cy = new Float64Array(nu);
   const g = new Float64Array(ncon);
   kernel.constraintValues(theta, margin, 0, K, g);
   const grad = new Float64Array(P);
@@ -95,7 +96,9 @@ export function leastSquaresMultipliers(data: KernelData, theta: Float64Array, o
     mlp.forward(theta, X, y, k * nx, 0);
     while (c < m && cand[c] < conPtr[k + 1]) {
       const row = A.subarray(c * P, (c + 1) * P);
-      mlp.vjpAfterForward(theta, conC.subarray(cand[c] * nu, cand[c] * nu + nu), row);
+      // g's gradient in y: the row, without the components a saturating output clamps (gn-kernel.ts)
+      for (let j = 0; j < nu; j++) cy[j] = data.saturate && (y[j] > 1 || y[j] < -1) ? 0 : conC[cand[c] * nu + j];
+      mlp.vjpAfterForward(theta, cy, row);
       if (frozen) for (let p = 0; p < P; p++) if (frozen[p]) row[p] = 0;
       let n2 = 0;
       for (let p = 0; p < P; p++) n2 += row[p] * row[p];

@@ -50,8 +50,14 @@ export const DEFAULT_MARGIN = 2e-3;
 export const DEFAULT_REFINE_ROUNDS = 5;
 
 export interface ConstraintOptions {
-  /** Actuator bounds |y| ≤ 1 on every sample (default true). */
+  /** Actuator bounds |y| ≤ 1 on every sample (default true; none when saturating). */
   actuator?: boolean;
+  /**
+   * The trained policy is the network clamped to the actuator box, as it is
+   * deployed (KernelData.saturate): the actuator bounds hold by construction,
+   * so they get no rows, and the other rows constrain the clamped output.
+   */
+  saturate?: boolean;
   /** One-step state constraints: 'box' (default) keeps A x + B π(x) in the state box; 'none' drops them. */
   safety?: 'box' | 'none';
   /** Optional polytope H x⁺ ≤ h on the successor state. */
@@ -93,7 +99,7 @@ export interface ConstraintRow {
 export function constraintRows(plant: Plant, s: Scaling, x: ArrayLike<number>, opts: ConstraintOptions = {}): ConstraintRow[] {
   const { nx, nu } = plant;
   const rows: ConstraintRow[] = [];
-  if (opts.actuator ?? true) {
+  if ((opts.actuator ?? true) && !opts.saturate) {
     for (let j = 0; j < nu; j++) {
       const c = new Array(nu).fill(0);
       c[j] = 1;
@@ -253,5 +259,6 @@ export function buildKernelData(plant: Plant, data: Dataset, s: Scaling, net: { 
     conC: toSharedF64(C),
     conD: toSharedF64(D),
     conCap: toSharedF64(cap),
+    saturate: opts.saturate === true,
   };
 }

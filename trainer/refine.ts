@@ -44,6 +44,8 @@ export async function findConstraintCuts(model: PolicyModel, plant: Plant, setti
   const anyBound = [...open.min, ...open.max].some(Number.isFinite);
   /** The raw network's largest actuator excess at x, in units of the half-range: above 0 out of bounds. */
   const excess = (x: Float64Array) => {
+    // a saturating network keeps its actuator bounds by the clamp: no actuator cuts
+    if (model.output.saturating) return -Infinity;
     const u = raw(x);
     let worst = -Infinity;
     for (let j = 0; j < nu; j++) worst = Math.max(worst, Math.abs((u[j] - model.output.offset[j]) / model.output.scale[j]) - 1);

@@ -20,6 +20,8 @@ import { trainAugmentedLagrangian, warmStart, type TrainResult } from './ultro.j
 import { WeightNormConstraints } from './weight-norm.js';
 
 export type Method = 'al-lm' | 'ip' | 'adam' | 'adam-minibatch';
+export type ActuatorBounds = 'clamp' | 'constraints';
+export const ACTUATOR_BOUNDS: readonly ActuatorBounds[] = ['clamp', 'constraints'];
 export const METHODS: readonly Method[] = ['al-lm', 'ip', 'adam', 'adam-minibatch'];
 
 /**
@@ -47,9 +49,15 @@ export function defaultActivation(nx: number): Activation {
   return nx <= 4 ? 'tanh' : 'hardtanh';
 }
 
-/** Default uniform/feasible samples: 2,000 up to 4 states, then 500 per state. */
+/**
+ * Default uniform/feasible samples: 2,000 up to 4 states, then 1,000 per
+ * state. On the 12-state quadrotor, trained through the actuator clamp, the
+ * validation MSE of the clamped network was 1.9–2.9·10⁻³ with 6,000 (the
+ * training MSE about half of it: the fit generalised poorly), 1.23·10⁻³ with
+ * 12,000 and 1.37·10⁻³ with 24,000; 12,000 took 3.2 minutes in all.
+ */
 export function defaultSamples(nx: number): number {
-  return Math.max(2000, 500 * nx);
+  return nx <= 4 ? 2000 : 1000 * nx;
 }
 
 export interface TrainOptions {
@@ -83,6 +91,17 @@ export interface TrainOptions {
    * constraints, the rest stay.
    */
   safetyFilter?: boolean;
+  /**
+   * How the actuator bounds are kept. 'clamp' (default): the network is
+   * trained as the clamped policy it is deployed as (model output.saturating;
+   * KernelData.saturate), so it may overshoot a bound where the teacher
+   * saturates and need not bend to sit on it; the bounds hold by the clamp
+   * everywhere, and the trainer's constraints are the state rows the safety
+   * filter does not keep. 'constraints': |y| ≤ 1 on every sample as AL
+   * constraints on the raw network, plus constraint-only samples at
+   * MPC-infeasible states and actuator cuts in the refinement.
+   */
+  actuatorBounds?: ActuatorBounds;
   /** Tightening of the final polish / IP / penalty, in normalised output units. */
   margin?: number;
   /** Frobenius bound on every layer's weights (al-lm only). */
@@ -160,20 +179,23 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
   const mlp = new MLP(net);
   const samples = o.samples ?? defaultSamples(plant.nx);
   const filter = (o.safetyFilter ?? true) ? safetyFilter(plant) : null;
-  const resolved = { ...o, hidden, samples, activation, safetyFilter: filter !== null };
-  const cons: ConstraintOptions = { ...o.constraints, safetyFilter: filter !== null, margin: o.margin };
+  const saturate = (o.actuatorBounds ?? 'clamp') === 'clamp';
+  const resolved = { ...o, hidden, samples, activation, safetyFilter: filter !== null, actuatorBounds: saturate ? ('clamp' as const) : ('constraints' as const) };
+  const cons: ConstraintOptions = { ...o.constraints, safetyFilter: filter !== null, margin: o.margin, saturate };
+  const kept = saturate ? 'the network is trained as the clamped policy, so the actuator bounds need no constraints' : 'the trainer constrains the actuators';
   if (filter) {
-    const kept = [...new Set(filter.rows.map((r) => plant.stateNames[r.state]))];
+    const states = [...new Set(filter.rows.map((r) => plant.stateNames[r.state]))];
     const n = filter.rows.reduce((t, r) => t + r.bounds.length, 0);
     const all = [...plant.xBounds.min, ...plant.xBounds.max].filter(Number.isFinite).length;
     say(
-      `safety filter: on the board, each input is clamped so that one step keeps the bounds of ${kept.join(', ')} (${n} of ${all} state bounds); the trainer constrains the actuators${n < all ? ' and the other state bounds' : ''}`,
+      `safety filter: on the board, each input is clamped so that one step keeps the bounds of ${states.join(', ')} (${n} of ${all} state bounds); ${kept}${n < all ? `; the trainer constrains the other state bounds` : ''}`,
     );
-  }
+  } else say(`actuators: ${kept}`);
 
   times.start('sampling');
   say(`data: sampling ${samples} MPC-feasible states and ${o.trajectories ?? 20} closed-loop MPC trajectories`);
-  const uniform = await sampleFeasible(plant, settings, { count: samples, seed: o.seed * 7 + 1, domain, progress: o.progressBars, heartbeat: hb });
+  // Constraint-only samples (MPC-infeasible states) carry actuator rows only: none when the clamp keeps the bounds.
+  const uniform = await sampleFeasible(plant, settings, { count: samples, seed: o.seed * 7 + 1, domain, progress: o.progressBars, heartbeat: hb, ...(saturate ? { constraintOnly: 0 } : {}) });
   const traj = mpcTrajectories(plant, settings, { count: o.trajectories ?? 20, length: o.trajectoryLength ?? 60, seed: o.seed * 7 + 2, domain, heartbeat: hb });
   if (traj.excursion.runs > 0)
     say(
@@ -463,6 +485,7 @@ function makeModel(
       scale: s.outScale,
       bounds: { min: plant.uBounds.min.slice(), max: plant.uBounds.max.slice() },
       ...(o.safetyFilter ? { safetyFilter: true } : {}),
+      ...((o.actuatorBounds ?? 'clamp') === 'clamp' ? { saturating: true } : {}),
     },
     plant: plantToJson(plant),
     mpc: mpcRecord,
@@ -476,6 +499,7 @@ function makeModel(
             hidden: o.hidden ?? defaultHidden(plant.nx, plant.nu),
             activation: net.activation,
             margin: o.margin ?? DEFAULT_MARGIN,
+            actuatorBounds: o.actuatorBounds ?? 'clamp',
             maxWeightNorm: o.maxWeightNorm ?? null,
             // The width the network is meant to run in (codegen's --variant auto reads it).
             qat: extra.qat ? extra.qat.variant : o.qat === 'int8' || o.qat === 'int16' ? o.qat : null,

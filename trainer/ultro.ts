@@ -163,10 +163,24 @@ export async function trainAugmentedLagrangian(asm: Assembler, theta0: Float64Ar
     return (it: number, max: number, st: KernelStats) =>
       s.onStep!({ phase, outer, steps: state.steps, mse: st.sse / (K * asm.data.nu), elapsedMs: elapsed(), inner: it, maxInner: max, innerMs: elapsed() - start });
   };
-  if (!s.skipFit) {
-    const fit = await lmMinimize(asm, state, { mode: 'objective', rho, mu: 0, margin: 0 }, firstInner, { outOfTime, frozen: s.frozen, onStep: onStep('fit', 0) });
+  // Nothing to constrain (the clamp keeps the actuator bounds and the safety filter every state bound, as
+  // on the double integrator and the quadrotor): the problem is the least-squares fit, run to its own
+  // stopping rule, with the steps the outer iterations would have had. (As a train phase with no rows it
+  // stopped at the outer loop's looser inner tolerance: on the quadrotor a DAgger round then took 6 s
+  // and left the fit where it was.)
+  const unconstrained = asm.ncon === 0 && !wn && !s.polishOnly;
+  if (!s.skipFit || unconstrained) {
+    const fit = await lmMinimize(asm, state, { mode: 'objective', rho, mu: 0, margin: 0 }, unconstrained ? 2 * firstInner : firstInner, {
+      outOfTime,
+      frozen: s.frozen,
+      onStep: onStep('fit', 0),
+    });
     report('train', 0, fit.stats, Math.max(0, fit.stats.maxG));
     s.onFit?.(Float64Array.from(state.theta));
+    if (unconstrained) {
+      const stopped = outOfTime() ? 'time' : fit.converged ? 'converged' : 'max_outer';
+      return { theta: state.theta, history, steps: state.steps, timeMs: elapsed(), stopped, multipliers: new Float64Array(0), rho, nLabelled: K };
+    }
   }
 
   const phases: { phase: 'train' | 'polish'; margin: number; outers: number }[] = [

@@ -116,8 +116,11 @@ describe.skipIf(!HAVE_AVR)('firmware: controls that reach hardware', () => {
   it('reports in the status when the safety filter moved the control, exactly where the TS reference does', { timeout: 120_000 }, async () => {
     const d = await Device.connect(new EmulatedUnoLink(fw.build.hex!), { modelHash32: hash32() });
     expect(fw.quant.filter).not.toBeNull();
-    // states heading for a position or velocity bound, and some at rest
+    // states heading for a position or velocity bound, some past the velocity bound (the network sees the
+    // domain's edge; the filter, the state as measured), and some at rest
     const states = [
+      [0, 2.3],
+      [-3, -2.2],
       [4.95, 1.9],
       [-4.95, -1.9],
       [4.0, 1.99],

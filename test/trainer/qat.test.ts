@@ -82,6 +82,8 @@ describe('quantisation-aware refit', () => {
       evalHeldOut: 2000,
       evalRuns: 5,
       evalSteps: 50,
+      // the raw network kept inside the actuator bounds: the refit then keeps those constraints too (below)
+      actuatorBounds: 'constraints' as const,
     };
     const plain = await trainPolicy(common);
     // Without the deploy check the refit is kept whatever it does: the grid and the constraints are what it guarantees.
@@ -100,7 +102,8 @@ describe('quantisation-aware refit', () => {
     expect(qat.metrics.heldOut.safety.count).toBeLessThanOrEqual(plain.metrics.heldOut.safety.count + 2);
     // With the deploy check (what ultro train passes), the refit is kept only where it lowers the fixed-point
     // validation MSE, measured with codegen's integer reference: the outcome is never worse than no refit.
-    const checked = await trainPolicy({ ...common, qat: 'int8', deploy: deployedPolicy });
+    // (Trained through the clamp, the default, as ultro train does.)
+    const checked = await trainPolicy({ ...common, actuatorBounds: 'clamp', qat: 'int8', deploy: deployedPolicy });
     const o = checked.qat!;
     expect(Number.isFinite(o.before) && Number.isFinite(o.after)).toBe(true);
     expect(o.kept).toBe(o.after <= o.before);
