@@ -181,14 +181,15 @@ export class GNKernel {
     this.nAct = 0;
     const swk = sw[k] / nLabelled;
     const sat = this.data.saturate === true;
+    // the output the policy deploys and the constraints see: y, or clamp(y) when saturating
+    const yc = this.clamped();
     for (let j = 0; j < nu; j++) {
       const lab = Y[k * nu + j];
       const yj = y[j];
-      // e: the residual the objective sees; err: the error of the output the policy deploys (clamped when saturating)
+      // e: the residual the objective sees; err: the error of the deployed output
       let e = yj - lab;
-      let err = e;
+      const err = yc[j] - lab;
       if (sat) {
-        err = (yj > 1 ? 1 : yj < -1 ? -1 : yj) - lab;
         // a saturated label, the output beyond it on its side: 0 inside the band up to SAT_REACH, the distance past it outside
         const side = yj >= 1 && lab >= 1 - SAT_TOL ? 1 : yj <= -1 && lab <= -1 + SAT_TOL ? -1 : 0;
         if (side !== 0) e = side * Math.max(0, side * yj - SAT_REACH);
@@ -198,7 +199,6 @@ export class GNKernel {
       r[j] = swk * w[j] * e;
       W[j * nu + j] = this.objectiveCurvature(k, j);
     }
-    const yc = this.clamped();
     for (let i = conPtr[k]; i < conPtr[k + 1]; i++) {
       let g = conD[i] + (conCap ? Math.min(p.margin, conCap[i]) : p.margin);
       for (let j = 0; j < nu; j++) g += conC[i * nu + j] * yc[j];
@@ -239,6 +239,16 @@ export class GNKernel {
   }
 
   /**
+   * Forward pass of sample k for its constraint rows: the output they see
+   * (below), after which row(i) gives row i's gradient in y and the MLP holds
+   * the sample's activations for a VJP (multipliers.ts).
+   */
+  forwardForRows(theta: Float64Array, k: number): Float64Array {
+    this.mlp.forward(theta, this.data.X, this.y, k * this.data.nx, 0);
+    return this.clamped();
+  }
+
+  /**
    * The output the constraints see, after a forward pass into this.y: y, or
    * clamp(y) with this.free marking the unclamped components when saturating.
    */
@@ -253,7 +263,7 @@ export class GNKernel {
   }
 
   /** Constraint row i's gradient in y at the last clamped(): cᵢ, with clamped components zeroed when saturating. */
-  private row(i: number): Float64Array {
+  row(i: number): Float64Array {
     const { nu, conC } = this.data;
     const { cm, free } = this;
     for (let j = 0; j < nu; j++) cm[j] = conC[i * nu + j] * free[j];
@@ -365,10 +375,9 @@ export class GNKernel {
 
   /** Constraint values g_i (with margin) for samples [k0, k1), written at their constraint indices. */
   constraintValues(theta: Float64Array, margin: number, k0: number, k1: number, g: Float64Array): void {
-    const { X, nx, nu, conPtr, conC, conD, conCap } = this.data;
+    const { nu, conPtr, conC, conD, conCap } = this.data;
     for (let k = k0; k < k1; k++) {
-      this.mlp.forward(theta, X, this.y, k * nx, 0);
-      const y = this.clamped();
+      const y = this.forwardForRows(theta, k);
       for (let i = conPtr[k]; i < conPtr[k + 1]; i++) {
         let v = conD[i] + (conCap ? Math.min(margin, conCap[i]) : margin);
         for (let j = 0; j < nu; j++) v += conC[i * nu + j] * y[j];

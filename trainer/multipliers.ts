@@ -60,7 +60,7 @@ export interface MultiplierOptions {
 }
 
 export function leastSquaresMultipliers(data: KernelData, theta: Float64Array, o: MultiplierOptions = {}): MultiplierEstimate {
-  const { X, nx, nu, conPtr, conC, K } = data;
+  const { conPtr, K } = data;
   // The kernel's own definitions of g_i and of ∇f (its objective mode, no G).
   const kernel = new GNKernel(data);
   const mlp = kernel.mlp;
@@ -68,8 +68,6 @@ export function leastSquaresMultipliers(data: KernelData, theta: Float64Array, o
   const margin = o.margin ?? 0;
   const activeTol = o.activeTol ?? 1e-4;
   const ncon = conPtr[K];
-  const y = new Float64Array(nu);
-  const cy = new Float64Array(nu);
   const g = new Float64Array(ncon);
   kernel.constraintValues(theta, margin, 0, K, g);
   const grad = new Float64Array(P);
@@ -93,12 +91,11 @@ export function leastSquaresMultipliers(data: KernelData, theta: Float64Array, o
   let c = 0;
   for (let k = 0; k < K && c < m; k++) {
     if (cand[c] >= conPtr[k + 1]) continue;
-    mlp.forward(theta, X, y, k * nx, 0);
+    kernel.forwardForRows(theta, k);
     while (c < m && cand[c] < conPtr[k + 1]) {
       const row = A.subarray(c * P, (c + 1) * P);
-      // g's gradient in y: the row, without the components a saturating output clamps (gn-kernel.ts)
-      for (let j = 0; j < nu; j++) cy[j] = data.saturate && (y[j] > 1 || y[j] < -1) ? 0 : conC[cand[c] * nu + j];
-      mlp.vjpAfterForward(theta, cy, row);
+      // g's gradient in y (without the components a saturating output clamps), back to θ
+      mlp.vjpAfterForward(theta, kernel.row(cand[c]), row);
       if (frozen) for (let p = 0; p < P; p++) if (frozen[p]) row[p] = 0;
       let n2 = 0;
       for (let p = 0; p < P; p++) n2 += row[p] * row[p];

@@ -179,8 +179,9 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
   const mlp = new MLP(net);
   const samples = o.samples ?? defaultSamples(plant.nx);
   const filter = (o.safetyFilter ?? true) ? safetyFilter(plant) : null;
-  const saturate = (o.actuatorBounds ?? 'clamp') === 'clamp';
-  const resolved = { ...o, hidden, samples, activation, safetyFilter: filter !== null, actuatorBounds: saturate ? ('clamp' as const) : ('constraints' as const) };
+  const actuatorBounds = o.actuatorBounds ?? 'clamp';
+  const saturate = actuatorBounds === 'clamp';
+  const resolved = { ...o, hidden, samples, activation, safetyFilter: filter !== null, actuatorBounds };
   const cons: ConstraintOptions = { ...o.constraints, safetyFilter: filter !== null, margin: o.margin, saturate };
   const kept = saturate ? 'the network is trained as the clamped policy, so the actuator bounds need no constraints' : 'the trainer constrains the actuators';
   if (filter) {
@@ -462,7 +463,7 @@ async function runMethod(ctx: RunContext, asm: Assembler, theta: Float64Array, s
 }
 
 function makeModel(
-  o: TrainOptions,
+  o: TrainOptions & { actuatorBounds: ActuatorBounds },
   plant: Plant,
   s: Scaling,
   domain: Bounds,
@@ -485,7 +486,7 @@ function makeModel(
       scale: s.outScale,
       bounds: { min: plant.uBounds.min.slice(), max: plant.uBounds.max.slice() },
       ...(o.safetyFilter ? { safetyFilter: true } : {}),
-      ...((o.actuatorBounds ?? 'clamp') === 'clamp' ? { saturating: true } : {}),
+      ...(o.actuatorBounds === 'clamp' ? { saturating: true } : {}),
     },
     plant: plantToJson(plant),
     mpc: mpcRecord,
@@ -499,7 +500,7 @@ function makeModel(
             hidden: o.hidden ?? defaultHidden(plant.nx, plant.nu),
             activation: net.activation,
             margin: o.margin ?? DEFAULT_MARGIN,
-            actuatorBounds: o.actuatorBounds ?? 'clamp',
+            actuatorBounds: o.actuatorBounds,
             maxWeightNorm: o.maxWeightNorm ?? null,
             // The width the network is meant to run in (codegen's --variant auto reads it).
             qat: extra.qat ? extra.qat.variant : o.qat === 'int8' || o.qat === 'int16' ? o.qat : null,
