@@ -6,6 +6,7 @@ export { analyseRanges, ibp, normalisedDomain, type Interval, type LayerRanges, 
 export { QuantizationError, quantizeInput, quantizeModel, runLayer, saturate, type ActKind, type QLayer, type QuantOptions, type QuantizedModel } from './quantize.js';
 export { makeTanhTable, tanhQ, tanhTableError, type TanhTable } from './tanh.js';
 export { rshiftRound } from './shift.js';
+export { foldScales, type Folded } from './fold.js';
 export { calibrationStates, inputMoments, roundRow, type InputMoments } from './rounding.js';
 export { FIXED_POINT_TOLERANCE, dequantize, fixedPointError, fixedPointVerdict, policyFloat32, policyQ, type ErrorStats } from './reference.js';
 export { cComment, cFloat32, cFloatTensor, cIdent, cInt, cIntArray, cString, f32Key, fillTemplate, hexFloat32 } from './c-literals.js';

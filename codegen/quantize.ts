@@ -36,6 +36,7 @@ import { analyseRanges, type Interval, type RangeReport } from './range.js';
 import { calibrationStates, inputMoments, roundRow } from './rounding.js';
 import { makeTanhTable, tanhRow, type TanhTable } from './tanh.js';
 import { rshiftRound } from './shift.js';
+import { foldScales } from './fold.js';
 
 export type ActKind = 'tanh' | 'relu' | 'hardtanh' | 'linear';
 
@@ -96,6 +97,11 @@ export interface QuantizedModel {
   layers: QLayer[];
   tanh: TanhTable | null;
   outFrac: number;
+  /**
+   * One output LSB of output j in the normalised output of the model as given: 2^−outFrac / d_j, where
+   * d_j is the output row's fold (codegen/fold.ts; the wrapper's outK already holds it).
+   */
+  outLsb: number[];
   /**
    * Float wrapper constants (float32-exact values). Inputs: q = trunc(((x − inOffset)·inK) + inC) − inBias,
    * where inC = 0.5 + inBias and the power of two inBias makes the sum positive over the domain, so
@@ -238,10 +244,10 @@ function layerIntervals(L: QLayer, ins: Interval[], tanh: TanhTable | null): { a
 export class QuantizationError extends Error {}
 
 export function quantizeModel(model: PolicyModel, opts: QuantOptions): QuantizedModel {
-  const folded = foldHardtanh(model, opts.variant);
-  const fm = folded ?? model;
+  const fold = foldScales(model, opts.variant);
+  const fm = fold.model;
   // The hash names the model as given, not its folded form.
-  const how = { folded: folded !== null, modelHash: modelHash(model) };
+  const how = { folded: fold.hardtanh, outScale: fold.outScale, modelHash: modelHash(model) };
   const ranges = analyseRanges(fm, { splits: opts.splits ?? 8 });
   const rounding = opts.rounding ?? 'best';
   if (rounding === 'nearest') return quantizeWith(fm, opts, ranges, null, false, how).q;
@@ -258,34 +264,10 @@ export function quantizeModel(model: PolicyModel, opts: QuantOptions): Quantized
   return calibrationError(fb.q, fb.out!, want) <= calibrationError(nr.q, nr.out!, want) ? fb.q : nr.q;
 }
 
-/**
- * An int8 hard-tanh layer's output h ∈ [−1, 1] would take Q6 (±64: 64 levels a side); stored as c·h in Q7
- * with c = 127/128 it fills the whole integer range (±127), one more bit. The factor is folded into the
- * float network before quantising: the first layer's weights and every hidden layer's bias times c, the
- * output layer's weights divided by it. (On the quadrotor the activations' rounding alone erred by 1.37 %
- * of the range in Q6 and 0.69 % folded; the deployed int8 error went from 1.95 % to 1.84 %.) Not in int16:
- * there the extra activation bit costs the next layer a weight bit (its sums must fit 32 bits), and the
- * error grew. A quantisation-aware refit kept for int8 was fitted on the unfolded grids, so it keeps Q6.
- */
-function foldHardtanh(model: PolicyModel, variant: Variant): PolicyModel | null {
-  if (model.network.activation !== 'hardtanh' || variant !== 'int8') return null;
-  const p = model.provenance as { qat?: unknown; qatFixedPoint?: { refitKept?: unknown } } | undefined;
-  if (p?.qat === variant && p.qatFixedPoint?.refitKept === true) return null;
-  const A = variantBits(variant);
-  const c = maxOf(A) / Math.pow(2, A - 1);
-  const n = model.network.layers.length;
-  const layers = model.network.layers.map((L, l) => ({
-    W: l === 0 ? L.W.map((row) => row.map((w) => c * w)) : l === n - 1 ? L.W.map((row) => row.map((w) => w / c)) : L.W.map((row) => row.slice()),
-    b: l === n - 1 ? L.b.slice() : L.b.map((b) => c * b),
-  }));
-  return { ...model, network: { ...model.network, layers } };
-}
-
 /** Sum of squares of a quantised network's outputs at the calibration states against the float network's. */
 function calibrationError(q: QuantizedModel, out: number[][], want: ArrayLike<number>[]): number {
-  const lsb = Math.pow(2, -q.outFrac);
   let s = 0;
-  out.forEach((a, k) => a.forEach((v, j) => (s += (v * lsb - want[k][j]) ** 2)));
+  out.forEach((a, k) => a.forEach((v, j) => (s += (v * q.outLsb[j] - want[k][j]) ** 2)));
   return s;
 }
 
@@ -300,7 +282,7 @@ function quantizeWith(
   ranges: RangeReport,
   states: number[][] | null,
   feedback: boolean,
-  how: { folded: boolean; modelHash: string },
+  how: { folded: boolean; outScale: number[]; modelHash: string },
 ): { q: QuantizedModel; out: number[][] | null } {
   const rounding = feedback ? 'feedback' : 'nearest';
   const folded = how.folded;
@@ -379,7 +361,7 @@ function quantizeWith(
       outMin = minA;
       outMax = maxA;
     } else if (act === 'hardtanh') {
-      // folded: c·h in Q(A−1), the whole range (foldHardtanh); else h in Q(A−2)
+      // folded: c·h in Q(A−1), the whole range (codegen/fold.ts); else h in Q(A−2)
       outFrac = folded ? A - 1 : A - 2;
       outMin = folded ? minA + 1 : -Math.pow(2, A - 2);
       outMax = folded ? maxA : Math.pow(2, A - 2);
@@ -442,7 +424,26 @@ function quantizeWith(
     .update(JSON.stringify({ variant, inFrac, layers: layers.map((L) => [L.W, L.B, L.shift, L.act, L.accBits, L.outMin, L.outMax]), tanh: tanh?.values, wrapper, ...(filter ? { filter } : {}) }))
     .digest('hex');
   return {
-    q: { variant, actBits: A, wBits: WB, perNeuron, rounding, nx, nu, inFrac, inRange, layers, tanh, outFrac: outFracNet, wrapper, filter, modelHash: how.modelHash, quantHash, ranges },
+    q: {
+      variant,
+      actBits: A,
+      wBits: WB,
+      perNeuron,
+      rounding,
+      nx,
+      nu,
+      inFrac,
+      inRange,
+      layers,
+      tanh,
+      outFrac: outFracNet,
+      outLsb: how.outScale.map((d) => Math.pow(2, -outFracNet) / d),
+      wrapper,
+      filter,
+      modelHash: how.modelHash,
+      quantHash,
+      ranges,
+    },
     out: calib,
   };
 }

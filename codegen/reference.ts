@@ -47,7 +47,7 @@ export interface ErrorStats {
   /** Per output, as a fraction of that actuator's full range (max − min): RMS and largest error. */
   rmsOfRange: number[];
   maxOfRange: number[];
-  /** In output LSBs (2^−outFrac of the normalised output). */
+  /** In output LSBs (QuantizedModel.outLsb). */
   maxLsb: number;
   rmsLsb: number;
   /** In actuator units (after dequantisation, before the actuator clamp). */
@@ -67,7 +67,7 @@ export function fixedPointError(q: QuantizedModel, model: PolicyModel, X: ArrayL
     sumL = 0,
     maxU = 0,
     sumU = 0;
-  const lsb = Math.pow(2, -q.outFrac);
+  const lsb = q.outLsb;
   const { offset, scale, bounds } = model.output;
   const sat = (y: number, j: number) => (model.output.saturating ? Math.min((bounds.max[j] - offset[j]) / scale[j], Math.max((bounds.min[j] - offset[j]) / scale[j], y)) : y);
   const sumJ = new Array<number>(q.nu).fill(0),
@@ -78,8 +78,8 @@ export function fixedPointError(q: QuantizedModel, model: PolicyModel, X: ArrayL
     const uq = policyQ(q, quantizeInput(q, x));
     for (let j = 0; j < q.nu; j++) {
       const yf = sat((uf[j] - offset[j]) / scale[j], j);
-      const yq = sat(uq[j] * lsb, j);
-      const el = Math.abs(yq - yf) / lsb;
+      const yq = sat(uq[j] * lsb[j], j);
+      const el = Math.abs(yq - yf) / lsb[j];
       const eu = Math.abs(yq - yf) * scale[j];
       maxL = Math.max(maxL, el);
       maxU = Math.max(maxU, eu);

@@ -68,7 +68,7 @@ export function buildReport(model: PolicyModel, q: QuantizedModel, target: strin
       perNeuronScales: q.perNeuron,
       weightRounding: q.rounding,
       input: { bits: q.actBits, frac: q.inFrac },
-      output: { bits: 16, frac: q.outFrac, lsbActuatorUnits: model.output.scale.map((s) => s * Math.pow(2, -q.outFrac)) },
+      output: { bits: 16, frac: q.outFrac, lsbActuatorUnits: model.output.scale.map((s, j) => s * q.outLsb[j]) },
       layers: q.layers.map((L, index) => ({
         index,
         act: L.act,

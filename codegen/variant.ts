@@ -45,11 +45,10 @@ export function chooseVariant(model: PolicyModel, requested: VariantChoice, perN
 export function deployedPolicy(model: PolicyModel, variant: Variant): { policy: (x: ArrayLike<number>) => number[]; ok: boolean; rmsOfRange: number; tolerance: number } {
   const c = chooseVariant(model, variant);
   const q = c.q;
-  const lsb = Math.pow(2, -q.outFrac);
   const { offset, scale, bounds, saturating } = model.output;
   const box = (u: number, j: number) => (saturating ? Math.min(bounds.max[j], Math.max(bounds.min[j], u)) : u);
   return {
-    policy: (x) => policyQ(q, quantizeInput(q, x)).map((v, j) => box(offset[j] + scale[j] * v * lsb, j)),
+    policy: (x) => policyQ(q, quantizeInput(q, x)).map((v, j) => box(offset[j] + scale[j] * v * q.outLsb[j], j)),
     ok: c.verdict.ok,
     rmsOfRange: c.verdict.worst,
     tolerance: FIXED_POINT_TOLERANCE,
