@@ -69,11 +69,15 @@ export function registerTrainerCommands(program: Command): void {
     .command('train')
     .description('Train a policy network to imitate the MPC, with actuator and one-step safety limits as constraints.')
     .option('--plant <name|file>', 'registry name or plant JSON file', DEFAULT_PLANT)
-    .option('--hidden <sizes>', 'hidden layer widths (default: from the plant size, 16,16 up to 4 states)', parseIntListArg('--hidden', 1, LIMITS.maxWidth, LIMITS.maxHiddenLayers))
+    .option(
+      '--hidden <sizes>',
+      'hidden layer widths (default: from the plant size, 16,16 up to 8 states x 4 inputs, 24,24 for 12 x 4)',
+      parseIntListArg('--hidden', 1, LIMITS.maxWidth, LIMITS.maxHiddenLayers),
+    )
     .option('--act <activation>', `hidden activation: ${ACTIVATIONS.join(', ')} (default: tanh up to 4 states, hardtanh above)`, choice('--act', ACTIVATIONS))
     .option('--method <method>', `optimiser: ${METHODS.join(', ')}`, choice('--method', METHODS), TRAIN_DEFAULTS.method)
     .option('--horizon <N>', 'MPC (teacher) horizon', parseIntArg('--horizon', 1, LIMITS.maxHorizon), TRAIN_DEFAULTS.horizon)
-    .option('--samples <K>', 'MPC-feasible samples (default: 2000, or 1000 per state above 4 states)', parseIntArg('--samples', 10, LIMITS.maxSamples))
+    .option('--samples <K>', 'MPC-feasible samples (default: 2000, or 2000 per state above 4 states)', parseIntArg('--samples', 10, LIMITS.maxSamples))
     .option('--dagger <rounds>', 'DAgger rounds after the first fit', parseIntArg('--dagger', 0), 1)
     .option('--refine <rounds>', 'constraint-generation rounds after DAgger', parseIntArg('--refine', 0), DEFAULT_REFINE_ROUNDS)
     .option('--eval-held-out <n>', 'held-out states of the final evaluation (as ultro eval --held-out)', parseIntArg('--eval-held-out', 100), 10_000)
