@@ -3,8 +3,20 @@
  * bench/torch.ts): the same labelled set for every method, and a model file
  * around a parameter vector so it can be scored like a trained one.
  */
-import { operatingDomain, plantToJson, type Bounds, type Plant } from '../sim/index.js';
-import { MODEL_FORMAT, boxScaling, concatDatasets, layersFromTheta, mpcTrajectories, sampleFeasible, splitDataset, type Activation, type Dataset, type PolicyModel } from '../trainer/index.js';
+import { operatingDomain, plantToJson, safetyFilter, type Bounds, type Plant } from '../sim/index.js';
+import {
+  MODEL_FORMAT,
+  boxScaling,
+  concatDatasets,
+  layersFromTheta,
+  mpcTrajectories,
+  sampleFeasible,
+  splitDataset,
+  type Activation,
+  type ConstraintOptions,
+  type Dataset,
+  type PolicyModel,
+} from '../trainer/index.js';
 
 export interface BenchData {
   train: Dataset;
@@ -13,23 +25,42 @@ export interface BenchData {
   scaling: ReturnType<typeof boxScaling>;
 }
 
-/** 2,000 MPC-feasible states (seed 1) and 20 closed-loop MPC trajectories of 60 steps (seed 2), split 80/20 (seed 3). */
-export async function benchData(plant: Plant, settings: { horizon: number }): Promise<BenchData> {
+/**
+ * 2,000 MPC-feasible states (seed 1) and 20 closed-loop MPC trajectories of 60 steps (seed 2), split 80/20
+ * (seed 3). With `clamped`, no constraint-only samples (as `ultro train` draws them for its default form).
+ */
+export async function benchData(plant: Plant, settings: { horizon: number }, opts: { clamped?: boolean } = {}): Promise<BenchData> {
   const domain = operatingDomain(plant);
-  const uni = await sampleFeasible(plant, settings, { count: 2000, seed: 1, progress: false });
+  const uni = await sampleFeasible(plant, settings, { count: 2000, seed: 1, progress: false, ...(opts.clamped ? { constraintOnly: 0 } : {}) });
   const traj = mpcTrajectories(plant, settings, { count: 20, length: 60, seed: 2 });
   const { train, val } = splitDataset(concatDatasets(uni, traj), 0.2, 3);
   return { train, val, domain, scaling: boxScaling(domain, plant.uBounds) };
 }
 
-/** A model file around θ, in the bench's scaling and domain. */
-export function benchModel(plant: Plant, sizes: number[], activation: Activation, theta: Float64Array, d: Pick<BenchData, 'domain' | 'scaling'>): PolicyModel {
+/**
+ * The training problem of `ultro train`'s default form: the network trained as the clamped policy
+ * (KernelData.saturate), the state bounds that one input moves kept by the safety filter, the rest as
+ * constraints.
+ */
+export function defaultForm(plant: Plant): ConstraintOptions {
+  return { saturate: true, safetyFilter: safetyFilter(plant) !== null };
+}
+
+/** A model file around θ, in the bench's scaling and domain; `form` marks it as trained in that form. */
+export function benchModel(plant: Plant, sizes: number[], activation: Activation, theta: Float64Array, d: Pick<BenchData, 'domain' | 'scaling'>, form: ConstraintOptions = {}): PolicyModel {
   const s = d.scaling;
   return {
     format: MODEL_FORMAT,
     network: { sizes, activation, layers: layersFromTheta(sizes, theta) },
     input: { names: plant.stateNames, domain: d.domain, offset: s.inOffset, scale: s.inScale },
-    output: { names: plant.inputNames, offset: s.outOffset, scale: s.outScale, bounds: plant.uBounds },
+    output: {
+      names: plant.inputNames,
+      offset: s.outOffset,
+      scale: s.outScale,
+      bounds: plant.uBounds,
+      ...(form.saturate ? { saturating: true } : {}),
+      ...(form.safetyFilter ? { safetyFilter: true } : {}),
+    },
     plant: plantToJson(plant),
   };
 }

@@ -3,8 +3,15 @@
  * file), the same architecture and initial weights, one thread each, equal
  * CPU seconds, validation MSE scored the same way (normalised outputs).
  *
- * Ultro runs al-lm with no DAgger, no refinement and no refit (the
- * bench/train.ts recipe) and sets the budget: its own CPU time. PyTorch then
+ * The problem is `ultro train`'s default form (bench/recipe.ts defaultForm):
+ * the network trained as the clamped policy, a saturated label met by any
+ * output between its bound and SAT_REACH (gn-kernel.ts), the state bounds one
+ * input moves kept by the safety filter and the rest as AL constraints.
+ * PyTorch minimises the same objective without the constraints (its loss is
+ * the same band residual), and both are scored on the clamped output.
+ *
+ * Ultro runs al-lm with no DAgger, no refinement and no refit and sets the
+ * budget: its own CPU time. PyTorch then
  * gets that many CPU seconds per method (bench/torch_train.py): Adam full
  * batch and minibatch 64, each the best of lr ∈ {3e-3, 1e-2, 3e-2} with cosine
  * decay, and L-BFGS (strong Wolfe). Two PyTorch runs go at a time, one per
@@ -20,9 +27,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Heartbeat, packageRoot, resolvePlant } from '../sim/index.js';
-import { Assembler, MLP, buildKernelData, datasetMse, defaultActivation, heldOutChecks, heldOutLabels, trainAugmentedLagrangian, type Dataset } from '../trainer/index.js';
+import { Assembler, MLP, SAT_REACH, SAT_TOL, buildKernelData, datasetMse, defaultActivation, heldOutChecks, heldOutLabels, trainAugmentedLagrangian, type Dataset } from '../trainer/index.js';
 import { fmt, table, type BenchSection, type Figure } from './harness.js';
-import { benchData, benchModel } from './recipe.js';
+import { benchData, benchModel, defaultForm } from './recipe.js';
 
 const PLANTS = (process.env.ULTRO_BENCH_TORCH_PLANTS ?? 'double-integrator,examples/two-carts.json,cartpole,quadrotor-hover').split(',');
 const LRS = [3e-3, 1e-2, 3e-2];
@@ -74,11 +81,12 @@ export async function benchTorch(): Promise<BenchSection> {
       const activation = defaultActivation(plant.nx);
       const sizes = [plant.nx, 16, 16, plant.nu];
       const settings = { horizon: 20 };
-      const data = await benchData(plant, settings);
+      const form = defaultForm(plant);
+      const data = await benchData(plant, settings, { clamped: true });
       const { train, val, scaling: s } = data;
       const net = { sizes, activation };
-      const kd = buildKernelData(plant, train, s, net);
-      const kv = buildKernelData(plant, val, s, net);
+      const kd = buildKernelData(plant, train, s, net, form);
+      const kv = buildKernelData(plant, val, s, net, form);
       const theta0 = new MLP(net).init(1);
 
       // Ultro: one thread, its CPU time is the budget.
@@ -96,7 +104,7 @@ export async function benchTorch(): Promise<BenchSection> {
       const cpu = process.cpuUsage(cpu0);
       await asm.close();
       const budget = (cpu.user + cpu.system) / 1e6;
-      const model = benchModel(plant, sizes, activation, al.theta, data);
+      const model = benchModel(plant, sizes, activation, al.theta, data, form);
       const alVal = datasetMse(model, val as Dataset);
       const hoOpts = { count: 10_000, seed: 99, progress: false, heartbeat: hb, label: 'torch: labelling held-out states' };
       // labelled once: the LM fit's model below has the same domain, so the same held-out states
@@ -105,7 +113,7 @@ export async function benchTorch(): Promise<BenchSection> {
       const viol = { act: ho.actuator.count, safe: ho.safety.count, states: ho.states };
       const fitted = fit as { theta: Float64Array; cpu: number } | null;
       if (!fitted) throw new Error(`torch: ${plant.name}: al-lm ran no unconstrained fit`);
-      const fitModel = benchModel(plant, sizes, activation, fitted.theta, data);
+      const fitModel = benchModel(plant, sizes, activation, fitted.theta, data, form);
       const fitVal = datasetMse(fitModel, val as Dataset);
       const fho = await heldOutChecks(fitModel, plant, settings, { ...hoOpts, labels });
       const fitViol = { act: fho.actuator.count, safe: fho.safety.count };
@@ -114,7 +122,21 @@ export async function benchTorch(): Promise<BenchSection> {
       const file = join(dir, `${plant.name}.json`);
       const t = normalised(kd),
         v = normalised(kv);
-      writeFileSync(file, JSON.stringify({ plant: plant.name, sizes, activation, theta0: Array.from(theta0), Xtrain: t.X, Ytrain: t.Y, Xval: v.X, Yval: v.Y, budgetCpuSeconds: budget }));
+      writeFileSync(
+        file,
+        JSON.stringify({
+          plant: plant.name,
+          sizes,
+          activation,
+          theta0: Array.from(theta0),
+          Xtrain: t.X,
+          Ytrain: t.Y,
+          Xval: v.X,
+          Yval: v.Y,
+          budgetCpuSeconds: budget,
+          saturate: { tol: SAT_TOL, reach: SAT_REACH },
+        }),
+      );
       const jobs: string[][] = [...LRS.map((lr) => [file, 'adam-full', String(lr)]), ...LRS.map((lr) => [file, 'adam-mini', String(lr)]), [file, 'lbfgs']];
       const results: Awaited<ReturnType<typeof runPy>>[] = [];
       // two at a time: one per core, one thread each

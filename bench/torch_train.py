@@ -7,6 +7,12 @@ L-BFGS with a strong-Wolfe line search. One thread. Prints one JSON line per
 method: validation MSE scored like Ultro's (normalised outputs, mean over
 labelled samples and outputs).
 
+With "saturate" in the data (Ultro's default form, trainer/gn-kernel.ts), the
+network is trained as the clamped policy: a label within `tol` of a bound
+(±1), with the output beyond it on the same side, is met anywhere up to
+`reach`, and its residual is the distance past `reach`; every other residual
+is y - label. The validation MSE is that of the output clamped to [-1, 1].
+
 usage: python3 bench/torch_train.py data.json method [lr]
 """
 import json
@@ -43,9 +49,23 @@ for l in range(1, len(sizes)):
 net = torch.nn.Sequential(*layers)
 
 
+sat = d.get("saturate")
+
+
+def residual(y, Y):
+    r = y - Y
+    if sat:
+        hi = (Y >= 1 - sat["tol"]) & (y >= 1)
+        lo = (Y <= -1 + sat["tol"]) & (y <= -1)
+        r = torch.where(hi, torch.relu(y - sat["reach"]), r)
+        r = torch.where(lo, -torch.relu(-sat["reach"] - y), r)
+    return r
+
+
 def val_mse():
     with torch.no_grad():
-        return float(((net(Xv) - Yv) ** 2).mean())
+        y = net(Xv)
+        return float((((y.clamp(-1, 1) if sat else y) - Yv) ** 2).mean())
 
 
 t0 = time.process_time()
@@ -56,7 +76,7 @@ if method == "lbfgs":
 
     def closure():
         opt.zero_grad()
-        loss = ((net(Xt) - Yt) ** 2).mean()
+        loss = (residual(net(Xt), Yt) ** 2).mean()
         loss.backward()
         return loss
 
@@ -74,7 +94,7 @@ else:
         for s in range(0, Xt.shape[0], batch):
             b = idx[s:s + batch] if idx is not None else slice(None)
             opt.zero_grad()
-            loss = ((net(Xt[b]) - Yt[b]) ** 2).mean()
+            loss = (residual(net(Xt[b]), Yt[b]) ** 2).mean()
             loss.backward()
             opt.step()
             steps += 1

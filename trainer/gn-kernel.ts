@@ -115,7 +115,7 @@ export function mergeStats(a: KernelStats, b: KernelStats): KernelStats {
 }
 
 /** A label within this of ±1 (normalised) counts as saturated. */
-const SAT_TOL = 1e-3;
+export const SAT_TOL = 1e-3;
 /**
  * A saturated label is met by any output between its bound and this (normalised; the bound is 1). Without
  * an outer end the clamped networks grew steep: the double integrator's int8 error went from 0.96 % to

@@ -5,6 +5,7 @@
  */
 export { ACTIVATIONS, MLP, paramCount, type Activation, type MLPSpec } from './mlp.js';
 export { MODEL_FORMAT, layersFromTheta, loadModel, modelFromJson, modelHash, modelHash32, modelPlant, modelTheta, policyFunction, saveModel, type MPCRecord, type PolicyModel } from './model-file.js';
+export { SAT_REACH, SAT_TOL } from './gn-kernel.js';
 export { MIN_ACCEPTANCE, concatDatasets, daggerRound, datasetSize, feasibleStarts, labelStates, mpcTrajectories, sampleFeasible, splitDataset, type Dataset } from './dataset.js';
 export {
   DEFAULT_MARGIN,
