@@ -40,7 +40,7 @@ function torchPython(): string | null {
   return null;
 }
 
-function runPy(py: string, args: string[]): Promise<{ method: string; lr: number; valMse: number; cpuSeconds: number; steps: number; torch: string }> {
+function runPy(py: string, args: string[]): Promise<{ method: string; lr: number; valMse: number; trainMse: number; cpuSeconds: number; steps: number; torch: string }> {
   return new Promise((resolve, reject) => {
     const p = spawn(py, [join(packageRoot(), 'bench/torch_train.py'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '',
@@ -106,6 +106,7 @@ export async function benchTorch(): Promise<BenchSection> {
       const budget = (cpu.user + cpu.system) / 1e6;
       const model = benchModel(plant, sizes, activation, al.theta, data, form);
       const alVal = datasetMse(model, val as Dataset);
+      const alTrain = datasetMse(model, train as Dataset);
       const hoOpts = { count: 10_000, seed: 99, progress: false, heartbeat: hb, label: 'torch: labelling held-out states' };
       // labelled once: the LM fit's model below has the same domain, so the same held-out states
       const labels = await heldOutLabels(model, plant, settings, hoOpts);
@@ -115,6 +116,7 @@ export async function benchTorch(): Promise<BenchSection> {
       if (!fitted) throw new Error(`torch: ${plant.name}: al-lm ran no unconstrained fit`);
       const fitModel = benchModel(plant, sizes, activation, fitted.theta, data, form);
       const fitVal = datasetMse(fitModel, val as Dataset);
+      const fitTrain = datasetMse(fitModel, train as Dataset);
       const fho = await heldOutChecks(fitModel, plant, settings, { ...hoOpts, labels });
       const fitViol = { act: fho.actuator.count, safe: fho.safety.count };
       console.log(`torch: ${plant.name}: al-lm val MSE ${alVal.toExponential(3)} in ${budget.toFixed(1)} CPU s (${al.stopped}); held-out violations ${viol.act} actuator, ${viol.safe} one-step state`);
@@ -157,9 +159,9 @@ export async function benchTorch(): Promise<BenchSection> {
       const best = (m: string) => results.filter((r) => r.method === m).sort((a, b) => a.valMse - b.valMse)[0];
       const byMethod = [best('adam-full'), best('adam-mini'), best('lbfgs')];
       const top = byMethod.slice().sort((a, b) => a.valMse - b.valMse)[0];
-      for (const r of byMethod) rows.push([plant.name, `torch ${r.method}${r.method === 'lbfgs' ? '' : ` lr ${r.lr}`}`, r.cpuSeconds.toFixed(1), r.valMse, r.valMse / alVal, '–']);
-      rows.push([plant.name, 'Ultro al-lm', budget.toFixed(1), alVal, 1, `${viol.act} / ${viol.safe}`]);
-      rows.push([plant.name, 'Ultro LM fit (no constraints)', fitted.cpu.toFixed(1), fitVal, fitVal / alVal, `${fitViol.act} / ${fitViol.safe}`]);
+      for (const r of byMethod) rows.push([plant.name, `torch ${r.method}${r.method === 'lbfgs' ? '' : ` lr ${r.lr}`}`, r.cpuSeconds.toFixed(1), r.trainMse, r.valMse, r.valMse / alVal, '–']);
+      rows.push([plant.name, 'Ultro al-lm', budget.toFixed(1), alTrain, alVal, 1, `${viol.act} / ${viol.safe}`]);
+      rows.push([plant.name, 'Ultro LM fit (no constraints)', fitted.cpu.toFixed(1), fitTrain, fitVal, fitVal / alVal, `${fitViol.act} / ${fitViol.safe}`]);
       figures.push({
         name: `${plant.name}: best PyTorch val MSE / Ultro's unconstrained LM fit val MSE (the fit had less CPU time)`,
         value: top.valMse / fitVal,
@@ -174,8 +176,8 @@ export async function benchTorch(): Promise<BenchSection> {
         activation,
         sizes,
         budgetCpuSeconds: budget,
-        alLm: { valMse: alVal, stopped: al.stopped, violations: viol },
-        lmFit: { valMse: fitVal, cpuSeconds: fitted.cpu, violations: fitViol },
+        alLm: { valMse: alVal, trainMse: alTrain, stopped: al.stopped, violations: viol },
+        lmFit: { valMse: fitVal, trainMse: fitTrain, cpuSeconds: fitted.cpu, violations: fitViol },
         torch: results,
       });
     }
@@ -187,7 +189,7 @@ export async function benchTorch(): Promise<BenchSection> {
   );
   console.log(
     table(
-      ['plant', 'method', 'CPU s', 'val MSE', 'MSE / al-lm', 'held-out viol (act / state)'],
+      ['plant', 'method', 'CPU s', 'train MSE', 'val MSE', 'val MSE / al-lm', 'held-out viol (act / state)'],
       rows.map((r) => r.map((c) => (typeof c === 'number' ? fmt(c, 3) : c))),
     ),
   );

@@ -4,8 +4,8 @@ from the same initial weights, on the same (exported) data as Ultro's al-lm,
 for the same CPU time, with PyTorch: Adam full-batch and minibatch (64), each
 the best of a small learning-rate grid with cosine decay over the budget, and
 L-BFGS with a strong-Wolfe line search. One thread. Prints one JSON line per
-method: validation MSE scored like Ultro's (normalised outputs, mean over
-labelled samples and outputs).
+method: validation and training MSE scored like Ultro's (normalised outputs,
+mean over labelled samples and outputs).
 
 With "saturate" in the data (Ultro's default form, trainer/gn-kernel.ts), the
 network is trained as the clamped policy: a label within `tol` of a bound
@@ -62,10 +62,10 @@ def residual(y, Y):
     return r
 
 
-def val_mse():
+def mse(X, Y):
     with torch.no_grad():
-        y = net(Xv)
-        return float((((y.clamp(-1, 1) if sat else y) - Yv) ** 2).mean())
+        y = net(X)
+        return float((((y.clamp(-1, 1) if sat else y) - Y) ** 2).mean())
 
 
 t0 = time.process_time()
@@ -100,4 +100,4 @@ else:
             steps += 1
             if batch < Xt.shape[0] and elapsed() >= budget:
                 break
-print(json.dumps({"method": method, "lr": lr, "valMse": val_mse(), "cpuSeconds": elapsed(), "steps": steps, "torch": torch.__version__}))
+print(json.dumps({"method": method, "lr": lr, "valMse": mse(Xv, Yv), "trainMse": mse(Xt, Yt), "cpuSeconds": elapsed(), "steps": steps, "torch": torch.__version__}))
