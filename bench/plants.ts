@@ -78,12 +78,13 @@ export async function benchPlants(): Promise<BenchSection> {
       const m = r.metrics;
       const art = modelArtifact(r.model);
       const chosen = art.deployed;
-      const fw = firmwareFor(art, join(out, entry.replace(':', '-')));
+      const dir = join(out, entry.replace(':', '-'));
+      const fw = firmwareFor(art, dir);
       console.log(`plants: ${name}: firmware: ${fw.note}`);
       const hil = await runSession({
         model: art,
         target: 'uno',
-        out: join(out, entry.replace(':', '-'), 'hil'),
+        out: join(dir, 'hil'),
         steps: 100,
         runs: 6,
         seed: 1,

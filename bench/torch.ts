@@ -82,7 +82,7 @@ export async function benchTorch(): Promise<BenchSection> {
       const sizes = [plant.nx, 16, 16, plant.nu];
       const settings = { horizon: 20 };
       const form = defaultForm(plant);
-      const data = await benchData(plant, settings, { clamped: true });
+      const data = await benchData(plant, settings, form);
       const { train, val, scaling: s } = data;
       const net = { sizes, activation };
       const kd = buildKernelData(plant, train, s, net, form);

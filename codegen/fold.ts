@@ -66,6 +66,6 @@ export function foldScales(model: PolicyModel, variant: Variant): Folded {
   });
   last.W.forEach((row, j) => row.forEach((w, i) => (row[i] = w * outScale[j])));
   last.b.forEach((b, j) => (last.b[j] = b * outScale[j]));
-  const output = { ...model.output, scale: model.output.scale.map((s, j) => s / outScale[j]), offset: model.output.offset.slice() };
+  const output = { ...model.output, scale: model.output.scale.map((s, j) => s / outScale[j]) };
   return { model: { ...model, output, network: { ...model.network, layers } }, hardtanh, outScale };
 }

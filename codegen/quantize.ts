@@ -247,7 +247,7 @@ export function quantizeModel(model: PolicyModel, opts: QuantOptions): Quantized
   const fold = foldScales(model, opts.variant);
   const fm = fold.model;
   // The hash names the model as given, not its folded form.
-  const how = { folded: fold.hardtanh, outScale: fold.outScale, modelHash: modelHash(model) };
+  const how = { hardtanh: fold.hardtanh, outScale: fold.outScale, modelHash: modelHash(model) };
   const ranges = analyseRanges(fm, { splits: opts.splits ?? 8 });
   const rounding = opts.rounding ?? 'best';
   if (rounding === 'nearest') return quantizeWith(fm, opts, ranges, null, false, how).q;
@@ -282,10 +282,9 @@ function quantizeWith(
   ranges: RangeReport,
   states: number[][] | null,
   feedback: boolean,
-  how: { folded: boolean; outScale: number[]; modelHash: string },
+  how: { hardtanh: boolean; outScale: number[]; modelHash: string },
 ): { q: QuantizedModel; out: number[][] | null } {
   const rounding = feedback ? 'feedback' : 'nearest';
-  const folded = how.folded;
   const variant = opts.variant;
   const A = variantBits(variant);
   const WB: 8 | 16 = A;
@@ -362,9 +361,9 @@ function quantizeWith(
       outMax = maxA;
     } else if (act === 'hardtanh') {
       // folded: c·h in Q(A−1), the whole range (codegen/fold.ts); else h in Q(A−2)
-      outFrac = folded ? A - 1 : A - 2;
-      outMin = folded ? minA + 1 : -Math.pow(2, A - 2);
-      outMax = folded ? maxA : Math.pow(2, A - 2);
+      outFrac = how.hardtanh ? A - 1 : A - 2;
+      outMin = how.hardtanh ? minA + 1 : -Math.pow(2, A - 2);
+      outMax = how.hardtanh ? maxA : Math.pow(2, A - 2);
     } else {
       const m = Math.max(...post.map(([, b]) => b));
       outFrac = fracFor(m, maxA, A - 1);
