@@ -26,13 +26,13 @@ export interface BenchData {
 }
 
 /**
- * 2,000 MPC-feasible states (seed 1) and 20 closed-loop MPC trajectories of 60 steps (seed 2), split 80/20
- * (seed 3). For a saturating form (the network trained as the clamped policy), no constraint-only samples,
+ * `count` (default 2,000) MPC-feasible states (seed 1) and 20 closed-loop MPC trajectories of 60 steps (seed 2),
+ * split 80/20 (seed 3). For a saturating form (the network trained as the clamped policy), no constraint-only samples,
  * as `ultro train` draws them.
  */
-export async function benchData(plant: Plant, settings: { horizon: number }, form: ConstraintOptions = {}): Promise<BenchData> {
+export async function benchData(plant: Plant, settings: { horizon: number }, form: ConstraintOptions = {}, count = 2000): Promise<BenchData> {
   const domain = operatingDomain(plant);
-  const uni = await sampleFeasible(plant, settings, { count: 2000, seed: 1, progress: false, ...(form.saturate ? { constraintOnly: 0 } : {}) });
+  const uni = await sampleFeasible(plant, settings, { count, seed: 1, progress: false, ...(form.saturate ? { constraintOnly: 0 } : {}) });
   const traj = mpcTrajectories(plant, settings, { count: 20, length: 60, seed: 2 });
   const { train, val } = splitDataset(concatDatasets(uni, traj), 0.2, 3);
   return { train, val, domain, scaling: boxScaling(domain, plant.uBounds) };
