@@ -8,14 +8,14 @@
  * picks (as a share of the actuator range), what fits on the Uno, and the HIL
  * rows.
  *
- * A third row trains the aircraft with `--max-weight-norm 8`: its default
- * network is too steep for int8 (its int8 error is about 12 % of the range,
- * so int16 is deployed), and bounding every layer's weights gets it into
- * int8 for some of its validation MSE.
+ * The aircraft's first network is too steep for int8 (about 12 % of the range),
+ * so `--qat auto` trains it again with bounded weight norms to deploy int8
+ * (trainer/int8-bound.ts); a second aircraft row with `--qat int16` keeps the
+ * unbounded network in int16, for the trade.
  *
- * ULTRO_BENCH_PLANTS=aircraft-pitch runs one plant (about 2.5 minutes here;
- * aircraft-pitch:8 is the bounded row); all three take about 15 minutes (the
- * quadrotor's training is most of it).
+ * ULTRO_BENCH_PLANTS=aircraft-pitch runs one plant (about 3 minutes here;
+ * `plant:int16` gives --qat int16, `plant:8` --max-weight-norm 8); all three
+ * rows take about 15 minutes (the quadrotor's training is most of it).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,8 +28,8 @@ import { FirmwareTooLargeError, getBoard } from '../targets/index.js';
 import { buildModelFirmware, modelArtifact, runSession, type ModelArtifact, type ModelFirmware } from '../pipeline/index.js';
 import { fmt, table, type BenchSection, type Figure } from './harness.js';
 
-/** Plant names, each optionally with `:c`, a bound c on every layer's Frobenius weight norm. */
-const PLANTS = (process.env.ULTRO_BENCH_PLANTS ?? 'aircraft-pitch,aircraft-pitch:8,quadrotor-hover').split(',');
+/** Plant names, each optionally with `:int16` (--qat int16) or `:c` (a bound c on every layer's Frobenius weight norm). */
+const PLANTS = (process.env.ULTRO_BENCH_PLANTS ?? 'aircraft-pitch,aircraft-pitch:int16,quadrotor-hover').split(',');
 
 /** Firmware for the Uno: policy and MPC in one image, else each alone, else the policy alone (said why). */
 function firmwareFor(art: ModelArtifact, dir: string): { images: ModelFirmware[]; note: string } {
@@ -56,11 +56,13 @@ export async function benchPlants(): Promise<BenchSection> {
   const out = mkdtempSync(join(tmpdir(), 'ultro-bench-plants-'));
   try {
     for (const entry of PLANTS) {
-      const [plantName, norm] = entry.split(':');
-      const maxWeightNorm = norm ? Number(norm) : undefined;
-      const name = maxWeightNorm ? `${plantName} --max-weight-norm ${maxWeightNorm}` : plantName;
+      const [plantName, opt] = entry.split(':');
+      const qat = opt === 'int16' ? 'int16' : 'auto';
+      const maxWeightNorm = opt && opt !== 'int16' ? Number(opt) : undefined;
+      const flags = opt === 'int16' ? '--qat int16' : maxWeightNorm ? `--max-weight-norm ${maxWeightNorm}` : '';
+      const name = flags ? `${plantName} ${flags}` : plantName;
       const plant = getPlant(plantName);
-      console.log(`\nplants: ${name} (${plant.nx} states, ${plant.nu} inputs): ultro train with its defaults${maxWeightNorm ? ` and --max-weight-norm ${maxWeightNorm}` : ''}`);
+      console.log(`\nplants: ${name} (${plant.nx} states, ${plant.nu} inputs): ultro train with its defaults${flags ? ` and ${flags}` : ''}`);
       const t0 = performance.now();
       const r = await trainPolicy({
         plant,
@@ -69,7 +71,7 @@ export async function benchPlants(): Promise<BenchSection> {
         maxWeightNorm,
         horizon: 20,
         seed: 1,
-        qat: 'auto',
+        qat,
         deploy: deployedPolicy,
         onProgress: (p) => console.log(formatProgress(p)),
         log: (m) => console.log(m),
@@ -96,8 +98,9 @@ export async function benchPlants(): Promise<BenchSection> {
       const net = rowOf(hil.summary.controllers, 'board', 'policy');
       const mpc = rowOf(hil.summary.controllers, 'board', 'mpc');
       const violations = m.heldOut.actuator.count + m.heldOut.safety.count;
+      const bound = r.int8Bound;
       rows.push([
-        name,
+        bound ? `${name} (${bound.kept ? `retrained for int8, norms ≤ ${bound.bound}` : `int8 retrain at norms ≤ ${bound.bound} not kept`})` : name,
         `${minutes.toFixed(1)} min`,
         m.valMse,
         m.valMseDeployed,
@@ -117,7 +120,7 @@ export async function benchPlants(): Promise<BenchSection> {
         { name: `${name}: ${chosen.q.variant} fixed-point RMS error / actuator range`, value: chosen.verdict.worst, unit: '', kind: 'ratio' },
       );
       if (net?.latency) figures.push({ name: `${name}: network on the Uno, median`, value: net.latency.cycles.median, unit: 'cycles', kind: 'cycles' });
-      details.push({ name, phases: r.phases, metrics: m, qat: r.qat, variant: chosen.q.variant, why: chosen.why, firmware: fw.note, hil: hil.summary });
+      details.push({ name, phases: r.phases, metrics: m, qat: r.qat, int8Bound: r.int8Bound, variant: chosen.q.variant, why: chosen.why, firmware: fw.note, hil: hil.summary });
     }
   } finally {
     rmSync(out, { recursive: true, force: true });

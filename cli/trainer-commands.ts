@@ -91,7 +91,7 @@ export function registerTrainerCommands(program: Command): void {
     .option('--domain-max <vector>', 'input domain upper corner', parseVectorArg('--domain-max'))
     .option(
       '--qat <variant>',
-      'quantisation-aware refit for the code generator: none, int8, int16, or auto (int8, or int16 when int8 stays outside the fixed-point tolerance)',
+      'quantisation-aware refit for the code generator: none, int8, int16, or auto (int8, retrained with bounded weight norms when the network is too steep for int8, else int16)',
       choice('--qat', ['none', ...VARIANTS, 'auto'] as const),
       TRAIN_DEFAULTS.qat,
     )

@@ -106,7 +106,8 @@ export function fixedPointError(q: QuantizedModel, model: PolicyModel, X: ArrayL
  * Largest RMS fixed-point error of any output, as a fraction of that
  * actuator's full range, above which the generated policy is not the trained
  * one: `ultro codegen` refuses it (exit 2) unless --force, and `ultro train
- * --qat auto` moves to int16. RMS rather than the maximum: a quantised network
+ * --qat auto` trains again with bounded weight norms (trainer/int8-bound.ts)
+ * or moves to int16. RMS rather than the maximum: a quantised network
  * always differs most right on the teacher's switching surfaces, where the
  * double integrator's int8 policy errs by 8 % of the range at a handful of
  * states while its RMS error is 1 %.

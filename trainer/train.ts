@@ -9,6 +9,7 @@ import { trainAdam } from './adam.js';
 import { Assembler } from './assembler.js';
 import { concatDatasets, daggerRound, datasetSize, mpcTrajectories, sampleFeasible, splitDataset, type Dataset } from './dataset.js';
 import { trainInteriorPoint } from './ip.js';
+import { MAX_MSE_RISE, int8NormBound, layerNorms, type Int8Bound } from './int8-bound.js';
 import { MLP, type Activation } from './mlp.js';
 import { polishBiases, quantisationAwareRefit, type Variant, type VariantChoice } from './qat.js';
 import { MODEL_FORMAT, layersFromTheta, policyFunction, type MPCRecord, type PolicyModel } from './model-file.js';
@@ -138,6 +139,8 @@ export interface TrainOptions {
   onProgress?: ProgressFn;
   log?: (msg: string) => void;
   progressBars?: boolean;
+  /** Set on the bounded retrain by the unbounded run (int8-bound.ts): what the unbounded network measured, for the provenance. */
+  int8Bound?: Int8Bound['unbounded'];
 }
 
 export interface TrainOutcome {
@@ -149,6 +152,8 @@ export interface TrainOutcome {
   phases: [string, number][];
   /** What the quantisation-aware refit did, when it ran. */
   qat?: QatOutcome;
+  /** The bounded retrain for int8 (qat auto), when it ran. */
+  int8Bound?: Int8Bound;
 }
 
 export interface QatOutcome {
@@ -283,6 +288,33 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
     const d = o.deploy?.(m, variant);
     return d ? { mse: datasetMse(m, val, () => d.policy), ok: d.ok, rms: d.rmsOfRange, tol: d.tolerance } : null;
   };
+  // A network far outside int8's tolerance: retrained with bounded layer norms before int16 is chosen.
+  let int8Bound: Int8Bound | undefined;
+  if (o.qat === 'auto' && o.method === 'al-lm' && o.maxWeightNorm === undefined && o.deploy) {
+    const s8 = scoreFixed(theta, 'int8')!;
+    const bound = int8NormBound(theta, net.sizes, s8.rms, s8.tol);
+    if (bound !== null) {
+      const unbounded = { rmsOfRange: s8.rms, validationMse: datasetMse(asModel(theta), val), layerNorms: layerNorms(theta, net.sizes) };
+      say(
+        `int8: errs by ${(100 * s8.rms).toFixed(1)} % RMS of the actuator range (tolerance ${(100 * s8.tol).toFixed(1)} %), with layer weight norms ${unbounded.layerNorms.map((n) => n.toFixed(1)).join(', ')}; ` +
+          `training again with every norm ≤ ${bound} (--max-weight-norm ${bound} --qat int8) to fit int8 (\`--qat int16\` keeps this network in int16 instead)`,
+      );
+      times.start('int8 retrain');
+      const b = await trainPolicy({ ...o, maxWeightNorm: bound, qat: 'int8', int8Bound: unbounded, log: (m) => log(`int8 retrain: ${m}`) });
+      times.stop();
+      const bounded = { rmsOfRange: b.qat?.rmsOfRange ?? NaN, validationMse: datasetMse(b.model, val) };
+      const kept = b.qat?.withinTolerance === true && bounded.validationMse <= MAX_MSE_RISE * unbounded.validationMse;
+      int8Bound = { bound, kept, unbounded, bounded };
+      say(
+        `int8: with every norm ≤ ${bound}, int8 errs by ${(100 * bounded.rmsOfRange).toFixed(2)} % (${b.qat?.withinTolerance ? 'within' : 'outside'} the tolerance) at validation MSE ${bounded.validationMse.toExponential(2)}, against ${unbounded.validationMse.toExponential(2)} unbounded (on the first run's validation samples): ` +
+          (kept ? 'keeping the bounded network' : `keeping the unbounded one (the bounded one must be within the tolerance at no more than ${MAX_MSE_RISE}× the validation MSE)`),
+      );
+      if (kept) {
+        say(`time per phase: ${times.summary()}`);
+        return { ...b, phases: times.entries(), int8Bound };
+      }
+    }
+  }
   if (o.qat && o.method !== 'adam' && o.method !== 'adam-minibatch') {
     times.start('qat');
     const widths: Variant[] = o.qat === 'auto' ? ['int8', 'int16'] : [o.qat];
@@ -378,7 +410,7 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
   times.stop();
   const model = makeModel(resolved, plant, scaling, domain, net, theta, settings, res, { metrics, samples: { train: datasetSize(train), val: datasetSize(val) }, qat });
   say(`time per phase: ${times.summary()}`);
-  return { model, metrics, result: res, data: { train, val }, phases: times.entries(), qat };
+  return { model, metrics, result: res, data: { train, val }, phases: times.entries(), qat, int8Bound };
 }
 
 /**
@@ -509,6 +541,8 @@ function makeModel(
             margin: o.margin ?? DEFAULT_MARGIN,
             actuatorBounds: o.actuatorBounds,
             maxWeightNorm: o.maxWeightNorm ?? null,
+            // chosen by the unbounded run, which was too steep for int8 (int8-bound.ts)
+            ...(o.int8Bound ? { int8Bound: { unbounded: o.int8Bound } } : {}),
             // The width the network is meant to run in (codegen's --variant auto reads it).
             qat: extra.qat ? extra.qat.variant : o.qat === 'int8' || o.qat === 'int16' ? o.qat : null,
             ...(extra.qat
