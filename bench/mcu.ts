@@ -56,7 +56,7 @@ export async function benchCycles(): Promise<BenchSection> {
     ['2-32-32-1', randomModel('double-integrator', [32, 32], 'tanh', 1, 0.5)],
     ['2-64-64-1', randomModel('double-integrator', [64, 64], 'tanh', 1, 0.3)],
     // the 12-state plant's shape: hard-tanh rows (a clamp) and the safety filter's twelve states
-    ['quadrotor 12-24-24-4 hard tanh (its default shape)', randomModel('quadrotor-hover', [24, 24], 'hardtanh', 4, 0.5)],
+    ['quadrotor 12-28-28-4 hard tanh (its default shape)', randomModel('quadrotor-hover', [28, 28], 'hardtanh', 4, 0.5)],
   ] as const;
   const rows: (string | number)[][] = [];
   for (const [name, m] of models)

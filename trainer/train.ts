@@ -26,20 +26,20 @@ export const ACTUATOR_BOUNDS: readonly ActuatorBounds[] = ['clamp', 'constraints
 export const METHODS: readonly Method[] = ['al-lm', 'ip', 'adam', 'adam-minibatch'];
 
 /**
- * Default hidden widths from the plant's size: two equal layers, 16 wide up
- * to about 8 states × 4 inputs, then growing with √(nx·nu) (12 × 4: 24;
- * 32 × 16: 72; only measured up to 12 × 4). On the 12-state quadrotor with
- * 24,000 samples a 24-24 network reached validation MSE 1.40e-3 (9.3e-4 as
- * deployed, with the safety filter) in 4.4–5.7 minutes of `ultro train`, where
- * 16-16 with 12,000 stood at 1.76e-3 (1.07e-3): its training MSE was as high
- * as 24-24's validation MSE. 32-32 reached 9.9e-4 (6.0e-4 deployed) but took
- * 9.6 minutes, at the edge of the 10 the quadrotor should take, for twice the
- * on-board multiply-adds. (PyTorch L-BFGS on the same 10,560 samples:
- * 16-16 1.7–2.7e-3 training MSE, 24-24 8.6–9.3e-4, 32-32 6.4e-4; validation
- * 2.1e-3, 1.36–1.38e-3 and 1.18e-3.)
+ * Default hidden widths from the plant's size: two equal layers, 4·√(nx·nu)
+ * rounded and at least 16 (16 up to 6 states × 3 inputs; 12 × 4: 28;
+ * 32 × 16: 92; only measured up to 12 × 4). On the 12-state quadrotor with
+ * 24,000 samples, 16-16 stood at validation MSE 1.76e-3 (its training MSE as
+ * high as 24-24's validation MSE), 24-24 at 1.28–1.40e-3 (training 1.1–1.2e-3:
+ * the network, not the data, was the limit), 28-28 at 7.9e-4 (5.6e-4 as
+ * deployed, with the safety filter) in 8.2 minutes of `ultro train`, 32-32
+ * (with the curvature of 2,000 samples; assembler.ts) at 9.9e-4 in 9.6.
+ * (PyTorch L-BFGS on the same 10,560 samples: 16-16 1.7–2.7e-3 training MSE,
+ * 24-24 8.6–9.3e-4, 32-32 6.4e-4; validation 2.1e-3, 1.36–1.38e-3 and
+ * 1.18e-3.)
  */
 export function defaultHidden(nx: number, nu: number): number[] {
-  const w = Math.max(16, 8 * Math.round(Math.sqrt(nx * nu) / 2.4));
+  const w = Math.max(16, 4 * Math.round(Math.sqrt(nx * nu)));
   return [w, w];
 }
 
