@@ -30,7 +30,20 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Heartbeat, packageRoot, resolvePlant } from '../sim/index.js';
-import { Assembler, MLP, SAT_REACH, SAT_TOL, buildKernelData, datasetMse, datasetSize, defaultActivation, heldOutChecks, heldOutLabels, trainAugmentedLagrangian, type Dataset } from '../trainer/index.js';
+import {
+  Assembler,
+  MLP,
+  SAT_REACH,
+  SAT_TOL,
+  buildKernelData,
+  datasetMse,
+  datasetSize,
+  defaultActivation,
+  heldOutChecks,
+  heldOutLabels,
+  trainAugmentedLagrangian,
+  type Dataset,
+} from '../trainer/index.js';
 import { fmt, table, type BenchSection, type Figure } from './harness.js';
 import { benchData, benchModel, defaultForm } from './recipe.js';
 
@@ -124,7 +137,9 @@ export async function benchTorch(): Promise<BenchSection> {
       const fitTrain = datasetMse(fitModel, train as Dataset);
       const fho = await heldOutChecks(fitModel, plant, settings, { ...hoOpts, labels });
       const fitViol = { act: fho.actuator.count, safe: fho.safety.count };
-      console.log(`torch: ${plant.name} (${datasetSize(train)} training samples): al-lm val MSE ${alVal.toExponential(3)} in ${budget.toFixed(1)} CPU s (${al.stopped}); held-out violations ${viol.act} actuator, ${viol.safe} one-step state`);
+      console.log(
+        `torch: ${plant.name} (${datasetSize(train)} training samples): al-lm val MSE ${alVal.toExponential(3)} in ${budget.toFixed(1)} CPU s (${al.stopped}); held-out violations ${viol.act} actuator, ${viol.safe} one-step state`,
+      );
 
       const file = join(dir, `${plant.name}.json`);
       const t = normalised(kd),
