@@ -15,7 +15,7 @@
  *
  * ULTRO_BENCH_PLANTS=aircraft-pitch runs one plant (about 3 minutes here;
  * `plant:int16` gives --qat int16, `plant:8` --max-weight-norm 8); all three
- * rows take about 15 minutes (the quadrotor's training is most of it).
+ * rows take about 20 minutes (the quadrotor's training is most of it).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
