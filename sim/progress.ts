@@ -44,7 +44,8 @@ export function progressText(done: number, total: number, elapsedMs: number, uni
 export function formatSeconds(ms: number): string {
   const s = ms / 1000;
   if (s < 90) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
-  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+  const whole = Math.round(s); // rounded once, so 479.6 s reads 8 min 0 s, not 7 min 60 s
+  return `${Math.floor(whole / 60)} min ${whole % 60} s`;
 }
 
 /** Wall time per named phase, in the order they first ran. */
