@@ -363,12 +363,17 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
         qat = { variant, before: before?.mse ?? NaN, after: after?.mse ?? NaN, kept, withinTolerance: best?.ok ?? true, rmsOfRange: best?.rms ?? NaN };
         if (before)
           say(
-            `qat: ${variant} fixed-point validation MSE ${before.mse.toExponential(2)} without the refit, ${after ? `${after.mse.toExponential(2)} with it` : 'the refit given up'}: ${kept ? 'keeping the refit' : 'keeping the network without it'}; ` +
+            `qat: ${variant} fixed-point validation MSE ${before.mse.toExponential(2)} without the refit, ${after ? `${after.mse.toExponential(2)} with it` : 'the refit given up'}: ${kept ? (best!.ok || last ? 'keeping the refit' : 'the refit is better') : 'keeping the network without it'}; ` +
               `RMS error ${(100 * best!.rms).toFixed(2)} % of the actuator range (${best!.ok ? 'within' : 'outside'} the code generator's tolerance)`,
           );
+        // Outside the tolerance with a wider width to follow, even a better refit is dropped: the wider
+        // width starts from the trained network, not from one fitted to the narrower grid.
+        if (best?.ok === false && !last) {
+          say(`qat: ${variant} is outside the tolerance; trying ${widths[widths.length - 1]} on the network without the ${variant} refit`);
+          continue;
+        }
         if (kept && refit) theta = refit;
-        if (best?.ok !== false || last) break;
-        say(`qat: ${variant} is outside the tolerance; trying ${widths[widths.length - 1]}`);
+        break;
       }
     });
   }

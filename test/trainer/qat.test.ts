@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { getPlant } from '../../sim/index.js';
-import { datasetMse, trainPolicy, type PolicyModel } from '../../trainer/index.js';
+import { datasetMse, policyFunction, trainPolicy, type PolicyModel } from '../../trainer/index.js';
 import { gridFrac, snapRow, snapRowAdaptive } from '../../trainer/qat.js';
 import { Rng } from '../../sim/index.js';
 import { deployedPolicy, fixedPointError, quantizeModel } from '../../codegen/index.js';
@@ -65,6 +65,39 @@ describe('quantisation-aware refit', () => {
       }
     }
   });
+
+  it('--qat auto: an int8 refit that is better but still outside the tolerance is not carried into int16', async () => {
+    // A deploy hook that makes the int8 refit look better than the network without it, yet outside the
+    // tolerance (1.5× it: the refit is tried), and int16 well inside it.
+    const deploy = (m: PolicyModel, variant: 'int8' | 'int16') => {
+      const refit = (m.provenance as { qatFixedPoint?: { refitKept?: boolean } } | undefined)?.qatFixedPoint?.refitKept === true;
+      const float = policyFunction(m, { clampOutput: true });
+      const off = variant === 'int8' && !refit ? 0.1 : 0;
+      return { policy: (x: ArrayLike<number>) => Array.from(float(Float64Array.from(x)), (u) => u + off), ok: variant === 'int16', rmsOfRange: variant === 'int8' ? 0.03 : 0.001, tolerance: 0.02 };
+    };
+    const logs: string[] = [];
+    const common = {
+      plant: getPlant('double-integrator'),
+      hidden: [6, 6],
+      method: 'al-lm' as const,
+      horizon: 20,
+      seed: 2,
+      samples: 300,
+      daggerRounds: 0,
+      refineRounds: 0,
+      threads: 1 as const,
+      evalHeldOut: 500,
+      evalRuns: 2,
+      evalSteps: 30,
+    };
+    const auto = await trainPolicy({ ...common, qat: 'auto', deploy, log: (m) => logs.push(m) });
+    expect(logs.join('\n')).toMatch(/qat: int8 fixed-point validation MSE .* the refit is better; RMS error 3\.00 % .*outside/);
+    expect(auto.qat!.variant).toBe('int16');
+    // int16 started from the trained network: the same weights as without any refit, none of them snapped to the int8 grid
+    const none = await trainPolicy(common);
+    expect(auto.model.network.layers).toEqual(none.model.network.layers);
+    expect(gridError(auto.model, 'int8')).toBeGreaterThan(0);
+  }, 120_000);
 
   it('double integrator: weights end on the int8 grid, the deployed error falls; with the deploy check, never worse in fixed point', async () => {
     const plant = getPlant('double-integrator');
