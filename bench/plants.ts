@@ -29,7 +29,13 @@ import { buildModelFirmware, modelArtifact, runSession, type ModelArtifact, type
 import { fmt, table, type BenchSection, type Figure } from './harness.js';
 
 /** Plant names, each optionally with `:int16` (--qat int16) or `:c` (a bound c on every layer's Frobenius weight norm). */
-const PLANTS = (process.env.ULTRO_BENCH_PLANTS ?? 'aircraft-pitch,aircraft-pitch:int16,quadrotor-hover').split(',');
+const PLANTS = (process.env.ULTRO_BENCH_PLANTS ?? 'aircraft-pitch,aircraft-pitch:int16,quadrotor-hover').split(',').map((entry) => {
+  const [plantName, opt] = entry.split(':');
+  const maxWeightNorm = opt && opt !== 'int16' ? Number(opt) : undefined;
+  if (maxWeightNorm !== undefined && !(maxWeightNorm > 0)) throw new Error(`ULTRO_BENCH_PLANTS: "${entry}": after the colon comes int16 or a weight-norm bound > 0, got "${opt}"`);
+  const flags = opt === 'int16' ? '--qat int16' : maxWeightNorm ? `--max-weight-norm ${maxWeightNorm}` : '';
+  return { entry, plantName, qat: opt === 'int16' ? ('int16' as const) : ('auto' as const), maxWeightNorm, flags };
+});
 
 /** Firmware for the Uno: policy and MPC in one image, else each alone, else the policy alone (said why). */
 function firmwareFor(art: ModelArtifact, dir: string): { images: ModelFirmware[]; note: string } {
@@ -55,11 +61,7 @@ export async function benchPlants(): Promise<BenchSection> {
   const details: unknown[] = [];
   const out = mkdtempSync(join(tmpdir(), 'ultro-bench-plants-'));
   try {
-    for (const entry of PLANTS) {
-      const [plantName, opt] = entry.split(':');
-      const qat = opt === 'int16' ? 'int16' : 'auto';
-      const maxWeightNorm = opt && opt !== 'int16' ? Number(opt) : undefined;
-      const flags = opt === 'int16' ? '--qat int16' : maxWeightNorm ? `--max-weight-norm ${maxWeightNorm}` : '';
+    for (const { entry, plantName, qat, maxWeightNorm, flags } of PLANTS) {
       const name = flags ? `${plantName} ${flags}` : plantName;
       const plant = getPlant(plantName);
       console.log(`\nplants: ${name} (${plant.nx} states, ${plant.nu} inputs): ultro train with its defaults${flags ? ` and ${flags}` : ''}`);

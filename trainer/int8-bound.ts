@@ -17,20 +17,10 @@
  * An error more than MAX_SHRINK times the tolerance would need the weights
  * shrunk so far that the fit is gone (two carts: 40 %), so none is tried.
  */
-import { layerOffsets } from './mlp.js';
+import { layerNorms } from './weight-norm.js';
 
 /** Largest error / tolerance for which a bounded retrain is tried. */
 export const MAX_SHRINK = 8;
-
-/** Frobenius norm of every layer's weight matrix. */
-export function layerNorms(theta: Float64Array, sizes: readonly number[]): number[] {
-  const off = layerOffsets(sizes);
-  return off.w.map((w, l) => {
-    let f = 0;
-    for (let i = w; i < w + sizes[l + 1] * sizes[l]; i++) f += theta[i] * theta[i];
-    return Math.sqrt(f);
-  });
-}
 
 /**
  * The weight-norm bound that should bring int8 within the tolerance, rounded

@@ -9,7 +9,7 @@ import { trainAdam } from './adam.js';
 import { Assembler } from './assembler.js';
 import { concatDatasets, daggerRound, datasetSize, mpcTrajectories, sampleFeasible, splitDataset, type Dataset } from './dataset.js';
 import { trainInteriorPoint } from './ip.js';
-import { MAX_MSE_RISE, int8NormBound, layerNorms, type Int8Bound } from './int8-bound.js';
+import { MAX_MSE_RISE, int8NormBound, type Int8Bound } from './int8-bound.js';
 import { MLP, type Activation } from './mlp.js';
 import { polishBiases, quantisationAwareRefit, type Variant, type VariantChoice } from './qat.js';
 import { MODEL_FORMAT, layersFromTheta, policyFunction, type MPCRecord, type PolicyModel } from './model-file.js';
@@ -18,7 +18,7 @@ import { findConstraintCuts } from './refine.js';
 import { DEFAULT_MARGIN, DEFAULT_REFINE_ROUNDS, activeConstraints, boxScaling, buildKernelData, type ConstraintOptions, type Scaling } from './problem.js';
 import type { ProgressFn } from './progress.js';
 import { trainAugmentedLagrangian, warmStart, type TrainResult } from './ultro.js';
-import { WeightNormConstraints } from './weight-norm.js';
+import { WeightNormConstraints, layerNorms } from './weight-norm.js';
 
 export type Method = 'al-lm' | 'ip' | 'adam' | 'adam-minibatch';
 export type ActuatorBounds = 'clamp' | 'constraints';
@@ -288,10 +288,19 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
     const d = o.deploy?.(m, variant);
     return d ? { mse: datasetMse(m, val, () => d.policy), ok: d.ok, rms: d.rmsOfRange, tol: d.tolerance } : null;
   };
+  /** scoreFixed of the network as it is, once per width and θ: the int8 check below and the refit loop both start from it. */
+  const scored = new Map<Variant, { th: Float64Array; score: ReturnType<typeof scoreFixed> }>();
+  const scoreAsIs = (variant: Variant) => {
+    const hit = scored.get(variant);
+    if (hit?.th === theta) return hit.score;
+    const score = scoreFixed(theta, variant);
+    scored.set(variant, { th: theta, score });
+    return score;
+  };
   // A network far outside int8's tolerance: retrained with bounded layer norms before int16 is chosen.
   let int8Bound: Int8Bound | undefined;
   if (o.qat === 'auto' && o.method === 'al-lm' && o.maxWeightNorm === undefined && o.deploy) {
-    const s8 = scoreFixed(theta, 'int8')!;
+    const s8 = scoreAsIs('int8')!;
     const bound = int8NormBound(theta, net.sizes, s8.rms, s8.tol);
     if (bound !== null) {
       const unbounded = { rmsOfRange: s8.rms, validationMse: datasetMse(asModel(theta), val), layerNorms: layerNorms(theta, net.sizes) };
@@ -320,9 +329,8 @@ export async function trainPolicy(o: TrainOptions): Promise<TrainOutcome> {
     const widths: Variant[] = o.qat === 'auto' ? ['int8', 'int16'] : [o.qat];
     await withAssembler(async (asm) => {
       for (const variant of widths) {
-        const score = (th: Float64Array) => scoreFixed(th, variant);
         const last = variant === widths[widths.length - 1];
-        const before = score(theta);
+        const before = scoreAsIs(variant);
         // Cheap decisions first, from the network as it is: a width whose error is
         // far outside the tolerance is not worth a refit when a wider one follows,
         // and one already far inside it needs none.

@@ -8,6 +8,26 @@
  */
 import { layerOffsets } from './mlp.js';
 
+/** θ's index range [a, b) of every layer's weight matrix. */
+function weightRanges(sizes: readonly number[]): [number, number][] {
+  const off = layerOffsets(sizes);
+  return off.w.map((w, l) => [w, w + sizes[l + 1] * sizes[l]]);
+}
+
+/** ‖W_l‖²_F of every layer, over its range of θ. */
+function squaredNorms(theta: Float64Array, ranges: readonly [number, number][]): number[] {
+  return ranges.map(([a, b]) => {
+    let s = 0;
+    for (let i = a; i < b; i++) s += theta[i] * theta[i];
+    return s;
+  });
+}
+
+/** Frobenius norm of every layer's weight matrix. */
+export function layerNorms(theta: Float64Array, sizes: readonly number[]): number[] {
+  return squaredNorms(theta, weightRanges(sizes)).map(Math.sqrt);
+}
+
 export class WeightNormConstraints {
   readonly count: number;
   private readonly ranges: [number, number][];
@@ -17,20 +37,13 @@ export class WeightNormConstraints {
     readonly bound: number,
   ) {
     if (!(bound > 0)) throw new Error('weight-norm bound must be > 0');
-    const off = layerOffsets(sizes);
-    this.ranges = off.w.map((w, l) => [w, w + sizes[l + 1] * sizes[l]]);
+    this.ranges = weightRanges(sizes);
     this.count = this.ranges.length;
   }
 
   values(theta: Float64Array): Float64Array {
     const c2 = this.bound * this.bound;
-    return Float64Array.from(
-      this.ranges.map(([a, b]) => {
-        let s = 0;
-        for (let i = a; i < b; i++) s += theta[i] * theta[i];
-        return s / c2 - 1;
-      }),
-    );
+    return Float64Array.from(squaredNorms(theta, this.ranges).map((s) => s / c2 - 1));
   }
 
   /**
