@@ -5,7 +5,7 @@
  */
 import { applySafetyFilter } from '../sim/index.js';
 import { policyFunction, type PolicyModel } from '../trainer/index.js';
-import { quantizeInput, runLayer, saturate, type QuantizedModel } from './quantize.js';
+import { outputClamp, quantizeInput, runLayer, saturate, type QuantizedModel } from './quantize.js';
 
 const f32 = Math.fround;
 
@@ -68,8 +68,8 @@ export function fixedPointError(q: QuantizedModel, model: PolicyModel, X: ArrayL
     maxU = 0,
     sumU = 0;
   const lsb = q.outLsb;
-  const { offset, scale, bounds } = model.output;
-  const sat = (y: number, j: number) => (model.output.saturating ? Math.min((bounds.max[j] - offset[j]) / scale[j], Math.max((bounds.min[j] - offset[j]) / scale[j], y)) : y);
+  const { offset, scale } = model.output;
+  const sat = outputClamp(model);
   const sumJ = new Array<number>(q.nu).fill(0),
     maxJ = new Array<number>(q.nu).fill(0);
   for (let k = 0; k < n; k++) {
