@@ -149,8 +149,8 @@ export function reportMarkdown(r: CodegenReport, plant: Plant): string {
     '## Safety filter',
     '',
     r.safetyFilter
-      ? `After the network, each input is clamped so that one step of the plant keeps the state bounds it alone moves (ultro_safety_filter, float32; definition in docs/model-file.md): ${r.safetyFilter.map((f) => `${escapeMarkdown(f.input)}: ${f.bounds.map(escapeMarkdown).join(', ')}`).join('; ')}.`
-      : 'None: the model was trained without it, or no bounded state is moved by a single input.',
+      ? `After the network, each input is clamped so that one step of the plant keeps the state bounds it moves, alone or nearly so (ultro_safety_filter, float32; definition in docs/model-file.md): ${r.safetyFilter.map((f) => `${escapeMarkdown(f.input)}: ${f.bounds.map(escapeMarkdown).join(', ')}`).join('; ')}.`
+      : 'None: the model was trained without it, or no bounded state is moved by one input alone or nearly so.',
     '',
   );
   if (r.mpc)

@@ -1,7 +1,7 @@
 /**
  * The one-step safety filter: after the network, each input is clamped to the
  * interval that keeps the next state x⁺ = A x + B u inside the state bounds
- * that this input alone moves.
+ * that this input moves, alone or nearly so.
  *
  * A bounded state i whose row of B has exactly one nonzero entry b = B_ij is
  * moved by input j alone, so its bounds become an interval on u_j:
@@ -9,14 +9,30 @@
  *   x_min,i + δ_i ≤ Σ_k A_ik x_k + b u_j ≤ x_max,i − δ_i
  *   ⇔ u_j between  t + (x_min,i + δ_i)/b  and  t + (x_max,i − δ_i)/b,  t = Σ_k (−A_ik/b) x_k
  *
- * (which end is the lower one follows the sign of b). Per input, the filter
- * intersects these intervals with the actuator box and clamps u_j to the
- * result: the Euclidean projection onto the one-step safe set, so it never
- * moves an output that was already safe and never moves one further from a
- * safe target (the MPC's label). When the intervals do not meet (a state from
+ * (which end is the lower one follows the sign of b). A state that several inputs move, one of them far more than the others
+ * (their reach Σ |B_ik|·(u_max,k − u_min,k) at most COUPLING_MAX of that
+ * input's; the two carts' spring couples each velocity to the other motor
+ * at 1.3 %), is given to that input j with the others at their worst case
+ * over their boxes, s_lo = Σ_k min(B_ik u_min,k, B_ik u_max,k) and s_hi the
+ * same with max:
+ *
+ *   x_min,i + δ_i − s_lo ≤ Σ_k A_ik x_k + b u_j ≤ x_max,i − δ_i − s_hi
+ *
+ * so the bound holds whatever the other inputs do, and the filter stays a
+ * clamp of each input to its own interval. The price is that u_j's interval
+ * is narrower by the others' reach (0.7 % of the two carts' motor range).
+ * Where inputs move a state comparably (the aircraft's angle of attack) there
+ * is no such input, and the trainer keeps that state's one-step constraints.
+ *
+ * Per input, the filter intersects these intervals with the actuator box and
+ * clamps u_j to the result: the Euclidean projection onto the box of inputs
+ * that keep the filtered bounds one step ahead (the one-step safe set itself
+ * when every row has one input; inside it otherwise), so it never moves an
+ * output that was already in that box and never moves one further from a
+ * target in it (the MPC's label). When the intervals do not meet (a state from
  * which no input keeps every bound), u_j is the middle of the conflicting ends,
- * clamped to the box. Rows whose B row has several nonzero entries stay with
- * the trainer's constraints; rows no input moves cannot be helped.
+ * clamped to the box. Rows no input dominates stay with the trainer's
+ * constraints; rows no input moves cannot be helped.
  *
  * The margin δ_i = 1e-5·max(1, |x_min,i|, |x_max,i|) absorbs the float32
  * rounding of the on-board evaluation, so the float64 plant step of a filtered
@@ -60,17 +76,45 @@ export interface SafetyFilter {
 /** Relative margin of the filter's bounds (see the module comment). */
 export const FILTER_MARGIN = 1e-5;
 
-/** The plant's one-step safety filter, or null when no bounded state is moved by a single input. */
+/** Largest reach of the other inputs on a state, as a share of its main input's, for the filter to keep it. */
+export const COUPLING_MAX = 0.05;
+
+/**
+ * The input that keeps state i's bounds and the other inputs' worst case
+ * [sLo, sHi] on x⁺_i, or null when no input dominates the row of B.
+ */
+function rowOwner(B: number[][], i: number, uMin: number[], uMax: number[]): { j: number; sLo: number; sHi: number } | null {
+  const reach = B[i].map((b, k) => Math.abs(b) * (uMax[k] - uMin[k]));
+  const movers = B[i].flatMap((b, k) => (b !== 0 ? [k] : []));
+  if (movers.length === 0) return null;
+  const j = movers.reduce((a, k) => (reach[k] > reach[a] ? k : a));
+  let rest = 0,
+    sLo = 0,
+    sHi = 0;
+  for (const k of movers) {
+    if (k === j) continue;
+    rest += reach[k];
+    const a = B[i][k] * uMin[k],
+      b = B[i][k] * uMax[k];
+    sLo += Math.min(a, b);
+    sHi += Math.max(a, b);
+  }
+  if (!(rest <= COUPLING_MAX * reach[j])) return null;
+  return { j, sLo, sHi };
+}
+
+/** The plant's one-step safety filter, or null when no bounded state is moved by a single input (alone or nearly so). */
 export function safetyFilter(plant: Plant): SafetyFilter | null {
   const { nx, nu, A, B, xBounds, uBounds } = plant;
   const rows: FilterRow[] = [];
+  if (![...uBounds.min, ...uBounds.max].every(Number.isFinite)) return null;
   for (let j = 0; j < nu; j++)
     for (let i = 0; i < nx; i++) {
       const lo = xBounds.min[i],
         hi = xBounds.max[i];
       if (!Number.isFinite(lo) && !Number.isFinite(hi)) continue;
-      const movers = B[i].flatMap((v, jj) => (v !== 0 ? [jj] : []));
-      if (movers.length !== 1 || movers[0] !== j) continue;
+      const owner = rowOwner(B, i, uBounds.min, uBounds.max);
+      if (!owner || owner.j !== j) continue;
       const b = B[i][j];
       const delta = FILTER_MARGIN * Math.max(1, ...[lo, hi].filter(Number.isFinite).map(Math.abs));
       const idx: number[] = [];
@@ -82,9 +126,9 @@ export function safetyFilter(plant: Plant): SafetyFilter | null {
         }
       });
       const bounds: FilterBound[] = [];
-      // x⁺ ≥ lo + δ: a lower end on u when b > 0, an upper one when b < 0.
-      if (Number.isFinite(lo)) bounds.push({ c: (lo + delta) / b, side: b > 0 ? 'lower' : 'upper', what: nextStateBound(plant, i, 'min') });
-      if (Number.isFinite(hi)) bounds.push({ c: (hi - delta) / b, side: b > 0 ? 'upper' : 'lower', what: nextStateBound(plant, i, 'max') });
+      // x⁺ ≥ lo + δ whatever the other inputs add: a lower end on u when b > 0, an upper one when b < 0.
+      if (Number.isFinite(lo)) bounds.push({ c: (lo + delta - owner.sLo) / b, side: b > 0 ? 'lower' : 'upper', what: nextStateBound(plant, i, 'min') });
+      if (Number.isFinite(hi)) bounds.push({ c: (hi - delta - owner.sHi) / b, side: b > 0 ? 'upper' : 'lower', what: nextStateBound(plant, i, 'max') });
       rows.push({ state: i, input: j, idx, coef, bounds });
     }
   return rows.length ? { nx, nu, uMin: [...uBounds.min], uMax: [...uBounds.max], rows } : null;

@@ -10,7 +10,7 @@
  *  - actuator: y_j − 1 ≤ 0 and −y_j − 1 ≤ 0;
  *  - one-step safety: x⁺ = A x + B u stays in the state box (or a polytope
  *    H x⁺ ≤ h), except the state bounds the deployed safety filter keeps
- *    (states moved by one input alone, sim/safety-filter.ts). Each row is divided by ‖c‖₁, so that g is measured in
+ *    (states one input moves, alone or nearly so: sim/safety-filter.ts). Each row is divided by ‖c‖₁, so that g is measured in
  *    normalised output units ("how far the output must move to satisfy it"),
  *    like the actuator rows; margins and tolerances then mean the same thing
  *    for every row. Rows that no output in [−1.5, 1.5] can violate are dropped
@@ -64,7 +64,7 @@ export interface ConstraintOptions {
   polytope?: { H: number[][]; h: number[] };
   /**
    * The deployed policy ends with the plant's one-step safety filter: the
-   * state bounds it keeps (states moved by a single input) get no rows here.
+   * state bounds it keeps (states one input moves, alone or nearly so) get no rows here.
    */
   safetyFilter?: boolean;
   /**

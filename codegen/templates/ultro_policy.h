@@ -27,7 +27,7 @@ void ultro_policy_dequantize(const int16_t *uq, float *u);
 
 #if ULTRO_POLICY_FILTER
 /* The one-step safety filter (in place): each input clamped so that one plant
- * step keeps the state bounds it alone moves. Returns 1 when it moved an input. */
+ * step keeps the state bounds it moves (alone or nearly so: docs/model-file.md). Returns 1 when it moved an input. */
 uint8_t ultro_safety_filter(const float *x, float *u);
 #endif
 

@@ -4,9 +4,12 @@
  * input in the box keeps a bound, the filtered input keeps it; a safe input is
  * not moved; the filter is a projection (never further from a safe target);
  * the float32 constants and arithmetic of the generated C keep the bounds too.
+ * For a state that one input moves nearly alone (the two carts), "safe"
+ * means safe whatever the other inputs do within their boxes, again checked
+ * by stepping the plant at every corner of the others' box.
  */
 import { describe, expect, it } from 'vitest';
-import { Rng, applySafetyFilter, filterFloat32, filteredStates, getPlant, plantStep, safetyFilter, type Plant } from '../../sim/index.js';
+import { Rng, applySafetyFilter, filterFloat32, filteredStates, getPlant, plantStep, resolvePlant, safetyFilter, type Plant, type SafetyFilter } from '../../sim/index.js';
 import { boxScaling, constraintRows } from '../../trainer/index.js';
 
 /** States in (and a little beyond) the state box, a third of them on a face. */
@@ -36,17 +39,57 @@ function excess(plant: Plant, kept: Set<number>, x: number[], u: ArrayLike<numbe
   return e;
 }
 
+/**
+ * The same, with each filtered state's row stepped with u on the input that
+ * keeps it and every corner of the box on the others: ≤ 0 when u keeps the
+ * bounds whatever the other inputs do.
+ */
+function robustExcess(plant: Plant, f: SafetyFilter, x: number[], u: ArrayLike<number>, slack = 0): number {
+  const { uBounds } = plant;
+  let e = -Infinity;
+  for (const row of f.rows) {
+    // the inputs other than row.input that move this state; the rest keep u (they do not matter here)
+    const others = plant.B[row.state].flatMap((b, k) => (b !== 0 && k !== row.input ? [k] : []));
+    for (let c = 0; c < 1 << others.length; c++) {
+      const v = Array.from(u);
+      others.forEach((k, n) => (v[k] = c & (1 << n) ? uBounds.max[k] : uBounds.min[k]));
+      e = Math.max(e, excess(plant, new Set([row.state]), x, v, slack));
+    }
+  }
+  return e;
+}
+
 describe('one-step safety filter', () => {
-  it('keeps the states one input moves: the 12-state quadrotor (all twelve), double integrator, cart-pole; not the aircraft (its bounded pitch moves with both inputs)', () => {
+  it('keeps the states one input moves: the 12-state quadrotor (all twelve), double integrator, cart-pole; the two carts (each motor nearly alone); not the aircraft (both inputs move its angle of attack)', () => {
     expect(filteredStates(safetyFilter(getPlant('quadrotor-hover'))).size).toBe(12);
     expect([...filteredStates(safetyFilter(getPlant('double-integrator')))]).toEqual([0, 1]);
     expect(filteredStates(safetyFilter(getPlant('cartpole'))).size).toBe(4);
+    // B's other entry is 1.3 % (velocities) and 0.8 % (positions) of the main one: cart 1's states go to F1, cart 2's to F2
+    const tc = safetyFilter(resolvePlant('examples/two-carts.json'))!;
+    expect(tc.rows.map((r) => [r.state, r.input])).toEqual([
+      [0, 0],
+      [1, 0],
+      [2, 1],
+      [3, 1],
+    ]);
     expect(safetyFilter(getPlant('aircraft-pitch'))).toBeNull();
   });
 
-  for (const name of ['quadrotor-hover', 'double-integrator', 'cartpole']) {
+  it("a nearly-alone state's interval is narrowed by exactly the other input's reach: the two carts' v1", () => {
+    const plant = resolvePlant('examples/two-carts.json');
+    const f = safetyFilter(plant)!;
+    const row = f.rows.find((r) => r.state === 1)!;
+    // v1' = Σ A_1k x_k + B_10 F1 + B_11 F2 ≤ 1.5 − δ for every F2 in [−1, 1]: F1 ≤ t + (1.5 − δ − |B_11|) / B_10
+    const [b0, b1] = plant.B[1];
+    const hi = row.bounds.find((b) => b.side === 'upper')!.c;
+    expect(hi).toBeCloseTo((1.5 - 1.5e-5 - Math.abs(b1)) / b0, 12);
+    expect(Math.abs(b1) / b0).toBeGreaterThan(0.012);
+    expect(Math.abs(b1) / b0).toBeLessThan(0.014);
+  });
+
+  for (const name of ['quadrotor-hover', 'double-integrator', 'cartpole', 'examples/two-carts.json']) {
     it(`${name}: where a safe input exists the filtered one is safe (float64 and float32), safe inputs are not moved, and it never moves away from a safe target`, () => {
-      const plant = getPlant(name);
+      const plant = resolvePlant(name);
       const f = safetyFilter(plant)!;
       const f32 = filterFloat32(f);
       const kept = filteredStates(f);
@@ -58,7 +101,7 @@ describe('one-step safety filter', () => {
         let w: number[] | null = null;
         for (let t = 0; t < 40 && !w; t++) {
           const c = uRandom(plant, rng);
-          if (excess(plant, kept, x, c, 1e-4) <= 0) w = c;
+          if (robustExcess(plant, f, x, c, 1e-4) <= 0) w = c;
         }
         const u = uRandom(plant, rng);
         const u64 = u.slice();
@@ -71,7 +114,8 @@ describe('one-step safety filter', () => {
         if (m64) moved++;
         if (!w) continue;
         witnessed++;
-        expect(excess(plant, kept, x, u64)).toBeLessThanOrEqual(0);
+        expect(robustExcess(plant, f, x, u64)).toBeLessThanOrEqual(0);
+        expect(robustExcess(plant, f, x32, u32)).toBeLessThanOrEqual(0);
         expect(excess(plant, kept, x32, u32)).toBeLessThanOrEqual(0);
         // a projection: each input no further from the safe target than before
         u64.forEach((v, j) => expect(Math.abs(v - w![j])).toBeLessThanOrEqual(Math.abs(u[j] - w![j]) + 1e-12));
@@ -105,12 +149,13 @@ describe('one-step safety filter', () => {
       }
   });
 
-  it('the trainer leaves the filtered bounds to the filter: no one-step rows on the quadrotor, the aircraft keeps its pitch rows', () => {
+  it('the trainer leaves the filtered bounds to the filter: no one-step rows on the quadrotor and the two carts, the aircraft keeps its pitch rows', () => {
     for (const [name, stateRows] of [
       ['quadrotor-hover', false],
+      ['examples/two-carts.json', false],
       ['aircraft-pitch', true],
     ] as const) {
-      const plant = getPlant(name);
+      const plant = resolvePlant(name);
       const dom = plant.domain ?? plant.xBounds;
       const s = boxScaling(dom, plant.uBounds);
       // a state on a face, so that some one-step rows are not dropped as unreachable
