@@ -99,7 +99,8 @@ function rowOwner(B: number[][], i: number, uMin: number[], uMax: number[]): { j
     sLo += Math.min(a, b);
     sHi += Math.max(a, b);
   }
-  if (!(rest <= COUPLING_MAX * reach[j])) return null;
+  // (a NaN or infinite reach of another input, an actuator without bounds, fails this test)
+  if (!(rest <= COUPLING_MAX * reach[j]) || !Number.isFinite(sLo) || !Number.isFinite(sHi)) return null;
   return { j, sLo, sHi };
 }
 
@@ -107,7 +108,6 @@ function rowOwner(B: number[][], i: number, uMin: number[], uMax: number[]): { j
 export function safetyFilter(plant: Plant): SafetyFilter | null {
   const { nx, nu, A, B, xBounds, uBounds } = plant;
   const rows: FilterRow[] = [];
-  if (![...uBounds.min, ...uBounds.max].every(Number.isFinite)) return null;
   for (let j = 0; j < nu; j++)
     for (let i = 0; i < nx; i++) {
       const lo = xBounds.min[i],
