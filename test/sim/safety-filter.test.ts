@@ -9,7 +9,7 @@
  * by stepping the plant at every corner of the others' box.
  */
 import { describe, expect, it } from 'vitest';
-import { Rng, applySafetyFilter, filterFloat32, filteredStates, getPlant, plantStep, resolvePlant, safetyFilter, type Plant, type SafetyFilter } from '../../sim/index.js';
+import { Rng, applySafetyFilter, filterFloat32, filteredStates, getPlant, plantFromJson, plantStep, resolvePlant, safetyFilter, type Plant, type SafetyFilter } from '../../sim/index.js';
 import { boxScaling, constraintRows } from '../../trainer/index.js';
 
 /** States in (and a little beyond) the state box, a third of them on a face. */
@@ -73,6 +73,47 @@ describe('one-step safety filter', () => {
       [3, 1],
     ]);
     expect(safetyFilter(getPlant('aircraft-pitch'))).toBeNull();
+  });
+
+  it('a state is kept when the other inputs reach at most 5 % as far as its main one (range-weighted), and left to the trainer above', () => {
+    // x⁺ = x + B u, two states, two inputs; input 1 has twice input 0's range
+    const plant = (b01: number, b10: number) =>
+      plantFromJson(
+        {
+          format: 'ultro-plant/1',
+          name: 'coupled',
+          time: 'discrete',
+          dt: 0.1,
+          A: [
+            [1, 0],
+            [0, 1],
+          ],
+          B: [
+            [1, b01],
+            [b10, 1],
+          ],
+          xMin: [-1, -1],
+          xMax: [1, 1],
+          uMin: [-1, -2],
+          uMax: [1, 2],
+          Q: [1, 1],
+          R: [1, 1],
+        },
+        'coupled plant',
+      );
+    // state 0: input 1 reaches |b01|·4 against input 0's 1·2; state 1: input 0 reaches |b10|·2 against 1·4
+    const rows = (b01: number, b10: number) => (safetyFilter(plant(b01, b10))?.rows ?? []).map((r) => [r.state, r.input]);
+    expect(rows(0.024, 0.09)).toEqual([
+      [0, 0],
+      [1, 1],
+    ]);
+    expect(rows(0.026, 0.11)).toEqual([]);
+    expect(rows(-0.024, 0)).toEqual([
+      [0, 0],
+      [1, 1],
+    ]);
+    // comparable inputs: the larger reach does not make a state filtered (the aircraft's case)
+    expect(rows(0.5, 0)).toEqual([[1, 1]]);
   });
 
   it("a nearly-alone state's interval is narrowed by exactly the other input's reach: the two carts' v1", () => {
