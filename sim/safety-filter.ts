@@ -9,12 +9,12 @@
  *   x_min,i + δ_i ≤ Σ_k A_ik x_k + b u_j ≤ x_max,i − δ_i
  *   ⇔ u_j between  t + (x_min,i + δ_i)/b  and  t + (x_max,i − δ_i)/b,  t = Σ_k (−A_ik/b) x_k
  *
- * (which end is the lower one follows the sign of b). A state that several inputs move, one of them far more than the others
- * (their reach Σ |B_ik|·(u_max,k − u_min,k) at most COUPLING_MAX of that
- * input's; the two carts' spring couples each velocity to the other motor
- * at 1.3 %), is given to that input j with the others at their worst case
- * over their boxes, s_lo = Σ_k min(B_ik u_min,k, B_ik u_max,k) and s_hi the
- * same with max:
+ * (which end is the lower one follows the sign of b). A state that several
+ * inputs move, one of them far more than the others (their reach
+ * Σ |B_ik|·(u_max,k − u_min,k) at most COUPLING_MAX of that input's; the two
+ * carts' spring couples each velocity to the other motor at 1.3 %), is given
+ * to that input j with the others at their worst case over their boxes,
+ * s_lo = Σ_k min(B_ik u_min,k, B_ik u_max,k) and s_hi the same with max:
  *
  *   x_min,i + δ_i − s_lo ≤ Σ_k A_ik x_k + b u_j ≤ x_max,i − δ_i − s_hi
  *
