@@ -258,10 +258,10 @@ export function quantizeModel(model: PolicyModel, opts: QuantOptions): Quantized
   const nr = quantizeWith(fm, opts, ranges, states, false, how);
   if (fb.q.quantHash === nr.q.quantHash) return nr.q;
   // Both against the float network as given (normalised outputs) at the calibration states, where each
-  // quantisation pass already ran its integer network.
-  // Scored as the verdict scores (reference.ts fixedPointError): a saturating network's outputs after the
-  // clamp, since what lies beyond it is never applied. (Raw, the two carts' int8 network kept error feedback
-  // at 77 % of the range where rounding to nearest erred 64 %.)
+  // quantisation pass already ran its integer network, and scored as the verdict scores them (reference.ts
+  // fixedPointError): a saturating network's outputs after the clamp, since what lies beyond it is never
+  // applied. (Raw, the two carts' int8 network kept error feedback at 77 % of the range where rounding to
+  // nearest erred 64 %.)
   const float = policyFunction(model, { clampOutput: false, clampInput: true });
   const sat = outputClamp(model);
   const want = states.map((x) => float(x).map((u, j) => sat((u - model.output.offset[j]) / model.output.scale[j], j)));

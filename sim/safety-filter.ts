@@ -108,12 +108,13 @@ function rowOwner(B: number[][], i: number, uMin: number[], uMax: number[]): { j
 export function safetyFilter(plant: Plant): SafetyFilter | null {
   const { nx, nu, A, B, xBounds, uBounds } = plant;
   const rows: FilterRow[] = [];
+  const owners = B.map((_, i) => rowOwner(B, i, uBounds.min, uBounds.max));
   for (let j = 0; j < nu; j++)
     for (let i = 0; i < nx; i++) {
       const lo = xBounds.min[i],
         hi = xBounds.max[i];
       if (!Number.isFinite(lo) && !Number.isFinite(hi)) continue;
-      const owner = rowOwner(B, i, uBounds.min, uBounds.max);
+      const owner = owners[i];
       if (!owner || owner.j !== j) continue;
       const b = B[i][j];
       const delta = FILTER_MARGIN * Math.max(1, ...[lo, hi].filter(Number.isFinite).map(Math.abs));
